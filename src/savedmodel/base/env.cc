@@ -1,0 +1,363 @@
+#include "savedmodel/base/env.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace savedmodel {
+namespace {
+
+Status ErrnoStatus(const std::string& context, int err) {
+  std::string msg = context + ": " + std::strerror(err);
+  switch (err) {
+    case ENOENT: case ENOTDIR: return NotFound(msg);
+    case EEXIST: return AlreadyExists(msg);
+    case EACCES: case EPERM: case EROFS: return PermissionDenied(msg);
+    case ENOSPC: case ENOMEM: case EMFILE: return ResourceExhausted(msg);
+    default: return Unknown(msg);
+  }
+}
+
+class StringRegion : public ReadOnlyMemoryRegion {
+ public:
+  explicit StringRegion(std::string s) : s_(std::move(s)) {}
+  std::string_view data() const override { return s_; }
+
+ private:
+  std::string s_;
+};
+
+class MmapRegion : public ReadOnlyMemoryRegion {
+ public:
+  MmapRegion(void* addr, size_t size) : addr_(addr), size_(size) {}
+  ~MmapRegion() override { munmap(addr_, size_); }
+  std::string_view data() const override {
+    return std::string_view(static_cast<const char*>(addr_), size_);
+  }
+
+ private:
+  void* addr_;
+  size_t size_;
+};
+
+class PosixWritableFile : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("writing " + path_, errno);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::OK();
+  }
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return ErrnoStatus("syncing " + path_, errno);
+    return Status::OK();
+  }
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return ErrnoStatus("closing " + path_, errno);
+    return Status::OK();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixEnv : public Env {
+ public:
+  StatusOr<std::shared_ptr<const ReadOnlyMemoryRegion>> MapFile(
+      const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("opening " + path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus("stat " + path, err);
+    }
+    if (S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      return InvalidArgument(path + " is a directory, expected a file");
+    }
+    size_t size = static_cast<size_t>(st.st_size);
+    if (size == 0) {
+      ::close(fd);
+      return std::shared_ptr<const ReadOnlyMemoryRegion>(std::make_shared<StringRegion>(""));
+    }
+    void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int err = errno;
+    ::close(fd);
+    if (addr == MAP_FAILED) return ErrnoStatus("mapping " + path, err);
+    return std::shared_ptr<const ReadOnlyMemoryRegion>(std::make_shared<MmapRegion>(addr, size));
+  }
+
+  StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("creating " + path, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+
+  bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+
+  bool IsDirectory(const std::string& path) override {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  }
+
+  StatusOr<uint64_t> GetFileSize(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    std::error_code ec;
+    std::vector<std::string> out;
+    for (auto it = std::filesystem::directory_iterator(dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      out.push_back(it->path().filename().string());
+    }
+    if (ec) return ErrnoStatus("listing " + dir, ec.value());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  Status CreateDirs(const std::string& dir) override {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return ErrnoStatus("creating directory " + dir, ec.value());
+    return Status::OK();
+  }
+
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return ErrnoStatus("renaming " + from + " to " + to, errno);
+    }
+    return Status::OK();
+  }
+
+  Status DeleteFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return ErrnoStatus("deleting " + path, errno);
+    return Status::OK();
+  }
+
+  Status DeleteRecursively(const std::string& path) override {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (ec) return ErrnoStatus("deleting " + path, ec.value());
+    return Status::OK();
+  }
+};
+
+// Files are whole strings keyed by normalized path; directories are a set.
+class MemEnv : public Env {
+ public:
+  class MemWritableFile : public WritableFile {
+   public:
+    MemWritableFile(MemEnv* env, std::string path) : env_(env), path_(std::move(path)) {}
+    Status Append(std::string_view data) override {
+      buf_.append(data);
+      return Status::OK();
+    }
+    Status Sync() override {
+      Flush();
+      return Status::OK();
+    }
+    Status Close() override {
+      Flush();
+      return Status::OK();
+    }
+
+   private:
+    void Flush() {
+      std::lock_guard<std::mutex> l(env_->mu_);
+      env_->files_[path_] = buf_;
+    }
+    MemEnv* env_;
+    std::string path_;
+    std::string buf_;
+  };
+
+  StatusOr<std::shared_ptr<const ReadOnlyMemoryRegion>> MapFile(
+      const std::string& path) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = files_.find(Norm(path));
+    if (it == files_.end()) return NotFound("opening " + path + ": No such file or directory");
+    return std::shared_ptr<const ReadOnlyMemoryRegion>(std::make_shared<StringRegion>(it->second));
+  }
+
+  StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    std::string p = Norm(path);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      std::string parent(Dirname(p));
+      if (!parent.empty() && !dirs_.count(parent)) {
+        return NotFound("creating " + path + ": No such file or directory");
+      }
+      files_[p] = "";
+    }
+    return std::unique_ptr<WritableFile>(new MemWritableFile(this, p));
+  }
+
+  bool FileExists(const std::string& path) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string p = Norm(path);
+    return files_.count(p) || dirs_.count(p);
+  }
+
+  bool IsDirectory(const std::string& path) override {
+    std::lock_guard<std::mutex> l(mu_);
+    return dirs_.count(Norm(path)) > 0;
+  }
+
+  StatusOr<uint64_t> GetFileSize(const std::string& path) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = files_.find(Norm(path));
+    if (it == files_.end()) return NotFound("stat " + path + ": No such file or directory");
+    return static_cast<uint64_t>(it->second.size());
+  }
+
+  StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string d = Norm(dir);
+    if (!dirs_.count(d)) return NotFound("listing " + dir + ": No such file or directory");
+    std::set<std::string> names;
+    auto collect = [&](const std::string& p) {
+      if (Dirname(p) == d) names.insert(std::string(Basename(p)));
+    };
+    for (auto& [p, _] : files_) collect(p);
+    for (auto& p : dirs_) collect(p);
+    return std::vector<std::string>(names.begin(), names.end());
+  }
+
+  Status CreateDirs(const std::string& dir) override {
+    std::lock_guard<std::mutex> l(mu_);
+    for (std::string p = Norm(dir); !p.empty(); p = std::string(Dirname(p))) {
+      if (files_.count(p)) return AlreadyExists("creating directory " + dir + ": a file is in the way");
+      dirs_.insert(p);
+    }
+    return Status::OK();
+  }
+
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string f = Norm(from), t = Norm(to);
+    if (files_.count(f)) {
+      files_[t] = std::move(files_[f]);
+      files_.erase(f);
+      return Status::OK();
+    }
+    if (!dirs_.count(f)) return NotFound("renaming " + from + ": No such file or directory");
+    if (dirs_.count(t)) return AlreadyExists("renaming " + from + " to " + to + ": target exists");
+    auto move_prefix = [&](auto& container) {
+      std::vector<std::string> keys;
+      for (auto& e : container) {
+        const std::string& k = KeyOf(e);
+        if (k == f || k.rfind(f + "/", 0) == 0) keys.push_back(k);
+      }
+      return keys;
+    };
+    for (const std::string& k : move_prefix(dirs_)) {
+      dirs_.erase(k);
+      dirs_.insert(t + k.substr(f.size()));
+    }
+    for (const std::string& k : move_prefix(files_)) {
+      files_[t + k.substr(f.size())] = std::move(files_[k]);
+      files_.erase(k);
+    }
+    return Status::OK();
+  }
+
+  Status DeleteFile(const std::string& path) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (files_.erase(Norm(path)) == 0) return NotFound("deleting " + path + ": No such file");
+    return Status::OK();
+  }
+
+  Status DeleteRecursively(const std::string& path) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string p = Norm(path);
+    std::erase_if(files_, [&](auto& e) { return e.first == p || e.first.rfind(p + "/", 0) == 0; });
+    std::erase_if(dirs_, [&](auto& e) { return e == p || e.rfind(p + "/", 0) == 0; });
+    return Status::OK();
+  }
+
+ private:
+  static const std::string& KeyOf(const std::string& s) { return s; }
+  static const std::string& KeyOf(const std::pair<const std::string, std::string>& e) {
+    return e.first;
+  }
+  static std::string Norm(const std::string& path) {
+    std::string p = std::filesystem::path(path).lexically_normal().string();
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+  }
+
+  std::mutex mu_;
+  std::map<std::string, std::string> files_;
+  std::set<std::string> dirs_;
+};
+
+}  // namespace
+
+Env* Env::Default() {
+  static Env* const env = new PosixEnv();
+  return env;
+}
+
+std::unique_ptr<Env> NewMemEnv() { return std::make_unique<MemEnv>(); }
+
+StatusOr<std::string> Env::ReadFileToString(const std::string& path) {
+  ASSIGN_OR_RETURN(auto region, MapFile(path));
+  return std::string(region->data());
+}
+
+Status Env::WriteStringToFile(const std::string& path, std::string_view data) {
+  ASSIGN_OR_RETURN(auto file, NewWritableFile(path));
+  RETURN_IF_ERROR(file->Append(data));
+  return file->Close();
+}
+
+std::string JoinPath(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  if (b.empty()) return std::string(a);
+  std::string out(a);
+  if (out.back() != '/') out.push_back('/');
+  while (!b.empty() && b.front() == '/') b.remove_prefix(1);
+  out.append(b);
+  return out;
+}
+
+std::string_view Dirname(std::string_view path) {
+  size_t pos = path.rfind('/');
+  if (pos == std::string_view::npos) return {};
+  if (pos == 0) return path.substr(0, 1);
+  return path.substr(0, pos);
+}
+
+std::string_view Basename(std::string_view path) {
+  size_t pos = path.rfind('/');
+  return pos == std::string_view::npos ? path : path.substr(pos + 1);
+}
+
+}  // namespace savedmodel

@@ -1,0 +1,75 @@
+// Env: every file the library touches goes through here, so that tests can run
+// the same code over an in-memory file system and inject corrupt bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "savedmodel/base/status.h"
+
+namespace savedmodel {
+
+// An immutable view of a whole file, memory-mapped where the Env can.
+// Thread-safe; the bytes stay valid as long as the region lives.
+class ReadOnlyMemoryRegion {
+ public:
+  virtual ~ReadOnlyMemoryRegion() = default;
+  virtual std::string_view data() const = 0;
+};
+
+// Sequential writer. Not thread-safe. Close() must be called to see write errors.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+};
+
+// Thread-safe. Paths are plain strings; '/' separates components.
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX environment. Never null, never deleted.
+  static Env* Default();
+
+  virtual StatusOr<std::shared_ptr<const ReadOnlyMemoryRegion>> MapFile(
+      const std::string& path) = 0;
+  virtual StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+
+  virtual bool FileExists(const std::string& path) = 0;
+  virtual bool IsDirectory(const std::string& path) = 0;
+  virtual StatusOr<uint64_t> GetFileSize(const std::string& path) = 0;
+  // Names (not paths) of the entries directly inside `dir`, sorted.
+  virtual StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
+  // Creates `dir` and any missing parents; OK when it already exists.
+  virtual Status CreateDirs(const std::string& dir) = 0;
+  // Atomic where the file system is: replaces `to` if it is a file.
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  virtual Status DeleteFile(const std::string& path) = 0;
+  virtual Status DeleteRecursively(const std::string& path) = 0;
+
+  // Conveniences over the primitives above.
+  StatusOr<std::string> ReadFileToString(const std::string& path);
+  Status WriteStringToFile(const std::string& path, std::string_view data);
+};
+
+// An Env that keeps files in memory; for tests. Caller owns the result.
+std::unique_ptr<Env> NewMemEnv();
+
+// "a/b" + "c" -> "a/b/c"; an empty part is skipped.
+std::string JoinPath(std::string_view a, std::string_view b);
+template <typename... Rest>
+std::string JoinPath(std::string_view a, std::string_view b, Rest&&... rest) {
+  return JoinPath(JoinPath(a, b), std::forward<Rest>(rest)...);
+}
+// "a/b/c" -> "a/b"; "c" -> "".
+std::string_view Dirname(std::string_view path);
+// "a/b/c" -> "c".
+std::string_view Basename(std::string_view path);
+
+}  // namespace savedmodel

@@ -1,0 +1,119 @@
+// Tensor: a dtype, a shape and a refcounted, 64-byte aligned buffer.
+//
+// Copies share the buffer (like TensorFlow's Tensor); use DeepCopy() for a
+// private one. Thread-compatible: concurrent reads are safe, writes need care.
+// DT_STRING tensors hold std::string elements.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "savedmodel/base/status.h"
+#include "savedmodel/core/tensor_shape.h"
+#include "savedmodel/core/types.h"
+
+namespace savedmodel {
+
+inline constexpr size_t kTensorAlignment = 64;
+
+// Owns the bytes of one tensor. For DT_STRING the bytes are std::string objects.
+class TensorBuffer {
+ public:
+  TensorBuffer(DataType dtype, int64_t num_elements);  // zero-filled / empty strings
+  ~TensorBuffer();
+  TensorBuffer(const TensorBuffer&) = delete;
+  TensorBuffer& operator=(const TensorBuffer&) = delete;
+
+  void* data() const { return data_; }
+  size_t size_bytes() const { return bytes_; }
+
+ private:
+  DataType dtype_;
+  int64_t num_elements_;
+  size_t bytes_;
+  void* data_;
+};
+
+class Tensor {
+ public:
+  Tensor() = default;  // DT_INVALID, no buffer
+
+  // Allocates a zero-filled tensor. REQUIRES: IsStorableDataType(dtype); use
+  // Tensor::Create when dtype or shape come from untrusted input.
+  Tensor(DataType dtype, const TensorShape& shape);
+  static StatusOr<Tensor> Create(DataType dtype, std::span<const int64_t> dims);
+
+  // A scalar or vector built from values.
+  template <typename T>
+  static Tensor Scalar(T value);
+  template <typename T>
+  static Tensor FromVector(const std::vector<T>& values, TensorShape shape);
+  template <typename T>
+  static Tensor FromVector(const std::vector<T>& values) {
+    return FromVector(values, TensorShape{static_cast<int64_t>(values.size())});
+  }
+
+  bool IsInitialized() const { return dtype_ != DT_INVALID && buf_ != nullptr; }
+  DataType dtype() const { return dtype_; }
+  const TensorShape& shape() const { return shape_; }
+  int rank() const { return shape_.rank(); }
+  int64_t dim(int i) const { return shape_.dim(i); }
+  int64_t num_elements() const { return shape_.num_elements(); }
+  // Bytes of element data; 0 for DT_STRING (see TotalBytes for an estimate).
+  size_t byte_size() const { return buf_ ? buf_->size_bytes() : 0; }
+
+  void* raw_data() { return buf_ ? buf_->data() : nullptr; }
+  const void* raw_data() const { return buf_ ? buf_->data() : nullptr; }
+
+  // REQUIRES: DataTypeOf<T>::value == dtype().
+  template <typename T>
+  std::span<T> flat() {
+    return {static_cast<T*>(raw_data()), static_cast<size_t>(num_elements())};
+  }
+  template <typename T>
+  std::span<const T> flat() const {
+    return {static_cast<const T*>(raw_data()), static_cast<size_t>(num_elements())};
+  }
+  template <typename T>
+  T& scalar() { return flat<T>()[0]; }
+  template <typename T>
+  const T& scalar() const { return flat<T>()[0]; }
+
+  // Same buffer, new shape with the same element count.
+  StatusOr<Tensor> Reshaped(const TensorShape& shape) const;
+  Tensor DeepCopy() const;
+
+  // Element-wise equality of dtype, shape and values (bit-exact for floats).
+  bool Equals(const Tensor& other) const;
+
+  // "Tensor<type: float shape: [2] values: 1 2>", at most `max_entries` values.
+  std::string DebugString(int max_entries = 10) const;
+  // The values only, as numpy prints them: "[[1. 2.]\n [3. 4.]]".
+  std::string ValuesString(int64_t max_entries = 1000) const;
+
+ private:
+  DataType dtype_ = DT_INVALID;
+  TensorShape shape_;
+  std::shared_ptr<TensorBuffer> buf_;
+};
+
+template <typename T>
+Tensor Tensor::Scalar(T value) {
+  Tensor t(DataTypeOf<T>::value, TensorShape{});
+  t.flat<T>()[0] = std::move(value);
+  return t;
+}
+
+template <typename T>
+Tensor Tensor::FromVector(const std::vector<T>& values, TensorShape shape) {
+  Tensor t(DataTypeOf<T>::value, shape);
+  auto out = t.flat<T>();
+  for (size_t i = 0; i < out.size() && i < values.size(); ++i) out[i] = values[i];
+  return t;
+}
+
+}  // namespace savedmodel
