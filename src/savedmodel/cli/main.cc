@@ -1,9 +1,48 @@
-// savedmodel: command-line tool; each subcommand lives in its own file.
+// savedmodel: command-line tool. A thin shell: each subcommand parses flags and
+// calls the library.
 #include <cstdio>
 #include <cstring>
-#include <string>
+#include <string_view>
+
+#include "commands.h"
+
+namespace {
+
+struct Subcommand {
+  const char* name;
+  int (*main)(int, char**);
+  const char* help;
+};
+
+constexpr Subcommand kSubcommands[] = {
+    {"show", savedmodel::cli::ShowMain,
+     "Show tag sets, signatures and metadata of a SavedModel (like saved_model_cli show)"},
+    {"variables", savedmodel::cli::VariablesMain,
+     "List or print the tensors of a SavedModel's variables or a checkpoint"},
+};
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out, "usage: savedmodel <command> [args]\n\ncommands:\n");
+  for (const auto& c : kSubcommands) std::fprintf(out, "  %-10s %s\n", c.name, c.help);
+  std::fprintf(out, "\nRun 'savedmodel <command> --help' for a command's flags.\n");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  std::fprintf(stderr, "usage: savedmodel <show|variables> ...\n");
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return 2;
+  }
+  std::string_view cmd = argv[1];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    PrintUsage(stdout);
+    return 0;
+  }
+  for (const auto& c : kSubcommands) {
+    if (cmd == c.name) return c.main(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "savedmodel: unknown command '%s'\n\n", argv[1]);
+  PrintUsage(stderr);
   return 2;
 }
