@@ -19,6 +19,8 @@ constexpr Subcommand kSubcommands[] = {
      "Show tag sets, signatures and metadata of a SavedModel (like saved_model_cli show)"},
     {"variables", savedmodel::cli::VariablesMain,
      "List or print the tensors of a SavedModel's variables or a checkpoint"},
+    {"run", savedmodel::cli::RunMain,
+     "Run a signature or tensors by name on inputs (like saved_model_cli run)"},
 };
 
 void PrintUsage(FILE* out) {

@@ -1,10 +1,358 @@
-#include "commands.h"
-
+// `savedmodel show`: saved_model_cli show, same flags and output layout.
+#include <algorithm>
 #include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "savedmodel/core/types.h"
+#include "savedmodel/format/saved_model/saved_model_reader.h"
+#include "savedmodel/serve/model_metadata.h"
 
 namespace savedmodel::cli {
-int ShowMain(int argc, char** argv) {
-  std::fprintf(stderr, "savedmodel show: not built yet\n");
+namespace {
+
+std::string ShapeTuple(const tensorflow::TensorShapeProto& shape) {
+  if (shape.unknown_rank()) return "unknown_rank";
+  std::string s = "(";
+  for (int i = 0; i < shape.dim_size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape.dim(i).size());
+  }
+  return s + ")";
+}
+
+std::string DtypeEnumName(int dt) { return DataTypeEnumName(static_cast<DataType>(dt)); }
+
+void PrintTensorInfo(const tensorflow::TensorInfo& info, const std::string& indent) {
+  std::printf("%s    dtype: %s\n", indent.c_str(), DtypeEnumName(info.dtype()).c_str());
+  std::printf("%s    shape: %s\n", indent.c_str(), ShapeTuple(info.tensor_shape()).c_str());
+  if (info.has_coo_sparse()) {
+    const auto& coo = info.coo_sparse();
+    std::printf("%s    indices: %s\n", indent.c_str(), coo.indices_tensor_name().c_str());
+    std::printf("%s    values: %s\n", indent.c_str(), coo.values_tensor_name().c_str());
+    std::printf("%s    dense_shape: %s\n", indent.c_str(), coo.dense_shape_tensor_name().c_str());
+  } else if (info.has_composite_tensor()) {
+    std::printf("%s    composite tensor with %d components\n", indent.c_str(),
+                info.composite_tensor().components_size());
+  } else {
+    std::printf("%s    name: %s\n", indent.c_str(), info.name().c_str());
+  }
+}
+
+void PrintInputsOutputs(const tensorflow::MetaGraphDef& mg, const std::string& key, int indent) {
+  const std::string pad(2 * indent, ' ');
+  const auto& sig = mg.signature_def().at(key);
+  std::map<std::string, const tensorflow::TensorInfo*> inputs, outputs;
+  for (const auto& [k, v] : sig.inputs()) inputs[k] = &v;
+  for (const auto& [k, v] : sig.outputs()) outputs[k] = &v;
+  std::printf("%sThe given SavedModel SignatureDef contains the following input(s):\n", pad.c_str());
+  for (const auto& [k, v] : inputs) {
+    std::printf("%s  inputs['%s'] tensor_info:\n", pad.c_str(), k.c_str());
+    PrintTensorInfo(*v, std::string(2 * (indent + 1), ' '));
+  }
+  std::printf("%sThe given SavedModel SignatureDef contains the following output(s):\n",
+              pad.c_str());
+  for (const auto& [k, v] : outputs) {
+    std::printf("%s  outputs['%s'] tensor_info:\n", pad.c_str(), k.c_str());
+    PrintTensorInfo(*v, std::string(2 * (indent + 1), ' '));
+  }
+  std::printf("%sMethod name is: %s\n", pad.c_str(), sig.method_name().c_str());
+}
+
+std::vector<std::string> SortedSignatureKeys(const tensorflow::MetaGraphDef& mg) {
+  std::vector<std::string> keys;
+  for (const auto& [k, _] : mg.signature_def()) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// ---- TF2 concrete functions, printed as saved_model_cli's _show_defined_functions ----
+
+// Python's name for a dtype: float -> float32, double -> float64, half -> float16.
+std::string PyDtypeName(int dt) {
+  switch (dt) {
+    case tensorflow::DT_FLOAT: return "float32";
+    case tensorflow::DT_DOUBLE: return "float64";
+    case tensorflow::DT_HALF: return "float16";
+    default: return DataTypeString(static_cast<DataType>(dt));
+  }
+}
+
+std::string PyShape(const tensorflow::TensorShapeProto& shape) {
+  if (shape.unknown_rank()) return "<unknown>";
+  std::string s = "(";
+  for (int i = 0; i < shape.dim_size(); ++i) {
+    if (i) s += ", ";
+    s += shape.dim(i).size() < 0 ? "None" : std::to_string(shape.dim(i).size());
+  }
+  if (shape.dim_size() == 1) s += ",";
+  return s + ")";
+}
+
+std::string PyRepr(const tensorflow::StructuredValue& v);
+
+std::string PyQuoted(const std::string& s) { return "'" + s + "'"; }
+
+std::string TensorSpecRepr(const tensorflow::TensorSpecProto& spec) {
+  return "TensorSpec(shape=" + PyShape(spec.shape()) + ", dtype=tf." + PyDtypeName(spec.dtype()) +
+         ", name=" + (spec.name().empty() ? std::string("None") : PyQuoted(spec.name())) + ")";
+}
+
+std::string PyRepr(const tensorflow::StructuredValue& v) {
+  using SV = tensorflow::StructuredValue;
+  switch (v.kind_case()) {
+    case SV::kNoneValue: return "None";
+    case SV::kFloat64Value: {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.17g", v.float64_value());
+      return buf;
+    }
+    case SV::kInt64Value: return std::to_string(v.int64_value());
+    case SV::kStringValue: return PyQuoted(v.string_value());
+    case SV::kBoolValue: return v.bool_value() ? "True" : "False";
+    case SV::kTensorShapeValue: return "TensorShape(" + PyShape(v.tensor_shape_value()) + ")";
+    case SV::kTensorDtypeValue: return "tf." + PyDtypeName(v.tensor_dtype_value());
+    case SV::kTensorSpecValue: return TensorSpecRepr(v.tensor_spec_value());
+    case SV::kListValue: {
+      std::string s = "[";
+      for (int i = 0; i < v.list_value().values_size(); ++i) {
+        if (i) s += ", ";
+        s += PyRepr(v.list_value().values(i));
+      }
+      return s + "]";
+    }
+    case SV::kTupleValue: {
+      std::string s = "(";
+      for (int i = 0; i < v.tuple_value().values_size(); ++i) {
+        if (i) s += ", ";
+        s += PyRepr(v.tuple_value().values(i));
+      }
+      if (v.tuple_value().values_size() == 1) s += ",";
+      return s + ")";
+    }
+    case SV::kDictValue: {
+      std::map<std::string, const SV*> fields;
+      for (const auto& [k, f] : v.dict_value().fields()) fields[k] = &f;
+      std::string s = "{";
+      bool first = true;
+      for (const auto& [k, f] : fields) {
+        if (!first) s += ", ";
+        first = false;
+        s += PyQuoted(k) + ": " + PyRepr(*f);
+      }
+      return s + "}";
+    }
+    default: return "<" + std::string(SV::descriptor()->FindFieldByNumber(v.kind_case())
+                                          ? SV::descriptor()->FindFieldByNumber(v.kind_case())->name()
+                                          : "value") + ">";
+  }
+}
+
+// One positional argument as saved_model_cli's _print_args prints it.
+void PrintArg(const tensorflow::StructuredValue& v, int index, const char* kind) {
+  using SV = tensorflow::StructuredValue;
+  std::printf("        %s #%d\n", kind, index);
+  switch (v.kind_case()) {
+    case SV::kTensorSpecValue: {
+      const auto& spec = v.tensor_spec_value();
+      std::printf("          %s: %s\n", spec.name().empty() ? "None" : spec.name().c_str(),
+                  TensorSpecRepr(spec).c_str());
+      return;
+    }
+    case SV::kStringValue:
+      std::printf("          %s\n", v.string_value().c_str());
+      return;
+    case SV::kListValue: case SV::kTupleValue: case SV::kDictValue: {
+      const char* type = v.kind_case() == SV::kListValue ? "list"
+                         : v.kind_case() == SV::kTupleValue ? "tuple" : "dict";
+      std::printf("          DType: %s\n          Value: %s\n", type, PyRepr(v).c_str());
+      return;
+    }
+    default: {
+      const char* type = v.kind_case() == SV::kBoolValue      ? "bool"
+                         : v.kind_case() == SV::kInt64Value   ? "int"
+                         : v.kind_case() == SV::kFloat64Value ? "float"
+                         : v.kind_case() == SV::kNoneValue    ? "NoneType"
+                                                              : "object";
+      std::printf("          DType: %s\n          Value: %s\n", type, PyRepr(v).c_str());
+    }
+  }
+}
+
+void ShowDefinedFunctions(const tensorflow::SavedModel& sm) {
+  const tensorflow::SavedObjectGraph* graph = nullptr;
+  for (const auto& mg : sm.meta_graphs()) {
+    if (mg.has_object_graph_def()) graph = &mg.object_graph_def();
+  }
+  if (graph == nullptr || graph->nodes_size() == 0) return;
+  std::printf("\nConcrete Functions:");
+  std::map<std::string, int> children;
+  for (const auto& ref : graph->nodes(0).children()) children[ref.local_name()] = ref.node_id();
+  for (const auto& [name, id] : children) {
+    if (id < 0 || id >= graph->nodes_size()) continue;
+    const auto& obj = graph->nodes(id);
+    std::vector<std::string> fns;
+    if (obj.has_function()) {
+      fns.assign(obj.function().concrete_functions().begin(),
+                 obj.function().concrete_functions().end());
+    } else if (obj.has_bare_concrete_function()) {
+      fns.push_back(obj.bare_concrete_function().concrete_function_name());
+    } else {
+      continue;
+    }
+    std::printf("\n  Function Name: '%s'\n", name.c_str());
+    std::sort(fns.begin(), fns.end());
+    int option = 0;
+    for (const std::string& fn_name : fns) {
+      ++option;
+      auto it = graph->concrete_functions().find(fn_name);
+      std::vector<const tensorflow::StructuredValue*> args;
+      std::vector<std::string> kwarg_names;
+      if (it != graph->concrete_functions().end() &&
+          it->second.canonicalized_input_signature().has_tuple_value() &&
+          it->second.canonicalized_input_signature().tuple_value().values_size() == 2) {
+        const auto& sig = it->second.canonicalized_input_signature().tuple_value();
+        for (const auto& a : sig.values(0).tuple_value().values()) args.push_back(&a);
+        for (const auto& [k, _] : sig.values(1).dict_value().fields()) kwarg_names.push_back(k);
+        std::sort(kwarg_names.begin(), kwarg_names.end());
+      } else if (obj.has_bare_concrete_function()) {
+        for (const auto& k : obj.bare_concrete_function().argument_keywords()) {
+          kwarg_names.push_back(k);
+        }
+      }
+      if (!args.empty()) {
+        std::printf("    Option #%d\n      Callable with:\n", option);
+        for (size_t i = 0; i < args.size(); ++i) PrintArg(*args[i], static_cast<int>(i + 1), "Argument");
+      }
+      if (!kwarg_names.empty()) {
+        for (size_t i = 0; i < kwarg_names.size(); ++i) {
+          std::printf("        Named Argument #%zu\n          %s\n", i + 1, kwarg_names[i].c_str());
+        }
+      }
+    }
+  }
+  std::printf("\n");
+}
+
+void ShowAll(const tensorflow::SavedModel& sm) {
+  std::vector<std::pair<std::vector<std::string>, const tensorflow::MetaGraphDef*>> sets;
+  for (const auto& mg : sm.meta_graphs()) {
+    sets.push_back({{mg.meta_info_def().tags().begin(), mg.meta_info_def().tags().end()}, &mg});
+  }
+  std::sort(sets.begin(), sets.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [tags, mg] : sets) {
+    std::string joined;
+    for (size_t i = 0; i < tags.size(); ++i) joined += (i ? ", " : "") + tags[i];
+    std::printf("\nMetaGraphDef with tag-set: '%s' contains the following SignatureDefs:\n",
+                joined.c_str());
+    for (const std::string& key : SortedSignatureKeys(*mg)) {
+      std::printf("\nsignature_def['%s']:\n", key.c_str());
+      PrintInputsOutputs(*mg, key, 1);
+    }
+  }
+  ShowDefinedFunctions(sm);
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "savedmodel show: %s\n", s.ToString().c_str());
   return 1;
 }
+
+}  // namespace
+
+int ShowMain(int argc, char** argv) {
+  CLI::App app{"Show the tag sets, signatures and metadata of a SavedModel.", "savedmodel show"};
+  std::string dir, tag_set, signature_def, model_name = "default";
+  bool all = false, json = false, list_ops = false;
+  bool tag_set_given = false;
+  app.add_option("dir", dir, "SavedModel directory (or use --dir)");
+  app.add_option("--dir", dir, "SavedModel directory");
+  auto* tag_opt = app.add_option("--tag_set", tag_set,
+                                 "comma-separated tags selecting a MetaGraphDef; '' for none");
+  app.add_option("--signature_def", signature_def, "signature key whose inputs/outputs to print");
+  app.add_flag("--all", all, "print every MetaGraphDef, signature and TF2 concrete function");
+  app.add_flag("--list_ops", list_ops, "print the ops the selected MetaGraphDef uses");
+  app.add_flag("--json", json,
+               "print TF Serving's GetModelMetadata JSON for the MetaGraphDef (default tag 'serve')");
+  app.add_option("--model_name", model_name, "model name in --json output")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  tag_set_given = tag_opt->count() > 0;
+  if (dir.empty()) {
+    std::fprintf(stderr, "savedmodel show: a SavedModel directory is required\n%s",
+                 app.help().c_str());
+    return 2;
+  }
+
+  auto data = ReadSavedModel(Env::Default(), dir);
+  if (!data.ok()) return Fail(data.status());
+  const tensorflow::SavedModel& sm = data->saved_model;
+
+  if (all) {
+    ShowAll(sm);
+    return 0;
+  }
+  if (json) {
+    std::vector<std::string> tags =
+        tag_set_given ? ParseTagSet(tag_set) : std::vector<std::string>{kTagServe};
+    auto mg = FindMetaGraphDef(sm, tags);
+    if (!mg.ok()) return Fail(mg.status());
+    std::string base(Basename(dir));
+    while (base.empty() && !dir.empty()) {  // "model/123/" -> "123"
+      dir.pop_back();
+      base = std::string(Basename(dir));
+    }
+    auto text = ModelMetadataJson(**mg, model_name, ParseVersionDirName(base));
+    if (!text.ok()) return Fail(text.status());
+    std::fputs(text->c_str(), stdout);
+    return 0;
+  }
+  if (!tag_set_given) {
+    if (!signature_def.empty()) {
+      std::fprintf(stderr, "savedmodel show: --signature_def needs --tag_set\n");
+      return 2;
+    }
+    std::printf("The given SavedModel contains the following tag-sets:\n");
+    for (const auto& tags : GetTagSets(sm)) std::printf("'%s'\n", TagSetToString(tags).c_str());
+    return 0;
+  }
+  auto mg = FindMetaGraphDef(sm, ParseTagSet(tag_set));
+  if (!mg.ok()) return Fail(mg.status());
+  if (list_ops) {
+    std::set<std::string> ops;
+    for (const auto& n : (*mg)->graph_def().node()) ops.insert(n.op());
+    for (const auto& f : (*mg)->graph_def().library().function()) {
+      for (const auto& n : f.node_def()) ops.insert(n.op());
+    }
+    std::string list;
+    for (const auto& op : ops) list += (list.empty() ? "'" : ", '") + op + "'";
+    std::vector<std::string> tags = ParseTagSet(tag_set);
+    std::string tag_list;
+    for (const auto& t : tags) tag_list += (tag_list.empty() ? "'" : ", '") + t + "'";
+    std::printf("The MetaGraph with tag set [%s] contains the following ops: {%s}\n",
+                tag_list.c_str(), list.c_str());
+    return 0;
+  }
+  if (signature_def.empty()) {
+    std::printf("The given SavedModel MetaGraphDef contains SignatureDefs with the following keys:\n");
+    for (const std::string& key : SortedSignatureKeys(**mg)) {
+      std::printf("SignatureDef key: \"%s\"\n", key.c_str());
+    }
+    return 0;
+  }
+  auto sig = FindSignatureDef(**mg, signature_def);
+  if (!sig.ok()) return Fail(sig.status());
+  PrintInputsOutputs(**mg, signature_def, 0);
+  return 0;
+}
+
 }  // namespace savedmodel::cli

@@ -64,7 +64,9 @@ class Tensor {
   int64_t dim(int i) const { return shape_.dim(i); }
   int64_t num_elements() const { return shape_.num_elements(); }
   // Bytes of element data; 0 for DT_STRING (see TotalBytes for an estimate).
-  size_t byte_size() const { return buf_ ? buf_->size_bytes() : 0; }
+  size_t byte_size() const { return buf_ && dtype_ != DT_STRING ? buf_->size_bytes() : 0; }
+  // byte_size(), or for DT_STRING the sum of the strings' lengths.
+  size_t TotalBytes() const;
 
   void* raw_data() { return buf_ ? buf_->data() : nullptr; }
   const void* raw_data() const { return buf_ ? buf_->data() : nullptr; }
@@ -90,9 +92,13 @@ class Tensor {
   // Element-wise equality of dtype, shape and values (bit-exact for floats).
   bool Equals(const Tensor& other) const;
 
-  // "Tensor<type: float shape: [2] values: 1 2>", at most `max_entries` values.
+  // "Tensor<type: float shape: [2] values: 1 2>", at most `max_entries` values,
+  // flat, each printed as TensorFlow's DebugString does ("%g" that reads back).
   std::string DebugString(int max_entries = 10) const;
-  // The values only, as numpy prints them: "[[1. 2.]\n [3. 4.]]".
+  // The values only, as numpy's str() prints them: "[[1. 2.]\n [3. 4.]]",
+  // "[[2.5]\n [3. ]]" (shared column width), "[]" when empty, "1.0" for a
+  // scalar. Above `max_entries` elements (numpy's threshold) each axis shows
+  // its first and last 3 entries around "...". Lines wrap at 75 columns.
   std::string ValuesString(int64_t max_entries = 1000) const;
 
  private:

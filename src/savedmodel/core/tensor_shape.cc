@@ -14,16 +14,20 @@ StatusOr<TensorShape> TensorShape::FromDims(std::span<const int64_t> dims) {
                            ", more than the maximum " + std::to_string(kMaxTensorRank));
   }
   TensorShape shape;
+  // The product of the non-zero dims is bounded too: a zero dim makes the tensor
+  // empty, but strides computed from [0, 2^62, 2^62] would still overflow.
+  int64_t nonzero_product = 1;
   for (size_t i = 0; i < dims.size(); ++i) {
     int64_t d = dims[i];
     if (d < 0) {
       return InvalidArgument("shape dimension " + std::to_string(i) + " is " +
                              std::to_string(d) + "; dimensions must be >= 0");
     }
-    if (d > 0 && shape.num_elements_ > kMaxTensorElements / d) {
+    if (d > 0 && nonzero_product > kMaxTensorElements / d) {
       return InvalidArgument("shape has more than 2^40 elements (dimension " +
                              std::to_string(i) + " = " + std::to_string(d) + ")");
     }
+    if (d > 0) nonzero_product *= d;
     shape.dims_.push_back(d);
     shape.num_elements_ *= d;
   }

@@ -21,7 +21,8 @@ class TensorShape {
   TensorShape() = default;  // a scalar
   TensorShape(std::initializer_list<int64_t> dims);  // REQUIRES: valid dims
 
-  // Validates: every dim >= 0, rank <= kMaxTensorRank, product <= kMaxTensorElements.
+  // Validates: every dim >= 0, rank <= kMaxTensorRank, product <= kMaxTensorElements
+  // (the product of the non-zero dims too, so strides never overflow).
   static StatusOr<TensorShape> FromDims(std::span<const int64_t> dims);
 
   int rank() const { return static_cast<int>(dims_.size()); }

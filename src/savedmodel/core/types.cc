@@ -145,7 +145,7 @@ bool IsStorableDataType(DataType dt) {
 std::string DataTypeString(DataType dt) {
   if (IsRefType(dt)) return DataTypeString(BaseType(dt)) + "_ref";
   if (const TypeName* t = FindType(dt)) return t->name;
-  if (dt == DT_INVALID) return "invalid";
+  if (dt == DT_INVALID) return "INVALID";  // TensorFlow's spelling
   return "unknown dtype enum (" + std::to_string(static_cast<int>(dt)) + ")";
 }
 
@@ -159,10 +159,12 @@ std::string DataTypeEnumName(DataType dt) {
 StatusOr<DataType> ParseDataType(std::string_view name) {
   bool ref = false;
   std::string n(name);
+  // Only one suffix: "float_ref_ref" is not a type.
   for (std::string_view suffix : {"_ref", "_REF"}) {
     if (n.size() > suffix.size() && n.ends_with(suffix)) {
       ref = true;
       n.resize(n.size() - suffix.size());
+      break;
     }
   }
   for (const auto& t : kTypeNames) {

@@ -1,0 +1,44 @@
+// A fixed pool of worker threads. Kernels split work into row ranges with
+// ParallelFor; no locks inside kernels.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace savedmodel {
+
+class ThreadPool {
+ public:
+  // num_threads <= 0 picks the number of hardware threads.
+  explicit ThreadPool(int num_threads = 0);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return static_cast<int>(workers_.size()); }
+  void Schedule(std::function<void()> fn);
+
+  // Calls fn(begin, end) over [0, n) split into at most num_threads()+1 ranges
+  // of at least `min_chunk` items; the caller runs one range itself and waits
+  // for the rest. Runs inline when the work is small.
+  void ParallelFor(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn);
+
+ private:
+  void WorkerLoop();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+// ParallelFor through `pool`, or inline when it is null.
+void ParallelFor(ThreadPool* pool, int64_t n, int64_t min_chunk,
+                 const std::function<void(int64_t, int64_t)>& fn);
+
+}  // namespace savedmodel

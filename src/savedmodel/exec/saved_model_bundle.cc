@@ -1,0 +1,156 @@
+#include "savedmodel/exec/saved_model_bundle.h"
+
+#include <algorithm>
+
+#include "savedmodel/format/bundle/bundle_reader.h"
+
+namespace savedmodel {
+namespace {
+
+constexpr char kInitOpSignatureKey[] = "__saved_model_init_op";
+constexpr char kMainOpCollection[] = "saved_model_main_op";
+constexpr char kLegacyInitOpCollection[] = "legacy_init_op";
+
+// The init op TensorFlow runs after restoring: the __saved_model_init_op
+// signature (TF >= 1.12), else the main op, else the legacy init op collection.
+std::string InitOpName(const tensorflow::MetaGraphDef& mg) {
+  auto sig = mg.signature_def().find(kInitOpSignatureKey);
+  if (sig != mg.signature_def().end()) {
+    auto out = sig->second.outputs().find(kInitOpSignatureKey);
+    if (out != sig->second.outputs().end()) return out->second.name();
+  }
+  for (const char* key : {kMainOpCollection, kLegacyInitOpCollection}) {
+    auto it = mg.collection_def().find(key);
+    if (it != mg.collection_def().end() && it->second.node_list().value_size() > 0) {
+      return it->second.node_list().value(0);
+    }
+  }
+  return "";
+}
+
+std::vector<std::pair<std::string, Tensor>> AssetFeeds(const std::string& export_dir,
+                                                       const std::vector<AssetFile>& assets) {
+  std::vector<std::pair<std::string, Tensor>> feeds;
+  for (const auto& a : assets) {
+    feeds.push_back({a.tensor_name, Tensor::Scalar<std::string>(
+                                        JoinPath(export_dir, kAssetsDirectory, a.filename))});
+  }
+  return feeds;
+}
+
+// Without a SaverDef, variables are restored straight from the bundle by node name.
+Status RestoreWithoutSaver(SavedModelBundle& bundle, const std::string& prefix) {
+  ASSIGN_OR_RETURN(auto reader, bundle::BundleReader::Open(Env::Default(), prefix));
+  for (const Node& node : bundle.session().graph().nodes()) {
+    if (node.op() != "VariableV2" && node.op() != "Variable") continue;
+    if (!reader->Contains(node.name())) continue;
+    ASSIGN_OR_RETURN(Tensor t, reader->Read(node.name()));
+    std::string shared_name;
+    auto it = node.def.attr().find("shared_name");
+    if (it != node.def.attr().end()) shared_name = it->second.s();
+    std::string container;
+    it = node.def.attr().find("container");
+    if (it != node.def.attr().end()) container = it->second.s();
+    bundle.session()
+        .resources()
+        ->LookupOrCreateVariable(container + "/" + (shared_name.empty() ? node.name() : shared_name))
+        ->set_value(std::move(t));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& export_dir,
+                                                           const std::vector<std::string>& tags,
+                                                           const LoadOptions& options) {
+  auto bundle = std::unique_ptr<SavedModelBundle>(new SavedModelBundle());
+  Env* env = options.session.env;
+  ASSIGN_OR_RETURN(bundle->data_, ReadSavedModel(env, export_dir));
+  ASSIGN_OR_RETURN(const tensorflow::MetaGraphDef* mg,
+                   FindMetaGraphDef(bundle->data_.saved_model, tags));
+  bundle->meta_graph_ = *mg;
+  const auto& meta = bundle->meta_graph_;
+  auto graph = Graph::Import(meta.graph_def());
+  if (!graph.ok()) return graph.status().WithContext("loading " + export_dir);
+  ASSIGN_OR_RETURN(bundle->session_, Session::Create(std::move(graph).value(), options.session));
+
+  ASSIGN_OR_RETURN(auto assets, GetAssetFiles(meta));
+  auto asset_feeds = AssetFeeds(export_dir, assets);
+
+  const std::string prefix = bundle->data_.VariablesPrefix();
+  if (bundle->data_.HasVariables(env)) {
+    const auto& saver = meta.saver_def();
+    if (!saver.restore_op_name().empty()) {
+      auto feeds = asset_feeds;
+      feeds.push_back({saver.filename_tensor_name(), Tensor::Scalar<std::string>(prefix)});
+      auto r = bundle->session_->Run(feeds, {}, {saver.restore_op_name()});
+      if (!r.ok()) return r.status().WithContext("restoring variables of " + export_dir);
+    } else {
+      RETURN_IF_ERROR(RestoreWithoutSaver(*bundle, prefix).WithContext("restoring variables of " + export_dir));
+    }
+  }
+
+  const std::string init_op = InitOpName(meta);
+  if (!init_op.empty()) {
+    auto r = bundle->session_->Run(asset_feeds, {}, {init_op});
+    if (!r.ok()) return r.status().WithContext("running init op '" + init_op + "' of " + export_dir);
+  }
+
+  for (const auto& [key, sig] : meta.signature_def()) {
+    if (key == kInitOpSignatureKey) continue;
+    std::vector<std::string> feeds, fetches;
+    for (const auto& [_, info] : sig.inputs()) feeds.push_back(info.name());
+    for (const auto& [_, info] : sig.outputs()) fetches.push_back(info.name());
+    Status s = bundle->session_->Prepare(feeds, fetches, {});
+    if (!s.ok()) return s.WithContext("preparing signature '" + key + "' of " + export_dir);
+  }
+  return bundle;
+}
+
+StatusOr<std::map<std::string, Tensor>> SavedModelBundle::Predict(
+    const std::string& signature_key, const std::map<std::string, Tensor>& inputs,
+    const std::vector<std::string>& output_filter) {
+  ASSIGN_OR_RETURN(const tensorflow::SignatureDef* sig, FindSignatureDef(meta_graph_, signature_key));
+  std::vector<std::pair<std::string, Tensor>> feeds;
+  for (const auto& [key, tensor] : inputs) {
+    auto it = sig->inputs().find(key);
+    if (it == sig->inputs().end()) {
+      std::string have;
+      for (const auto& [k, _] : sig->inputs()) have += (have.empty() ? "'" : ", '") + k + "'";
+      return InvalidArgument("signature '" + signature_key + "' has no input '" + key +
+                             "'; its inputs are " + have);
+    }
+    if (static_cast<int>(tensor.dtype()) != it->second.dtype()) {
+      return InvalidArgument("signature '" + signature_key + "' input '" + key + "' expects " +
+                             DataTypeString(static_cast<DataType>(it->second.dtype())) + ", got " +
+                             DataTypeString(tensor.dtype()));
+    }
+    feeds.push_back({it->second.name(), tensor});
+  }
+  for (const auto& [key, info] : sig->inputs()) {
+    if (!inputs.count(key)) {
+      return InvalidArgument("signature '" + signature_key + "' input '" + key + "' was not given");
+    }
+  }
+  std::vector<std::string> keys, fetches;
+  for (const auto& [key, info] : sig->outputs()) {
+    if (!output_filter.empty() &&
+        std::find(output_filter.begin(), output_filter.end(), key) == output_filter.end()) {
+      continue;
+    }
+    keys.push_back(key);
+    fetches.push_back(info.name());
+  }
+  for (const auto& want : output_filter) {
+    if (!sig->outputs().count(want)) {
+      return InvalidArgument("signature '" + signature_key + "' has no output '" + want + "'");
+    }
+  }
+  ASSIGN_OR_RETURN(auto tensors, session_->Run(feeds, fetches));
+  std::map<std::string, Tensor> out;
+  for (size_t i = 0; i < keys.size(); ++i) out[keys[i]] = std::move(tensors[i]);
+  return out;
+}
+
+}  // namespace savedmodel

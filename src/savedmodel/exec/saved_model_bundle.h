@@ -1,0 +1,51 @@
+// Loading a SavedModel for execution, following TensorFlow's loader: pick the
+// MetaGraphDef by tags, import its graph, restore variables through the
+// SaverDef's restore op, feed asset paths, run the init op, and plan every
+// signature so unsupported ops fail here rather than on a request.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "savedmodel/base/status.h"
+#include "savedmodel/exec/session.h"
+#include "savedmodel/format/saved_model/saved_model_reader.h"
+
+namespace savedmodel {
+
+struct LoadOptions {
+  SessionOptions session;
+};
+
+// A loaded model. Thread-safe for concurrent Run/Predict calls.
+class SavedModelBundle {
+ public:
+  Session& session() { return *session_; }
+  const tensorflow::MetaGraphDef& meta_graph_def() const { return meta_graph_; }
+  const SavedModelData& data() const { return data_; }
+  const std::string& export_dir() const { return data_.export_dir; }
+
+  // Runs signature `signature_key` on `inputs` (by input key). Each input's
+  // dtype must match its TensorInfo; shapes are not checked beyond what the
+  // graph needs, as in TensorFlow. Returns every output (or only
+  // `output_filter`'s keys when given), by output key.
+  StatusOr<std::map<std::string, Tensor>> Predict(const std::string& signature_key,
+                                                  const std::map<std::string, Tensor>& inputs,
+                                                  const std::vector<std::string>& output_filter = {});
+
+ private:
+  friend StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(
+      const std::string&, const std::vector<std::string>&, const LoadOptions&);
+  SavedModelData data_;
+  tensorflow::MetaGraphDef meta_graph_;
+  std::unique_ptr<Session> session_;
+};
+
+// Loads export_dir's MetaGraphDef tagged exactly `tags`.
+StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& export_dir,
+                                                           const std::vector<std::string>& tags,
+                                                           const LoadOptions& options = {});
+
+}  // namespace savedmodel

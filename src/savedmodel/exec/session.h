@@ -1,0 +1,72 @@
+// Session: runs a Graph like TensorFlow's DirectSession. Each distinct
+// (feeds, fetches, targets) signature is planned once (pruning to what is
+// needed, ordering, kernels built) and cached; later Runs reuse the plan.
+//
+// Thread-safe: many threads may Run at once. Variables and other resources
+// live in the Session and are shared by all Runs, as in TensorFlow.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "savedmodel/base/env.h"
+#include "savedmodel/base/status.h"
+#include "savedmodel/base/thread_pool.h"
+#include "savedmodel/core/tensor.h"
+#include "savedmodel/graph/graph.h"
+#include "savedmodel/kernels/kernel.h"
+
+namespace savedmodel {
+
+struct SessionOptions {
+  Env* env = Env::Default();
+  // Threads for intra-op parallelism; 0 picks the hardware thread count, 1 runs inline.
+  int intra_op_threads = 0;
+};
+
+class Session {
+ public:
+  static StatusOr<std::unique_ptr<Session>> Create(std::unique_ptr<const Graph> graph,
+                                                   const SessionOptions& options = {});
+  ~Session();
+
+  // Feeds tensors by name ("x:0"), runs what `fetches` and `targets` need, and
+  // returns the fetched tensors in order. Errors name the tensor or node.
+  StatusOr<std::vector<Tensor>> Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
+                                    const std::vector<std::string>& fetches,
+                                    const std::vector<std::string>& targets = {});
+
+  // Builds (and caches) the plan for a Run signature without running it, so
+  // missing kernels or unknown tensors surface at load time.
+  Status Prepare(const std::vector<std::string>& feed_names,
+                 const std::vector<std::string>& fetches, const std::vector<std::string>& targets);
+
+  const Graph& graph() const { return *graph_; }
+  ResourceMgr* resources() { return &resources_; }
+
+ private:
+  struct Plan;
+  Session(std::unique_ptr<const Graph> graph, const SessionOptions& options);
+  StatusOr<std::shared_ptr<const Plan>> GetPlan(const std::vector<std::string>& feed_names,
+                                                const std::vector<std::string>& fetches,
+                                                const std::vector<std::string>& targets);
+  StatusOr<std::shared_ptr<const Plan>> BuildPlan(const std::vector<std::string>& feed_names,
+                                                  const std::vector<std::string>& fetches,
+                                                  const std::vector<std::string>& targets);
+  StatusOr<const OpKernel*> KernelFor(const Node& node);
+
+  std::unique_ptr<const Graph> graph_;
+  SessionOptions options_;
+  std::unique_ptr<ThreadPool> pool_;
+  ResourceMgr resources_;
+
+  std::mutex mu_;  // guards plans_ and kernels_
+  std::map<std::string, std::shared_ptr<const Plan>> plans_;
+  std::vector<std::unique_ptr<OpKernel>> kernels_;  // by node id, built on first use
+};
+
+}  // namespace savedmodel

@@ -1,0 +1,336 @@
+#include "savedmodel/format/bundle/bundle_reader.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "savedmodel/base/coding.h"
+#include "savedmodel/base/crc32c.h"
+#include "savedmodel/format/bundle/bundle_format.h"
+#include "savedmodel/format/table/table.h"
+
+namespace savedmodel::bundle {
+namespace {
+
+// More shards than any real checkpoint; bounds the work a corrupt header can cause.
+constexpr int kMaxShards = 1 << 16;
+
+std::string Hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "0x%08x", v);
+  return buf;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<BundleReader>> BundleReader::Open(Env* env, const std::string& prefix) {
+  std::unique_ptr<BundleReader> r(new BundleReader());
+  r->prefix_ = prefix;
+  r->index_name_ = MetaFilename(prefix);
+  const std::string& index_name = r->index_name_;
+  ASSIGN_OR_RETURN(auto table, table::Table::Open(env, index_name));
+
+  auto it = table->NewIterator();
+  it.SeekToFirst();
+  RETURN_IF_ERROR(it.status());
+  if (!it.Valid() || !it.key().empty()) {
+    return DataLoss(index_name + ": bundle index has no header entry (first key must be \"\")");
+  }
+  if (!r->header_.ParseFromArray(it.value().data(), static_cast<int>(it.value().size()))) {
+    return DataLoss(index_name + ": unparseable BundleHeaderProto");
+  }
+  const auto& h = r->header_;
+  if (h.endianness() != tensorflow::BundleHeaderProto::LITTLE) {
+    return Unimplemented(index_name + ": big-endian bundles are not supported");
+  }
+  const auto& v = h.version();
+  if (v.producer() < kTensorBundleMinProducer) {
+    return FailedPrecondition(index_name + ": bundle producer version " +
+                              std::to_string(v.producer()) + " is older than the minimum " +
+                              std::to_string(kTensorBundleMinProducer));
+  }
+  if (v.min_consumer() > kTensorBundleVersion) {
+    return FailedPrecondition(index_name + ": bundle needs reader version >= " +
+                              std::to_string(v.min_consumer()) + "; this one is " +
+                              std::to_string(kTensorBundleVersion));
+  }
+  for (int bad : v.bad_consumers()) {
+    if (bad == kTensorBundleVersion) {
+      return FailedPrecondition(index_name + ": bundle disallows reader version " +
+                                std::to_string(bad));
+    }
+  }
+  if (h.num_shards() < 1 || h.num_shards() > kMaxShards) {
+    return DataLoss(index_name + ": bad num_shards " + std::to_string(h.num_shards()));
+  }
+
+  for (it.Next(); it.Valid(); it.Next()) {
+    tensorflow::BundleEntryProto e;
+    if (!e.ParseFromArray(it.value().data(), static_cast<int>(it.value().size()))) {
+      return DataLoss(index_name + ": unparseable BundleEntryProto for key '" +
+                      std::string(it.key()) + "'");
+    }
+    r->entries_.emplace(std::string(it.key()), std::move(e));
+  }
+  RETURN_IF_ERROR(it.status());
+
+  for (int i = 0; i < h.num_shards(); ++i) {
+    Shard s;
+    s.filename = DataFilename(prefix, i, h.num_shards());
+    auto region = env->MapFile(s.filename);
+    if (!region.ok()) {
+      return Status(region.status().code(),
+                    "bundle " + index_name + " has " + std::to_string(h.num_shards()) +
+                        " data shards but shard " + std::to_string(i) +
+                        " cannot be opened: " + region.status().message());
+    }
+    s.region = std::move(region).value();
+    r->total_shard_bytes_ += s.region->data().size();
+    r->shards_.push_back(std::move(s));
+  }
+  return r;
+}
+
+Status BundleReader::Corrupt(const std::string& key, const std::string& detail) const {
+  return DataLoss(index_name_ + ": entry '" + key + "': " + detail);
+}
+
+std::vector<std::string> BundleReader::Keys() const {
+  std::vector<std::string> keys;
+  keys.reserve(entries_.size());
+  for (const auto& [k, e] : entries_) {
+    if (!IsSliceKey(k)) keys.push_back(k);
+  }
+  return keys;
+}
+
+bool BundleReader::Contains(const std::string& key) const {
+  return !IsSliceKey(key) && entries_.count(key) > 0;
+}
+
+StatusOr<const tensorflow::BundleEntryProto*> BundleReader::FindEntry(
+    const std::string& key) const {
+  auto it = entries_.find(key);
+  if (key.empty() || it == entries_.end()) {
+    return NotFound("key '" + key + "' not found in checkpoint " + prefix_);
+  }
+  return &it->second;
+}
+
+StatusOr<TensorInfo> BundleReader::InfoFromEntry(const std::string& key,
+                                                 const tensorflow::BundleEntryProto& e) const {
+  TensorInfo info;
+  const int dt = static_cast<int>(e.dtype());
+  if (!IsKnownDataType(dt)) return Corrupt(key, "unknown dtype " + std::to_string(dt));
+  info.dtype = static_cast<DataType>(dt);
+  if (e.shape().unknown_rank()) return Corrupt(key, "shape has unknown rank");
+  std::vector<int64_t> dims;
+  dims.reserve(e.shape().dim_size());
+  for (const auto& d : e.shape().dim()) dims.push_back(d.size());
+  auto shape = TensorShape::FromDims(dims);
+  if (!shape.ok()) return Corrupt(key, "invalid shape: " + shape.status().message());
+  info.shape = std::move(shape).value();
+  return info;
+}
+
+StatusOr<TensorInfo> BundleReader::Info(const std::string& key) const {
+  ASSIGN_OR_RETURN(const tensorflow::BundleEntryProto* e, FindEntry(key));
+  return InfoFromEntry(key, *e);
+}
+
+StatusOr<std::string_view> BundleReader::BytesOf(const std::string& key,
+                                                 const tensorflow::BundleEntryProto& e) const {
+  if (e.shard_id() < 0 || e.shard_id() >= num_shards()) {
+    return Corrupt(key, "shard_id " + std::to_string(e.shard_id()) + " not in [0, " +
+                            std::to_string(num_shards()) + ")");
+  }
+  const Shard& s = shards_[e.shard_id()];
+  const std::string_view data = s.region->data();
+  if (e.offset() < 0 || e.size() < 0 || static_cast<uint64_t>(e.offset()) > data.size() ||
+      static_cast<uint64_t>(e.size()) > data.size() - static_cast<uint64_t>(e.offset())) {
+    return Corrupt(key, "bytes [" + std::to_string(e.offset()) + ", +" + std::to_string(e.size()) +
+                            ") lie outside data file " + s.filename + " (" +
+                            std::to_string(data.size()) + " bytes)");
+  }
+  return data.substr(static_cast<size_t>(e.offset()), static_cast<size_t>(e.size()));
+}
+
+StatusOr<std::string_view> BundleReader::EntryBytes(const std::string& key) const {
+  auto it = entries_.find(key);
+  if (key.empty() || it == entries_.end()) return NotFound("key '" + key + "' not found");
+  return BytesOf(key, it->second);
+}
+
+StatusOr<Tensor> BundleReader::Read(const std::string& key) const {
+  ASSIGN_OR_RETURN(const tensorflow::BundleEntryProto* e, FindEntry(key));
+  ASSIGN_OR_RETURN(TensorInfo info, InfoFromEntry(key, *e));
+  if (!IsStorableDataType(info.dtype)) {
+    return Unimplemented(index_name_ + ": entry '" + key + "' has dtype " +
+                         DataTypeString(info.dtype) + ", which cannot be read");
+  }
+  if (e->slices_size() > 0) return ReadSliced(key, *e, info);
+  return ReadStored(key, *e, info);
+}
+
+StatusOr<Tensor> BundleReader::ReadStored(const std::string& key,
+                                          const tensorflow::BundleEntryProto& e,
+                                          const TensorInfo& info) const {
+  ASSIGN_OR_RETURN(std::string_view bytes, BytesOf(key, e));
+  const uint32_t stored_crc = crc32c::Unmask(e.crc32c());
+  const int64_t n = info.shape.num_elements();
+
+  if (info.dtype != DT_STRING) {
+    const uint64_t want = static_cast<uint64_t>(n) * DataTypeSize(info.dtype);
+    if (bytes.size() != want) {
+      return Corrupt(key, "size " + std::to_string(bytes.size()) + " bytes, but " +
+                              DataTypeString(info.dtype) + info.shape.DebugString() + " needs " +
+                              std::to_string(want));
+    }
+    const uint32_t actual = crc32c::Value(bytes.data(), bytes.size());
+    if (actual != stored_crc) {
+      return Corrupt(key, "checksum mismatch: stored " + Hex32(stored_crc) + ", computed " +
+                              Hex32(actual));
+    }
+    Tensor t(info.dtype, info.shape);
+    if (info.dtype == DT_BOOL) {
+      // Any nonzero byte is true; copying raw bytes could create invalid bools.
+      auto out = t.flat<bool>();
+      for (int64_t i = 0; i < n; ++i) out[i] = bytes[i] != 0;
+    } else if (!bytes.empty()) {
+      std::memcpy(t.raw_data(), bytes.data(), bytes.size());
+    }
+    return t;
+  }
+
+  // DT_STRING: varint64 lengths, masked crc of the lengths, then the bytes.
+  if (bytes.empty() && n == 0) return Tensor(DT_STRING, info.shape);
+  // Each element needs at least one length byte, so this bounds the allocation.
+  if (static_cast<uint64_t>(n) > bytes.size()) {
+    return Corrupt(key, std::to_string(n) + " strings cannot fit in " +
+                            std::to_string(bytes.size()) + " bytes");
+  }
+  std::vector<uint64_t> lengths(static_cast<size_t>(n));
+  std::string_view in = bytes;
+  uint32_t crc = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (!GetVarint64(&in, &lengths[i])) {
+      return Corrupt(key, "bad or truncated length of string " + std::to_string(i));
+    }
+    char buf[8];
+    if (lengths[i] <= UINT32_MAX) {
+      EncodeFixed32(buf, static_cast<uint32_t>(lengths[i]));
+      crc = crc32c::Extend(crc, buf, 4);
+    } else {
+      EncodeFixed64(buf, lengths[i]);
+      crc = crc32c::Extend(crc, buf, 8);
+    }
+  }
+  uint32_t masked_length_crc = 0;
+  if (!GetFixed32(&in, &masked_length_crc)) {
+    return Corrupt(key, "truncated before the string-length checksum");
+  }
+  if (crc32c::Unmask(masked_length_crc) != crc) {
+    return Corrupt(key, "string-length checksum mismatch: stored " +
+                            Hex32(crc32c::Unmask(masked_length_crc)) + ", computed " +
+                            Hex32(crc));
+  }
+  char buf[4];
+  EncodeFixed32(buf, masked_length_crc);
+  crc = crc32c::Extend(crc, buf, 4);
+  uint64_t total = 0;
+  for (uint64_t len : lengths) {
+    if (len > in.size() - total) {
+      return Corrupt(key, "string lengths exceed the " + std::to_string(in.size()) +
+                              " bytes that remain");
+    }
+    total += len;
+  }
+  if (total != in.size()) {
+    return Corrupt(key, std::to_string(in.size() - total) + " unexpected bytes after the strings");
+  }
+  crc = crc32c::Extend(crc, in.data(), in.size());
+  if (crc != stored_crc) {
+    return Corrupt(key, "checksum mismatch: stored " + Hex32(stored_crc) + ", computed " +
+                            Hex32(crc));
+  }
+  Tensor t(DT_STRING, info.shape);
+  auto out = t.flat<std::string>();
+  for (int64_t i = 0; i < n; ++i) {
+    out[i].assign(in.data(), lengths[i]);
+    in.remove_prefix(lengths[i]);
+  }
+  return t;
+}
+
+namespace {
+
+// Copies `src` (the slice) into `dst` (the full tensor) at `extents`.
+void CopySlice(const Tensor& src, const std::vector<SliceExtent>& extents, Tensor* dst) {
+  const int rank = dst->rank();
+  const TensorShape& full = dst->shape();
+  const TensorShape& part = src.shape();
+  if (part.num_elements() == 0) return;
+  // Row-major strides of the full tensor, in elements.
+  std::vector<int64_t> stride(rank, 1);
+  for (int d = rank - 2; d >= 0; --d) stride[d] = stride[d + 1] * full.dim(d + 1);
+  const int64_t run = rank == 0 ? 1 : part.dim(rank - 1);
+  const int64_t runs = part.num_elements() / run;
+  std::vector<int64_t> idx(rank, 0);  // odometer over all but the last dim
+  const size_t esize = DataTypeSize(dst->dtype());
+  for (int64_t r = 0; r < runs; ++r) {
+    int64_t off = 0;
+    for (int d = 0; d < rank; ++d) off += (extents[d].start + (d < rank - 1 ? idx[d] : 0)) * stride[d];
+    const int64_t src_off = r * run;
+    if (dst->dtype() == DT_STRING) {
+      auto in = src.flat<std::string>();
+      auto out = dst->flat<std::string>();
+      for (int64_t i = 0; i < run; ++i) out[off + i] = in[src_off + i];
+    } else {
+      std::memcpy(static_cast<char*>(dst->raw_data()) + off * esize,
+                  static_cast<const char*>(src.raw_data()) + src_off * esize, run * esize);
+    }
+    for (int d = rank - 2; d >= 0; --d) {
+      if (++idx[d] < part.dim(d)) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+StatusOr<Tensor> BundleReader::ReadSliced(const std::string& key,
+                                          const tensorflow::BundleEntryProto& e,
+                                          const TensorInfo& info) const {
+  // Every element must come from some slice's bytes, so a full shape larger
+  // than all the data is corrupt; checking first keeps a bad shape from
+  // driving a huge allocation.
+  const int64_t n = info.shape.num_elements();
+  const uint64_t min_bytes =
+      static_cast<uint64_t>(n) * (info.dtype == DT_STRING ? 1 : DataTypeSize(info.dtype));
+  if (min_bytes > total_shard_bytes_) {
+    return Corrupt(key, "partitioned tensor " + info.shape.DebugString() +
+                            " is larger than all its data shards");
+  }
+  if (info.shape.rank() == 0) return Corrupt(key, "a scalar cannot be partitioned");
+  Tensor full(info.dtype, info.shape);
+  for (const auto& sp : e.slices()) {
+    auto extents = SliceFromProto(sp, info.shape);
+    if (!extents.ok()) return Corrupt(key, extents.status().message());
+    const std::string slice_key = EncodeTensorNameSlice(key, *extents);
+    auto it = entries_.find(slice_key);
+    if (it == entries_.end()) return Corrupt(key, "a slice's entry is missing");
+    ASSIGN_OR_RETURN(TensorInfo slice_info, InfoFromEntry(key + " (slice)", it->second));
+    const TensorShape want = SliceShape(*extents, info.shape);
+    if (slice_info.dtype != info.dtype || !(slice_info.shape == want) ||
+        it->second.slices_size() != 0) {
+      return Corrupt(key, "slice entry holds " + DataTypeString(slice_info.dtype) +
+                              slice_info.shape.DebugString() + ", expected " +
+                              DataTypeString(info.dtype) + want.DebugString());
+    }
+    ASSIGN_OR_RETURN(Tensor part, ReadStored(key + " (slice)", it->second, slice_info));
+    CopySlice(part, *extents, &full);
+  }
+  return full;
+}
+
+}  // namespace savedmodel::bundle

@@ -1,0 +1,76 @@
+// BundleReader: reads a TensorFlow tensor bundle (a checkpoint or a
+// SavedModel's variables/variables). Layout in bundle_format.h.
+//
+// Open() reads and validates the whole index and memory-maps every data shard;
+// after that the reader is immutable, so concurrent calls from several threads
+// are safe. Every tensor read is checked against its shard's size and its
+// stored crc32c; corrupt files give DATA_LOSS statuses naming the file.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "savedmodel/base/env.h"
+#include "savedmodel/base/status.h"
+#include "savedmodel/core/tensor.h"
+#include "tensorflow/core/protobuf/tensor_bundle.pb.h"
+
+namespace savedmodel::bundle {
+
+struct TensorInfo {
+  DataType dtype = DT_INVALID;
+  TensorShape shape;
+};
+
+class BundleReader {
+ public:
+  // `env` must outlive the reader. `prefix` is e.g. "model/variables/variables".
+  static StatusOr<std::unique_ptr<BundleReader>> Open(Env* env, const std::string& prefix);
+
+  // Tensor names, sorted; without the header key "" and the per-slice entries
+  // of partitioned variables (those appear under their full name).
+  std::vector<std::string> Keys() const;
+  bool Contains(const std::string& key) const;
+  StatusOr<TensorInfo> Info(const std::string& key) const;
+  // The whole tensor, reassembled from its slices for partitioned variables.
+  StatusOr<Tensor> Read(const std::string& key) const;
+
+  // Lower-level access, for tools and byte-exact tests.
+  int num_shards() const { return static_cast<int>(shards_.size()); }
+  const tensorflow::BundleHeaderProto& header() const { return header_; }
+  // Every entry in the index (including slice entries), by key.
+  const std::map<std::string, tensorflow::BundleEntryProto>& entries() const { return entries_; }
+  // The stored bytes of an entry that holds data (not a partitioned one),
+  // bounds-checked against its shard but not checksummed.
+  StatusOr<std::string_view> EntryBytes(const std::string& key) const;
+
+ private:
+  BundleReader() = default;
+  StatusOr<const tensorflow::BundleEntryProto*> FindEntry(const std::string& key) const;
+  StatusOr<TensorInfo> InfoFromEntry(const std::string& key,
+                                     const tensorflow::BundleEntryProto& e) const;
+  StatusOr<std::string_view> BytesOf(const std::string& key,
+                                     const tensorflow::BundleEntryProto& e) const;
+  // Reads an entry that stores its own bytes.
+  StatusOr<Tensor> ReadStored(const std::string& key, const tensorflow::BundleEntryProto& e,
+                              const TensorInfo& info) const;
+  StatusOr<Tensor> ReadSliced(const std::string& key, const tensorflow::BundleEntryProto& e,
+                              const TensorInfo& info) const;
+  Status Corrupt(const std::string& key, const std::string& detail) const;
+
+  std::string prefix_;
+  std::string index_name_;
+  tensorflow::BundleHeaderProto header_;
+  std::map<std::string, tensorflow::BundleEntryProto> entries_;
+  struct Shard {
+    std::string filename;
+    std::shared_ptr<const ReadOnlyMemoryRegion> region;
+  };
+  std::vector<Shard> shards_;
+  uint64_t total_shard_bytes_ = 0;
+};
+
+}  // namespace savedmodel::bundle

@@ -1,0 +1,48 @@
+// OpRegistry: TensorFlow's OpDefs (inputs, outputs, attrs, defaults, allowed
+// types) for the ops this library knows, embedded at build time from
+// op_defs.pbtxt (a subset of TensorFlow's ops.pbtxt; scripts/gen_op_defs
+// regenerates it). Immutable after construction; thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "savedmodel/base/status.h"
+#include "savedmodel/core/types.h"
+#include "tensorflow/core/framework/node_def.pb.h"
+#include "tensorflow/core/framework/op_def.pb.h"
+
+namespace savedmodel {
+
+class OpRegistry {
+ public:
+  // The embedded registry. Never null.
+  static const OpRegistry& Global();
+
+  // Builds a registry from a text-format tensorflow.OpList.
+  static StatusOr<std::unique_ptr<OpRegistry>> FromText(std::string_view op_list_text);
+
+  // nullptr when `op` is unknown.
+  const tensorflow::OpDef* Find(std::string_view op) const;
+  // NotFound "Op type not registered 'X'" (TensorFlow's wording) when unknown.
+  StatusOr<const tensorflow::OpDef*> LookUp(std::string_view op) const;
+  std::vector<std::string> OpNames() const;  // sorted
+
+  // Adds every attr the OpDef gives a default for and `node` lacks.
+  void AddDefaultAttrs(tensorflow::NodeDef* node) const;
+
+  // The dtypes of each input and output of `node` (ref types included),
+  // resolved from its attrs; checks required attrs exist with the right kind and
+  // that type attrs hold allowed types. `node` should have defaults added.
+  Status ResolveTypes(const tensorflow::NodeDef& node, std::vector<DataType>* inputs,
+                      std::vector<DataType>* outputs) const;
+
+ private:
+  tensorflow::OpList ops_;
+  std::unordered_map<std::string, const tensorflow::OpDef*> by_name_;
+};
+
+}  // namespace savedmodel

@@ -1,0 +1,135 @@
+// Element-type helpers shared by the math, nn and array kernels: which C++
+// types count as numbers, the type arithmetic runs in (16-bit floats compute
+// through float, as TensorFlow's Eigen kernels do), overflow-free integer
+// arithmetic, and a per-dtype dispatch resolved once when a kernel is built.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <type_traits>
+
+#include "savedmodel/core/types.h"
+
+namespace savedmodel::kernels {
+
+template <typename T>
+inline constexpr bool kIsHalfLike = std::is_same_v<T, half> || std::is_same_v<T, bfloat16>;
+template <typename T>
+inline constexpr bool kIsFloat = std::is_floating_point_v<T> || kIsHalfLike<T>;
+template <typename T>
+inline constexpr bool kIsInt = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+// Real numbers: what comparisons, Maximum, reductions and Relu accept.
+template <typename T>
+inline constexpr bool kIsReal = kIsFloat<T> || kIsInt<T>;
+template <typename T>
+inline constexpr bool kIsComplex = std::is_same_v<T, complex64> || std::is_same_v<T, complex128>;
+// Every type arithmetic is defined on.
+template <typename T>
+inline constexpr bool kIsNumber = kIsReal<T> || kIsComplex<T>;
+
+// The type arithmetic happens in.
+template <typename T>
+using Calc = std::conditional_t<kIsHalfLike<T>, float, T>;
+
+template <typename T>
+inline Calc<T> ToCalc(T v) {
+  if constexpr (std::is_same_v<T, half>) return HalfToFloat(v);
+  else if constexpr (std::is_same_v<T, bfloat16>) return BFloat16ToFloat(v);
+  else return v;
+}
+template <typename T>
+inline T FromCalc(Calc<T> v) {
+  if constexpr (std::is_same_v<T, half>) return FloatToHalf(v);
+  else if constexpr (std::is_same_v<T, bfloat16>) return FloatToBFloat16(v);
+  else return v;
+}
+
+// Signed overflow is undefined in C++ but wraps in TensorFlow's kernels; doing
+// the arithmetic in the unsigned type gives the same two's-complement result.
+template <typename T>
+inline T WrapAdd(T a, T b) {
+  if constexpr (kIsInt<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) + static_cast<U>(b)));
+  } else {
+    return a + b;
+  }
+}
+template <typename T>
+inline T WrapSub(T a, T b) {
+  if constexpr (kIsInt<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) - static_cast<U>(b)));
+  } else {
+    return a - b;
+  }
+}
+template <typename T>
+inline T WrapMul(T a, T b) {
+  if constexpr (kIsInt<T>) {
+    // uint16 * uint16 promotes to (signed) int and can overflow; widen first.
+    using U = std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned,
+                                 std::make_unsigned_t<T>>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(a) * static_cast<U>(b)));
+  } else {
+    return a * b;
+  }
+}
+template <typename T>
+inline T WrapNeg(T a) {
+  return WrapSub(T{0}, a);
+}
+
+// Float -> integer conversion without undefined behaviour: NaN becomes 0 and
+// out-of-range values saturate (TensorFlow's CPU Cast behaves this way since
+// it stopped relying on the x86 instruction's "integer indefinite" result).
+template <typename To, typename From>
+inline To SaturatingFloatToInt(From v) {
+  if (std::isnan(v)) return 0;
+  // The limits as From: max() may round up (2^31-1 -> 2^31 as float), so
+  // compare with >= against that rounded value.
+  constexpr From lo = static_cast<From>(std::numeric_limits<To>::lowest());
+  constexpr From hi = static_cast<From>(std::numeric_limits<To>::max());
+  if (v <= lo) return std::numeric_limits<To>::lowest();
+  if (v >= hi) return std::numeric_limits<To>::max();
+  return static_cast<To>(v);
+}
+
+// Converts one element between any two storable non-string types.
+template <typename To, typename From>
+inline To ConvertElement(From v) {
+  if constexpr (std::is_same_v<To, From>) {
+    return v;
+  } else if constexpr (kIsHalfLike<From>) {
+    return ConvertElement<To>(ToCalc(v));
+  } else if constexpr (kIsHalfLike<To>) {
+    return FromCalc<To>(ConvertElement<float>(v));
+  } else if constexpr (std::is_same_v<To, bool>) {
+    if constexpr (std::is_same_v<From, complex64> || std::is_same_v<From, complex128>)
+      return v != From{};
+    else
+      return v != From{0};
+  } else if constexpr (std::is_same_v<From, complex64> || std::is_same_v<From, complex128>) {
+    if constexpr (std::is_same_v<To, complex64> || std::is_same_v<To, complex128>)
+      return To(static_cast<typename To::value_type>(v.real()),
+                static_cast<typename To::value_type>(v.imag()));
+    else
+      return ConvertElement<To>(v.real());
+  } else if constexpr (std::is_same_v<To, complex64> || std::is_same_v<To, complex128>) {
+    return To(ConvertElement<typename To::value_type>(v), 0);
+  } else if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
+    return SaturatingFloatToInt<To>(v);
+  } else {
+    return static_cast<To>(v);
+  }
+}
+
+// Calls fn(T{}) for the dtypes the kernels compute on (every storable type).
+template <typename Fn>
+Status VisitType(DataType dt, Fn&& fn) {
+  return VisitDataType(dt, std::forward<Fn>(fn));
+}
+
+}  // namespace savedmodel::kernels

@@ -1,0 +1,223 @@
+// Elementwise unary ops, activations included.
+//   x: any shape -> y: same shape (bool for IsNan/IsInf/IsFinite)
+// Each op is a struct naming the element types it takes and the scalar
+// function, evaluated in Calc<T> (16-bit floats go through float).
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "savedmodel/base/thread_pool.h"
+#include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/math/numeric.h"
+
+namespace savedmodel::kernels {
+namespace {
+
+constexpr int64_t kMinChunk = 16 * 1024;
+
+template <typename T>
+inline constexpr bool kFloatOrComplex = kIsFloat<T> || kIsComplex<T>;
+template <typename T>
+inline constexpr bool kSignedReal = kIsFloat<T> || (kIsInt<T> && std::is_signed_v<T>);
+
+struct NegOp {
+  template <typename T> static constexpr bool kSupports = kIsNumber<T>;
+  template <typename C> static C F(C x) { return WrapNeg(x); }
+};
+struct AbsOp {
+  template <typename T> static constexpr bool kSupports = kIsReal<T>;
+  template <typename C> static C F(C x) {
+    if constexpr (kIsInt<C>) return x < 0 ? WrapNeg(x) : x;  // |MIN| wraps to MIN
+    else return std::fabs(x);
+  }
+};
+struct SquareOp {
+  template <typename T> static constexpr bool kSupports = kIsNumber<T>;
+  template <typename C> static C F(C x) { return WrapMul(x, x); }
+};
+struct SignOp {
+  template <typename T> static constexpr bool kSupports = kIsReal<T>;
+  template <typename C> static C F(C x) {
+    if constexpr (kIsFloat<C>) {
+      if (std::isnan(x)) return x;
+    }
+    return static_cast<C>((C(0) < x) - (x < C(0)));
+  }
+};
+#define SM_FLOAT_UNARY(Name, expr)                                        \
+  struct Name {                                                           \
+    template <typename T> static constexpr bool kSupports = kIsFloat<T>;  \
+    template <typename C> static C F(C x) { return expr; }                \
+  }
+#define SM_FLOAT_COMPLEX_UNARY(Name, expr)                                      \
+  struct Name {                                                                 \
+    template <typename T> static constexpr bool kSupports = kFloatOrComplex<T>; \
+    template <typename C> static C F(C x) { return expr; }                      \
+  }
+SM_FLOAT_COMPLEX_UNARY(ExpOp, std::exp(x));
+SM_FLOAT_COMPLEX_UNARY(LogOp, std::log(x));
+SM_FLOAT_UNARY(Log1pOp, std::log1p(x));
+SM_FLOAT_COMPLEX_UNARY(SqrtOp, std::sqrt(x));
+SM_FLOAT_COMPLEX_UNARY(RsqrtOp, C(1) / std::sqrt(x));
+SM_FLOAT_COMPLEX_UNARY(SinOp, std::sin(x));
+SM_FLOAT_COMPLEX_UNARY(CosOp, std::cos(x));
+SM_FLOAT_COMPLEX_UNARY(TanhOp, std::tanh(x));
+SM_FLOAT_UNARY(FloorOp, std::floor(x));
+SM_FLOAT_UNARY(CeilOp, std::ceil(x));
+// Sigmoid without overflow: exp of a non-positive argument only.
+SM_FLOAT_UNARY(SigmoidOp, x >= 0 ? C(1) / (C(1) + std::exp(-x)) : std::exp(x) / (C(1) + std::exp(x)));
+SM_FLOAT_UNARY(EluOp, x > 0 ? x : std::expm1(x));
+SM_FLOAT_UNARY(SeluOp, x > 0 ? C(1.0507009873554804934193349852946) * x
+                             : C(1.7580993408473768599402175208123) * std::expm1(x));
+// log(1 + e^x) = max(x, 0) + log1p(e^-|x|), finite for every x.
+SM_FLOAT_UNARY(SoftplusOp, (x > 0 ? x : C(0)) + std::log1p(std::exp(-std::fabs(x))));
+#undef SM_FLOAT_UNARY
+#undef SM_FLOAT_COMPLEX_UNARY
+
+struct ReciprocalOp {
+  template <typename T> static constexpr bool kSupports = kFloatOrComplex<T>;
+  template <typename C> static C F(C x) { return C(1) / x; }
+};
+// Round half to even (banker's rounding); integers are already round.
+struct RoundOp {
+  template <typename T> static constexpr bool kSupports = kIsReal<T>;
+  template <typename C> static C F(C x) {
+    if constexpr (kIsFloat<C>) return std::nearbyint(x);  // default FE_TONEAREST mode
+    else return x;
+  }
+};
+struct ReluOp {
+  template <typename T> static constexpr bool kSupports = kIsReal<T>;
+  template <typename C> static C F(C x) { return x > C(0) ? x : C(0); }
+};
+struct Relu6Op {
+  template <typename T> static constexpr bool kSupports = kIsReal<T>;
+  template <typename C> static C F(C x) { return x > C(0) ? (x < C(6) ? x : C(6)) : C(0); }
+};
+struct LogicalNotOp {
+  template <typename T> static constexpr bool kSupports = std::is_same_v<T, bool>;
+  static bool F(bool x) { return !x; }
+};
+struct IsNanOp {
+  template <typename T> static constexpr bool kSupports = kIsFloat<T>;
+  template <typename C> static bool F(C x) { return std::isnan(x); }
+};
+struct IsInfOp {
+  template <typename T> static constexpr bool kSupports = kIsFloat<T>;
+  template <typename C> static bool F(C x) { return std::isinf(x); }
+};
+struct IsFiniteOp {
+  template <typename T> static constexpr bool kSupports = kIsFloat<T>;
+  template <typename C> static bool F(C x) { return std::isfinite(x); }
+};
+
+template <typename Op, typename T>
+inline auto ApplyOne(T x) {
+  if constexpr (!kIsHalfLike<T>) {
+    return Op::F(x);
+  } else {
+    auto r = Op::F(ToCalc(x));
+    if constexpr (std::is_same_v<decltype(r), bool>) return r;
+    else return FromCalc<T>(r);
+  }
+}
+
+template <typename Op>
+class UnaryKernel : public OpKernel {
+ public:
+  UnaryKernel(const OpKernelConstruction& c, Status* s) {
+    const DataType dt = c.input_types()[0];
+    *s = VisitType(dt, [&](auto tag) -> Status {
+      using T = decltype(tag);
+      if constexpr (Op::template kSupports<T>) {
+        run_ = &UnaryKernel::Run<T>;
+        return Status();
+      } else {
+        return c.UnsupportedType(dt);
+      }
+    });
+  }
+  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
+
+ private:
+  template <typename T>
+  Status Run(OpKernelContext* ctx) const {
+    using Out = decltype(ApplyOne<Op, T>(T{}));
+    const Tensor x = ctx->input(0);
+    Tensor* out = ctx->allocate_output(0, DataTypeOf<Out>::value, x.shape());
+    const T* xs = x.flat<T>().data();
+    Out* ys = out->flat<Out>().data();
+    ParallelFor(ctx->pool(), x.num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) ys[i] = ApplyOne<Op, T>(xs[i]);
+    });
+    return Status();
+  }
+  Status (UnaryKernel::*run_)(OpKernelContext*) const = nullptr;
+};
+
+// LeakyRelu: x for x > 0, alpha * x otherwise.
+class LeakyReluKernel : public OpKernel {
+ public:
+  LeakyReluKernel(const OpKernelConstruction& c, Status* s) : dtype_(c.input_types()[0]) {
+    *s = c.GetAttr("alpha", &alpha_);
+    if (s->ok() && !(dtype_ == DT_FLOAT || dtype_ == DT_DOUBLE || dtype_ == DT_HALF ||
+                     dtype_ == DT_BFLOAT16)) {
+      *s = c.UnsupportedType(dtype_);
+    }
+  }
+  Status Compute(OpKernelContext* ctx) const override {
+    const Tensor x = ctx->input(0);
+    Tensor* out = ctx->allocate_output(0, dtype_, x.shape());
+    return VisitType(dtype_, [&](auto tag) -> Status {
+      using T = decltype(tag);
+      if constexpr (kIsFloat<T>) {
+        using C = Calc<T>;
+        const C alpha = static_cast<C>(alpha_);
+        const T* xs = x.flat<T>().data();
+        T* ys = out->flat<T>().data();
+        ParallelFor(ctx->pool(), x.num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) {
+            C v = ToCalc(xs[i]);
+            ys[i] = FromCalc<T>(v > C(0) ? v : alpha * v);
+          }
+        });
+      }
+      return Status();
+    });
+  }
+
+ private:
+  DataType dtype_;
+  float alpha_ = 0.2f;
+};
+
+REGISTER_KERNEL("Neg", UnaryKernel<NegOp>);
+REGISTER_KERNEL("Abs", UnaryKernel<AbsOp>);
+REGISTER_KERNEL("Exp", UnaryKernel<ExpOp>);
+REGISTER_KERNEL("Log", UnaryKernel<LogOp>);
+REGISTER_KERNEL("Log1p", UnaryKernel<Log1pOp>);
+REGISTER_KERNEL("Square", UnaryKernel<SquareOp>);
+REGISTER_KERNEL("Sqrt", UnaryKernel<SqrtOp>);
+REGISTER_KERNEL("Rsqrt", UnaryKernel<RsqrtOp>);
+REGISTER_KERNEL("Reciprocal", UnaryKernel<ReciprocalOp>);
+REGISTER_KERNEL("Sign", UnaryKernel<SignOp>);
+REGISTER_KERNEL("Floor", UnaryKernel<FloorOp>);
+REGISTER_KERNEL("Ceil", UnaryKernel<CeilOp>);
+REGISTER_KERNEL("Round", UnaryKernel<RoundOp>);
+REGISTER_KERNEL("Sin", UnaryKernel<SinOp>);
+REGISTER_KERNEL("Cos", UnaryKernel<CosOp>);
+REGISTER_KERNEL("Tanh", UnaryKernel<TanhOp>);
+REGISTER_KERNEL("Sigmoid", UnaryKernel<SigmoidOp>);
+REGISTER_KERNEL("Relu", UnaryKernel<ReluOp>);
+REGISTER_KERNEL("Relu6", UnaryKernel<Relu6Op>);
+REGISTER_KERNEL("Elu", UnaryKernel<EluOp>);
+REGISTER_KERNEL("Selu", UnaryKernel<SeluOp>);
+REGISTER_KERNEL("Softplus", UnaryKernel<SoftplusOp>);
+REGISTER_KERNEL("LeakyRelu", LeakyReluKernel);
+REGISTER_KERNEL("LogicalNot", UnaryKernel<LogicalNotOp>);
+REGISTER_KERNEL("IsNan", UnaryKernel<IsNanOp>);
+REGISTER_KERNEL("IsInf", UnaryKernel<IsInfOp>);
+REGISTER_KERNEL("IsFinite", UnaryKernel<IsFiniteOp>);
+
+}  // namespace
+}  // namespace savedmodel::kernels

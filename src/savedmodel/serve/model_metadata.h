@@ -1,0 +1,23 @@
+// TF Serving's GetModelMetadata answer for a loaded model, as the JSON its REST
+// API returns (GET /v1/models/<name>[/versions/<v>]/metadata).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "savedmodel/base/status.h"
+#include "tensorflow/core/protobuf/meta_graph.pb.h"
+
+namespace savedmodel {
+
+// {"model_spec": {"name", "signature_name": "", "version"}, "metadata":
+//  {"signature_def": <SignatureDefMap as proto3 JSON>}}, with default-valued
+// fields printed and proto field names kept, as TF Serving prints them.
+StatusOr<std::string> ModelMetadataJson(const tensorflow::MetaGraphDef& meta_graph,
+                                        const std::string& model_name, int64_t version);
+
+// The version number TF Serving gives a version directory ("00000123" -> 123),
+// or -1 when `dirname` is not all digits.
+int64_t ParseVersionDirName(const std::string& dirname);
+
+}  // namespace savedmodel

@@ -1,0 +1,115 @@
+// End-to-end checks of `savedmodel show` against real TensorFlow models.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "test_util.h"
+
+namespace savedmodel {
+namespace {
+
+using testing::RunCli;
+
+TEST(CliShowTest, ListsTagSets) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "corpus/rust_regression_tf1_train_serve");
+  std::string out;
+  ASSERT_EQ(RunCli("show '" + dir.string() + "'", &out), 0) << out;
+  EXPECT_EQ(out, "The given SavedModel contains the following tag-sets:\n'serve, train'\n");
+}
+
+TEST(CliShowTest, ListsSignatureKeysSorted) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "tf_serving/saved_model_half_plus_two_cpu/00000123");
+  std::string out;
+  ASSERT_EQ(RunCli("show --dir '" + dir.string() + "' --tag_set serve", &out), 0) << out;
+  EXPECT_EQ(out,
+            "The given SavedModel MetaGraphDef contains SignatureDefs with the following keys:\n"
+            "SignatureDef key: \"classify_x_to_y\"\n"
+            "SignatureDef key: \"regress_x2_to_y3\"\n"
+            "SignatureDef key: \"regress_x_to_y\"\n"
+            "SignatureDef key: \"regress_x_to_y2\"\n"
+            "SignatureDef key: \"serving_default\"\n");
+}
+
+TEST(CliShowTest, PrintsSignatureLikeSavedModelCli) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "tf_serving/saved_model_half_plus_two_cpu/00000123");
+  std::string out;
+  ASSERT_EQ(RunCli("show '" + dir.string() + "' --tag_set serve --signature_def serving_default",
+                   &out),
+            0)
+      << out;
+  EXPECT_EQ(out,
+            "The given SavedModel SignatureDef contains the following input(s):\n"
+            "  inputs['x'] tensor_info:\n"
+            "      dtype: DT_FLOAT\n"
+            "      shape: (-1, 1)\n"
+            "      name: x:0\n"
+            "The given SavedModel SignatureDef contains the following output(s):\n"
+            "  outputs['y'] tensor_info:\n"
+            "      dtype: DT_FLOAT\n"
+            "      shape: (-1, 1)\n"
+            "      name: y:0\n"
+            "Method name is: tensorflow/serving/predict\n");
+}
+
+TEST(CliShowTest, AllIncludesConcreteFunctionsOfTf2Models) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "tf_serving/saved_model_half_plus_two_tf2_cpu/00000123");
+  std::string out;
+  ASSERT_EQ(RunCli("show '" + dir.string() + "' --all", &out), 0) << out;
+  EXPECT_NE(out.find("MetaGraphDef with tag-set: 'serve' contains the following SignatureDefs:"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("signature_def['serving_default']:"), std::string::npos);
+  EXPECT_NE(out.find("Concrete Functions:"), std::string::npos) << out;
+  EXPECT_NE(out.find("Function Name: '"), std::string::npos) << out;
+}
+
+TEST(CliShowTest, MissingTagSetAndSignatureAreClearErrors) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "tf_serving/saved_model_half_plus_two_cpu/00000123");
+  std::string out;
+  EXPECT_EQ(RunCli("show '" + dir.string() + "' --tag_set gpu", &out), 1);
+  EXPECT_NE(out.find("available tag sets: {serve}"), std::string::npos) << out;
+  EXPECT_EQ(RunCli("show '" + dir.string() + "' --tag_set serve --signature_def nope", &out), 1);
+  EXPECT_NE(out.find("'serving_default'"), std::string::npos) << out;
+  EXPECT_EQ(RunCli("show /nonexistent/dir", &out), 1);
+  EXPECT_NE(out.find("/nonexistent/dir"), std::string::npos) << out;
+}
+
+TEST(CliShowTest, FuzzModelsFailWithClearErrors) {
+  SAVEDMODEL_REQUIRE_TESTDATA(root, "corpus");
+  for (const char* name :
+       {"tf_fuzz_bad_node_attr", "tf_fuzz_const_with_no_value", "tf_fuzz_negative_shape"}) {
+    std::string out;
+    EXPECT_EQ(RunCli("show '" + (root / name).string() + "'", &out), 1) << name << ": " << out;
+    EXPECT_NE(out.find("INVALID_ARGUMENT"), std::string::npos) << out;
+  }
+}
+
+void ExpectMetadataMatches(const std::string& model_dir, const std::string& args,
+                           const std::string& expected_file) {
+  std::string out;
+  ASSERT_EQ(RunCli("show '" + model_dir + "' --json " + args, &out), 0) << out;
+  rapidjson::Document got, want;
+  ASSERT_FALSE(got.Parse(out.c_str()).HasParseError()) << out;
+  std::string expected = testing::ReadFileOrDie(expected_file);
+  ASSERT_FALSE(want.Parse(expected.c_str()).HasParseError());
+  // rapidjson compares objects member-wise, ignoring key order.
+  EXPECT_TRUE(got["metadata"] == want["metadata"]) << out;
+  EXPECT_TRUE(got["model_spec"] == want["model_spec"]) << out;
+}
+
+TEST(CliShowTest, JsonMatchesTfServingGetModelMetadata) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "tf_serving/saved_model_half_plus_two_cpu/00000123");
+  ExpectMetadataMatches(dir.string(), "",
+                        (testing::TestDataDir() / "tf_serving/half_plus_two_model_metadata.json")
+                            .string());
+}
+
+TEST(CliShowTest, JsonMatchesForTwoVersionsModel) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "tf_serving/saved_model_half_plus_two_2_versions/00000123");
+  ExpectMetadataMatches(
+      dir.string(), "--model_name saved_model_half_plus_two_2_versions",
+      (testing::TestDataDir() / "tf_serving/saved_model_half_plus_two_2_versions_metadata.json")
+          .string());
+}
+
+}  // namespace
+}  // namespace savedmodel
