@@ -252,9 +252,11 @@ class MemEnv : public Env {
 
   Status CreateDirs(const std::string& dir) override {
     std::lock_guard<std::mutex> l(mu_);
+    // Stops at the root: Dirname("/") is "/" itself.
     for (std::string p = Norm(dir); !p.empty(); p = std::string(Dirname(p))) {
       if (files_.count(p)) return AlreadyExists("creating directory " + dir + ": a file is in the way");
       dirs_.insert(p);
+      if (p == "/") break;
     }
     return Status::OK();
   }

@@ -116,15 +116,16 @@ Status CheckAttrValue(const AttrValue& value) {
 Status CheckNode(const NodeDef& node) {
   if (node.name().empty()) return InvalidArgument("a node has no name (op '" + node.op() + "')");
   if (node.op().empty()) return InvalidArgument("node '" + node.name() + "' has no op");
-  for (const auto& [name, attr] : node.attr()) {
-    Status s = CheckAttrValue(attr);
-    if (!s.ok()) {
-      return InvalidArgument("node '" + node.name() + "' (op " + node.op() + "): attr '" + name +
-                             "': " + s.message());
-    }
-  }
   if (node.op() == "Const") {
     auto value = node.attr().find("value");
+    if (value != node.attr().end() && value->second.has_tensor()) {
+      for (const auto& d : value->second.tensor().tensor_shape().dim()) {
+        if (d.size() < 0) {
+          return InvalidArgument("Const node '" + node.name() + "' initializes from a tensor with " +
+                                 std::to_string(d.size()) + " elements in a dimension");
+        }
+      }
+    }
     auto dtype = node.attr().find("dtype");
     if (value == node.attr().end() || !value->second.has_tensor()) {
       return InvalidArgument("Const node '" + node.name() + "' has no 'value' tensor attr");
@@ -137,6 +138,13 @@ Status CheckNode(const NodeDef& node) {
           "Const node '" + node.name() + "': value has type " +
           DataTypeString(static_cast<DataType>(value->second.tensor().dtype())) +
           " but dtype attr is " + DataTypeString(static_cast<DataType>(dtype->second.type())));
+    }
+  }
+  for (const auto& [name, attr] : node.attr()) {
+    Status s = CheckAttrValue(attr);
+    if (!s.ok()) {
+      return InvalidArgument("node '" + node.name() + "' (op " + node.op() + "): attr '" + name +
+                             "': " + s.message());
     }
   }
   return Status::OK();
@@ -333,7 +341,8 @@ Status ValidateMetaGraphDef(const MetaGraphDef& meta_graph) {
   for (const auto& [key, sig] : meta_graph.signature_def()) {
     for (const auto* map : {&sig.inputs(), &sig.outputs()}) {
       for (const auto& [name, info] : *map) {
-        Status s = CheckDataTypeValue(info.dtype());
+        // DT_INVALID is legal here: the init-op signature's output is an op, not a tensor.
+        Status s = info.dtype() == 0 ? Status::OK() : CheckDataTypeValue(info.dtype());
         if (s.ok() && info.has_tensor_shape()) s = CheckShapeProto(info.tensor_shape());
         if (!s.ok()) {
           return InvalidArgument("signature '" + key + "' tensor '" + name + "': " + s.message());
