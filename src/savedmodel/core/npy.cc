@@ -1,5 +1,7 @@
 #include "savedmodel/core/npy.h"
 
+#include "savedmodel/core/pickle_strings.h"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -338,6 +340,17 @@ StatusOr<Tensor> ReadNpyImpl(std::string_view bytes) {
   }
   if (dict["shape"].kind != PyValue::kTuple) return InvalidArgument("'shape' is not a tuple");
   bool fortran = dict["fortran_order"].b;
+  if (descr.str == "|O" || descr.str == "O") {
+    // np.save pickles object arrays; arrays of bytes/str (serialized tf.Examples) are common feeds.
+    ASSIGN_OR_RETURN(TensorShape oshape, TensorShape::FromDims(dict["shape"].ints));
+    if (fortran && oshape.rank() > 1) return Unimplemented("Fortran-ordered object arrays");
+    ASSIGN_OR_RETURN(auto strings, UnpickleObjectArrayStrings(bytes.substr(header_start + header_len),
+                                                              oshape.num_elements()));
+    Tensor t(DT_STRING, oshape);
+    auto out = t.flat<std::string>();
+    for (size_t i = 0; i < strings.size(); ++i) out[i] = std::move(strings[i]);
+    return t;
+  }
   NpyType type;
   RETURN_IF_ERROR(ParseDescr(descr.str, &type));
   ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims(dict["shape"].ints));

@@ -173,6 +173,10 @@ StatusOr<std::vector<Tensor>> Session::Run(
     for (size_t i = 0; i < step.input_slots.size(); ++i) {
       const Value& v = values[step.input_slots[i]];
       // Kernels compute blind, so a missing or uninitialized input stops here.
+      if (v.resource) {
+        inputs.push_back(&v);
+        continue;
+      }
       if (v.ref ? (!IsRefType(step.node->input_types[i]) && !v.ref->initialized())
                 : !v.tensor.IsInitialized()) {
         const std::string& src = step.node->def.input(static_cast<int>(i));
@@ -194,7 +198,12 @@ StatusOr<std::vector<Tensor>> Session::Run(
   std::vector<Tensor> result;
   result.reserve(fetches.size());
   for (size_t i = 0; i < fetches.size(); ++i) {
-    Tensor t = values[plan->fetch_slots[i]].Get();
+    const Value& v = values[plan->fetch_slots[i]];
+    if (v.resource) {
+      return InvalidArgument("fetch '" + fetches[i] + "' is a resource handle (" +
+                             v.resource->DebugString() + "), which cannot be fetched");
+    }
+    Tensor t = v.Get();
     if (!t.IsInitialized()) {
       return FailedPrecondition("fetch '" + fetches[i] + "' produced no value (its node is fed "
                                 "on another output, or it reads an uninitialized variable)");

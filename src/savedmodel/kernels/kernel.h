@@ -54,21 +54,51 @@ class Variable {
   Tensor tensor_;
 };
 
+// Base of per-model objects handed between ops as DT_RESOURCE values (lookup
+// tables, later resource variables). Implementations are thread-safe.
+class ResourceBase {
+ public:
+  virtual ~ResourceBase() = default;
+  virtual std::string DebugString() const = 0;
+};
+
 // Per-model state that outlives a Run: variables, tables. Thread-safe.
 class ResourceMgr {
  public:
   // The variable named `name`, created uninitialized on first use.
   std::shared_ptr<Variable> LookupOrCreateVariable(const std::string& name);
 
+  // The resource named `name`, made by `create` on first use. Fails when a
+  // resource of another type already has the name.
+  template <typename T, typename Create>
+  StatusOr<std::shared_ptr<T>> LookupOrCreate(const std::string& name, Create&& create) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto& slot = resources_[name];
+    if (!slot) {
+      auto made = create();
+      if (!made.ok()) {
+        resources_.erase(name);
+        return made.status();
+      }
+      slot = std::move(made).value();
+    }
+    auto typed = std::dynamic_pointer_cast<T>(slot);
+    if (!typed) return InvalidArgument("resource '" + name + "' has another type: " + slot->DebugString());
+    return typed;
+  }
+
  private:
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<Variable>> variables_;
+  std::unordered_map<std::string, std::shared_ptr<ResourceBase>> resources_;
 };
 
-// A value flowing along an edge: a tensor, or a reference to a variable.
+// A value flowing along an edge: a tensor, a reference to a variable, or a
+// resource handle.
 struct Value {
   Tensor tensor;
   std::shared_ptr<Variable> ref;
+  std::shared_ptr<ResourceBase> resource;
 
   // The tensor, reading through a reference.
   Tensor Get() const { return ref ? ref->value() : tensor; }
@@ -124,6 +154,12 @@ class OpKernelContext {
   Tensor input(int i) const { return inputs_[i]->Get(); }
   // The variable behind a ref input; null when the input is not a ref.
   const std::shared_ptr<Variable>& input_ref(int i) const { return inputs_[i]->ref; }
+
+  // The resource behind a DT_RESOURCE input; null when there is none.
+  const std::shared_ptr<ResourceBase>& input_resource(int i) const { return inputs_[i]->resource; }
+  void set_output_resource(int i, std::shared_ptr<ResourceBase> r) {
+    (*outputs_)[i].resource = std::move(r);
+  }
 
   void set_output(int i, Tensor t) { (*outputs_)[i].tensor = std::move(t); }
   void set_output_ref(int i, std::shared_ptr<Variable> v) { (*outputs_)[i].ref = std::move(v); }

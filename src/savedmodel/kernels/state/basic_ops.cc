@@ -34,7 +34,13 @@ class ForwardKernel : public OpKernel {
  public:
   ForwardKernel(const OpKernelConstruction&, Status*) {}
   Status Compute(OpKernelContext* ctx) const override {
-    for (int i = 0; i < ctx->num_inputs(); ++i) ctx->set_output(i, ctx->input(i));
+    for (int i = 0; i < ctx->num_inputs(); ++i) {
+      if (ctx->input_resource(i)) {
+        ctx->set_output_resource(i, ctx->input_resource(i));
+      } else {
+        ctx->set_output(i, ctx->input(i));
+      }
+    }
     return Status::OK();
   }
 };
