@@ -153,4 +153,70 @@ StatusOr<std::map<std::string, Tensor>> SavedModelBundle::Predict(
   return out;
 }
 
+StatusOr<std::map<std::string, Tensor>> SavedModelBundle::RunExamples(
+    const std::string& signature_key, const char* method, const std::vector<std::string>& examples) {
+  ASSIGN_OR_RETURN(const tensorflow::SignatureDef* sig, FindSignatureDef(meta_graph_, signature_key));
+  if (sig->method_name() != method) {
+    return InvalidArgument("signature '" + signature_key + "' has method '" + sig->method_name() +
+                           "', expected " + method);
+  }
+  if (sig->inputs().size() != 1 || !sig->inputs().count("inputs")) {
+    return InvalidArgument("signature '" + signature_key +
+                           "' must have exactly one input named 'inputs'");
+  }
+  Tensor batch(DT_STRING, TensorShape{static_cast<int64_t>(examples.size())});
+  for (size_t i = 0; i < examples.size(); ++i) batch.flat<std::string>()[i] = examples[i];
+  return Predict(signature_key, {{"inputs", batch}});
+}
+
+StatusOr<std::vector<float>> SavedModelBundle::Regress(const std::string& signature_key,
+                                                       const std::vector<std::string>& examples) {
+  ASSIGN_OR_RETURN(auto out, RunExamples(signature_key, "tensorflow/serving/regress", examples));
+  auto it = out.find("outputs");
+  if (it == out.end()) return InvalidArgument("regression signature '" + signature_key + "' has no 'outputs'");
+  const Tensor& t = it->second;
+  // [batch] or [batch, 1] of float, as TF Serving accepts.
+  if (t.dtype() != DT_FLOAT || t.num_elements() != static_cast<int64_t>(examples.size()) ||
+      t.rank() > 2 || (t.rank() == 2 && t.dim(1) != 1)) {
+    return InvalidArgument("regression output must be float [batch] or [batch, 1], got " +
+                           DataTypeString(t.dtype()) + " " + t.shape().DebugString());
+  }
+  return std::vector<float>(t.flat<float>().begin(), t.flat<float>().end());
+}
+
+StatusOr<std::vector<std::vector<SavedModelBundle::Class>>> SavedModelBundle::Classify(
+    const std::string& signature_key, const std::vector<std::string>& examples) {
+  ASSIGN_OR_RETURN(auto out, RunExamples(signature_key, "tensorflow/serving/classify", examples));
+  const Tensor* classes = out.count("classes") ? &out["classes"] : nullptr;
+  const Tensor* scores = out.count("scores") ? &out["scores"] : nullptr;
+  if (!classes && !scores) {
+    return InvalidArgument("classification signature '" + signature_key +
+                           "' has neither 'classes' nor 'scores'");
+  }
+  const int64_t batch = static_cast<int64_t>(examples.size());
+  auto check = [&](const Tensor* t, DataType dt, const char* name) -> StatusOr<int64_t> {
+    if (!t) return int64_t{-1};
+    if (t->dtype() != dt || t->rank() != 2 || t->dim(0) != batch) {
+      return InvalidArgument(std::string("classification output '") + name + "' must be " +
+                             DataTypeString(dt) + " [batch, classes], got " +
+                             DataTypeString(t->dtype()) + " " + t->shape().DebugString());
+    }
+    return t->dim(1);
+  };
+  ASSIGN_OR_RETURN(int64_t nc, check(classes, DT_STRING, "classes"));
+  ASSIGN_OR_RETURN(int64_t ns, check(scores, DT_FLOAT, "scores"));
+  if (nc >= 0 && ns >= 0 && nc != ns) {
+    return InvalidArgument("'classes' and 'scores' have different numbers of classes");
+  }
+  const int64_t k = std::max(nc, ns);
+  std::vector<std::vector<Class>> result(batch, std::vector<Class>(k));
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t j = 0; j < k; ++j) {
+      if (classes) result[b][j].label = classes->flat<std::string>()[b * k + j];
+      if (scores) result[b][j].score = scores->flat<float>()[b * k + j];
+    }
+  }
+  return result;
+}
+
 }  // namespace savedmodel

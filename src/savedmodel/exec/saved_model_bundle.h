@@ -35,7 +35,26 @@ class SavedModelBundle {
                                                   const std::map<std::string, Tensor>& inputs,
                                                   const std::vector<std::string>& output_filter = {});
 
+  // TF Serving's Regress: `examples` are serialized tf.Examples fed to the
+  // signature's "inputs"; returns one value per example from "outputs".
+  // The signature's method must be tensorflow/serving/regress.
+  StatusOr<std::vector<float>> Regress(const std::string& signature_key,
+                                       const std::vector<std::string>& examples);
+
+  // TF Serving's Classify: per example, the (label, score) pairs from the
+  // signature's "classes" and/or "scores" outputs (a missing one leaves the
+  // label empty or the score 0). Method must be tensorflow/serving/classify.
+  struct Class {
+    std::string label;
+    float score = 0;
+  };
+  StatusOr<std::vector<std::vector<Class>>> Classify(const std::string& signature_key,
+                                                     const std::vector<std::string>& examples);
+
  private:
+  StatusOr<std::map<std::string, Tensor>> RunExamples(const std::string& signature_key,
+                                                      const char* method,
+                                                      const std::vector<std::string>& examples);
   friend StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(
       const std::string&, const std::vector<std::string>&, const LoadOptions&);
   SavedModelData data_;

@@ -68,7 +68,8 @@ class ResourceMgr {
   // The variable named `name`, created uninitialized on first use.
   std::shared_ptr<Variable> LookupOrCreateVariable(const std::string& name);
 
-  // The resource named `name`, made by `create` on first use. Fails when a
+  // The resource named `name`, made by `create` on first use (called under
+  // this manager's lock, so it must not call back into it). Fails when a
   // resource of another type already has the name.
   template <typename T, typename Create>
   StatusOr<std::shared_ptr<T>> LookupOrCreate(const std::string& name, Create&& create) {

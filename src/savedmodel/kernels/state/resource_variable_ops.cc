@@ -1,0 +1,167 @@
+// Resource variables (VarHandleOp and the ops reading/writing through the
+// handle), as TF >= 1.x Keras layers and all TF2 models create them.
+#include "savedmodel/kernels/kernel.h"
+
+namespace savedmodel {
+namespace {
+
+class ResourceVariable : public ResourceBase {
+ public:
+  ResourceVariable(std::string name, DataType dtype, std::shared_ptr<Variable> var)
+      : name_(std::move(name)), dtype_(dtype), var_(std::move(var)) {}
+  std::string DebugString() const override {
+    return "ResourceVariable '" + name_ + "' (" + DataTypeString(dtype_) + ")";
+  }
+  const std::string& name() const { return name_; }
+  DataType dtype() const { return dtype_; }
+  Variable& var() const { return *var_; }
+
+ private:
+  std::string name_;
+  DataType dtype_;
+  std::shared_ptr<Variable> var_;
+};
+
+class VarHandleKernel : public OpKernel {
+ public:
+  VarHandleKernel(const OpKernelConstruction& c, Status* s) {
+    std::string shared_name, container;
+    *s = c.GetAttr("dtype", &dtype_);
+    if (s->ok()) *s = c.GetAttr("shared_name", &shared_name);
+    if (s->ok()) *s = c.GetAttr("container", &container);
+    name_ = shared_name.empty() ? c.name() : shared_name;
+    key_ = "resource_variable:" + container + "/" + name_;
+  }
+  Status Compute(OpKernelContext* ctx) const override {
+    auto* mgr = ctx->resources();
+    // Taken before LookupOrCreate: its factory runs under the manager's lock.
+    auto storage = mgr->LookupOrCreateVariable(key_);
+    ASSIGN_OR_RETURN(auto v, mgr->LookupOrCreate<ResourceVariable>(key_, [&]() {
+      return StatusOr<std::shared_ptr<ResourceBase>>(
+          std::make_shared<ResourceVariable>(name_, dtype_, storage));
+    }));
+    if (v->dtype() != dtype_) {
+      return ctx->Error("variable '" + name_ + "' already exists with type " + DataTypeString(v->dtype()));
+    }
+    ctx->set_output_resource(0, v);
+    return Status::OK();
+  }
+
+ private:
+  DataType dtype_;
+  std::string name_, key_;
+};
+REGISTER_KERNEL("VarHandleOp", VarHandleKernel);
+
+StatusOr<std::shared_ptr<ResourceVariable>> VariableInput(OpKernelContext* ctx) {
+  auto v = std::dynamic_pointer_cast<ResourceVariable>(ctx->input_resource(0));
+  if (!v) return ctx->Error("input 0 is not a resource variable handle");
+  return v;
+}
+
+class ReadVariableKernel : public OpKernel {
+ public:
+  ReadVariableKernel(const OpKernelConstruction& c, Status* s) { *s = c.GetAttr("dtype", &dtype_); }
+  Status Compute(OpKernelContext* ctx) const override {
+    ASSIGN_OR_RETURN(auto v, VariableInput(ctx));
+    Tensor t = v->var().value();
+    if (!t.IsInitialized()) {
+      return FailedPrecondition("Error while reading resource variable " + v->name() +
+                                ": the variable was uninitialized (node '" + ctx->node().name() + "')");
+    }
+    if (t.dtype() != dtype_) {
+      return ctx->Error("variable '" + v->name() + "' holds " + DataTypeString(t.dtype()) +
+                        ", read as " + DataTypeString(dtype_));
+    }
+    ctx->set_output(0, t);
+    return Status::OK();
+  }
+
+ private:
+  DataType dtype_;
+};
+REGISTER_KERNEL("ReadVariableOp", ReadVariableKernel);
+
+class AssignVariableKernel : public OpKernel {
+ public:
+  AssignVariableKernel(const OpKernelConstruction&, Status*) {}
+  Status Compute(OpKernelContext* ctx) const override {
+    ASSIGN_OR_RETURN(auto v, VariableInput(ctx));
+    Tensor value = ctx->input(1);
+    if (value.dtype() != v->dtype()) {
+      return ctx->Error("assigning " + DataTypeString(value.dtype()) + " to variable '" + v->name() +
+                        "' of type " + DataTypeString(v->dtype()));
+    }
+    // Copy so later in-place updates never alias a tensor someone else holds.
+    v->var().set_value(value.DeepCopy());
+    return Status::OK();
+  }
+};
+REGISTER_KERNEL("AssignVariableOp", AssignVariableKernel);
+
+template <typename T, bool kAdd>
+void Accumulate(Tensor& dst, const Tensor& delta) {
+  auto d = dst.flat<T>();
+  auto x = delta.flat<T>();
+  for (size_t i = 0; i < d.size(); ++i) d[i] = kAdd ? T(d[i] + x[i]) : T(d[i] - x[i]);
+}
+
+template <bool kAdd>
+class AssignUpdateVariableKernel : public OpKernel {
+ public:
+  AssignUpdateVariableKernel(const OpKernelConstruction& c, Status* s) {
+    *s = c.GetAttr("dtype", &dtype_);
+    if (s->ok() && dtype_ != DT_FLOAT && dtype_ != DT_DOUBLE && dtype_ != DT_INT32 && dtype_ != DT_INT64) {
+      *s = c.UnsupportedType(dtype_);
+    }
+  }
+  Status Compute(OpKernelContext* ctx) const override {
+    ASSIGN_OR_RETURN(auto v, VariableInput(ctx));
+    Tensor delta = ctx->input(1);
+    return v->var().Update([&](Tensor& t) -> Status {
+      if (!t.IsInitialized()) return FailedPrecondition("variable '" + v->name() + "' is uninitialized");
+      if (t.dtype() != dtype_ || !(t.shape() == delta.shape())) {
+        return ctx->Error("update of " + delta.shape().DebugString() + " does not match variable '" +
+                          v->name() + "' of shape " + t.shape().DebugString());
+      }
+      Tensor next = t.DeepCopy();  // readers may still hold the old buffer
+      switch (dtype_) {
+        case DT_FLOAT: Accumulate<float, kAdd>(next, delta); break;
+        case DT_DOUBLE: Accumulate<double, kAdd>(next, delta); break;
+        case DT_INT32: Accumulate<int32_t, kAdd>(next, delta); break;
+        default: Accumulate<int64_t, kAdd>(next, delta); break;
+      }
+      t = std::move(next);
+      return Status::OK();
+    });
+  }
+
+ private:
+  DataType dtype_;
+};
+REGISTER_KERNEL("AssignAddVariableOp", AssignUpdateVariableKernel<true>);
+REGISTER_KERNEL("AssignSubVariableOp", AssignUpdateVariableKernel<false>);
+
+class VarIsInitializedKernel : public OpKernel {
+ public:
+  VarIsInitializedKernel(const OpKernelConstruction&, Status*) {}
+  Status Compute(OpKernelContext* ctx) const override {
+    auto v = std::dynamic_pointer_cast<ResourceVariable>(ctx->input_resource(0));
+    ctx->set_output(0, Tensor::Scalar<bool>(v && v->var().initialized()));
+    return Status::OK();
+  }
+};
+REGISTER_KERNEL("VarIsInitializedOp", VarIsInitializedKernel);
+
+class DestroyResourceKernel : public OpKernel {
+ public:
+  DestroyResourceKernel(const OpKernelConstruction&, Status*) {}
+  // Resources die with the model; destroying one early is not needed for serving.
+  Status Compute(OpKernelContext*) const override { return Status::OK(); }
+};
+REGISTER_KERNEL("DestroyResourceOp", DestroyResourceKernel);
+// Copy-on-read is an eager-mode aliasing concern; our variables never alias readers.
+REGISTER_KERNEL("DisableCopyOnRead", DestroyResourceKernel);
+
+}  // namespace
+}  // namespace savedmodel
