@@ -1,6 +1,9 @@
 #include "savedmodel/exec/session.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <functional>
 
 namespace savedmodel {
 
@@ -19,11 +22,28 @@ struct Session::Plan {
   std::vector<DataType> feed_types;
   std::vector<int> fetch_slots;     // where each fetch is read from
   int num_slots = 0;
+  // For the parallel executor: which steps wait on each step, how many steps
+  // each waits on, and whether independent work exists at all.
+  std::vector<std::vector<int>> consumers;
+  std::vector<int> num_producers;
+  bool parallel = false;
 };
+
+namespace {
+
+// Below this many steps, scheduling costs more than any overlap could win.
+constexpr size_t kMinStepsForParallel = 16;
+
+}  // namespace
 
 Session::Session(std::unique_ptr<const Graph> graph, const SessionOptions& options)
     : graph_(std::move(graph)), options_(options) {
   if (options_.intra_op_threads != 1) pool_ = std::make_unique<ThreadPool>(options_.intra_op_threads);
+  // A separate pool so kernels running on inter-op workers can still block on
+  // intra-op ParallelFor without starving it.
+  if (options_.inter_op_threads != 1) {
+    inter_pool_ = std::make_unique<ThreadPool>(options_.inter_op_threads);
+  }
   kernels_.resize(graph_->nodes().size());
 }
 
@@ -120,6 +140,31 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
     step.output_base = slot_base[id];
     plan->steps.push_back(std::move(step));
   }
+
+  std::vector<int> step_of(n, -1);
+  for (size_t i = 0; i < plan->steps.size(); ++i) step_of[plan->steps[i].node->id] = static_cast<int>(i);
+  plan->consumers.assign(plan->steps.size(), {});
+  plan->num_producers.assign(plan->steps.size(), 0);
+  std::vector<int> depth(plan->steps.size(), 0);
+  std::vector<int> width;
+  for (size_t i = 0; i < plan->steps.size(); ++i) {
+    const Node& node = *plan->steps[i].node;
+    std::vector<int> producers;
+    for (const OutputRef& in : node.inputs) producers.push_back(step_of[in.node]);
+    for (int c : node.control_inputs) producers.push_back(step_of[c]);
+    std::sort(producers.begin(), producers.end());
+    producers.erase(std::unique(producers.begin(), producers.end()), producers.end());
+    for (int p : producers) {
+      if (p < 0) continue;  // fed, or outside the plan
+      plan->consumers[p].push_back(static_cast<int>(i));
+      ++plan->num_producers[i];
+      depth[i] = std::max(depth[i], depth[p] + 1);
+    }
+    if (static_cast<size_t>(depth[i]) >= width.size()) width.resize(depth[i] + 1, 0);
+    ++width[depth[i]];
+  }
+  int max_width = width.empty() ? 0 : *std::max_element(width.begin(), width.end());
+  plan->parallel = plan->steps.size() >= kMinStepsForParallel && max_width >= 2;
   return std::shared_ptr<const Plan>(std::move(plan));
 }
 
@@ -148,6 +193,100 @@ Status Session::Prepare(const std::vector<std::string>& feed_names,
   return GetPlan(feed_names, fetches, targets).status();
 }
 
+Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values) {
+  const Plan::Step& step = plan.steps[index];
+  std::vector<const Value*> inputs;
+  inputs.reserve(step.input_slots.size());
+  for (size_t i = 0; i < step.input_slots.size(); ++i) {
+    const Value& v = (*values)[step.input_slots[i]];
+    // Kernels compute blind, so a missing or uninitialized input stops here.
+    if (v.resource) {
+      inputs.push_back(&v);
+      continue;
+    }
+    if (v.ref ? (!IsRefType(step.node->input_types[i]) && !v.ref->initialized())
+              : !v.tensor.IsInitialized()) {
+      const std::string& src = step.node->def.input(static_cast<int>(i));
+      if (v.ref) {
+        return FailedPrecondition("Attempting to use uninitialized value " + src +
+                                  " (read by node '" + step.node->name() + "')");
+      }
+      return FailedPrecondition("input " + std::to_string(i) + " ('" + src + "') of node '" +
+                                step.node->name() + "' has no value");
+    }
+    inputs.push_back(&v);
+  }
+  std::vector<Value> outputs(step.node->num_outputs());
+  OpKernelContext ctx(*step.node, std::move(inputs), &outputs, &resources_, pool_.get());
+  RETURN_IF_ERROR(step.kernel->Compute(&ctx));
+  for (size_t i = 0; i < outputs.size(); ++i) (*values)[step.output_base + i] = std::move(outputs[i]);
+  return Status::OK();
+}
+
+Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values) {
+  for (size_t i = 0; i < plan.steps.size(); ++i) RETURN_IF_ERROR(RunStep(plan, static_cast<int>(i), values));
+  return Status::OK();
+}
+
+// Dataflow scheduling: a step runs once all its producers finished. The thread
+// finishing a step continues with one newly ready consumer and hands the rest
+// to the inter-op pool. Each value slot has one writer, and the atomic
+// countdown orders its write before every read.
+Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values) {
+  struct State {
+    std::vector<std::atomic<int>> pending;
+    std::atomic<size_t> remaining;
+    std::mutex mu;
+    std::condition_variable done;
+    Status status;
+    std::atomic<bool> failed{false};
+    explicit State(size_t n) : pending(n), remaining(n) {}
+  };
+  State st(plan.steps.size());
+  for (size_t i = 0; i < plan.steps.size(); ++i) st.pending[i].store(plan.num_producers[i]);
+
+  std::function<void(int)> run_from = [&](int index) {
+    while (index >= 0) {
+      if (!st.failed.load(std::memory_order_relaxed)) {
+        Status s = RunStep(plan, index, values);
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> l(st.mu);
+          if (st.status.ok()) st.status = s;
+          st.failed.store(true);
+        }
+      }
+      int next = -1;
+      for (int c : plan.consumers[index]) {
+        if (st.pending[c].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          if (next < 0) {
+            next = c;
+          } else {
+            inter_pool_->Schedule([&run_from, c] { run_from(c); });
+          }
+        }
+      }
+      if (st.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> l(st.mu);
+        st.done.notify_all();
+      }
+      index = next;
+    }
+  };
+
+  std::vector<int> roots;
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    if (plan.num_producers[i] == 0) roots.push_back(static_cast<int>(i));
+  }
+  for (size_t r = 1; r < roots.size(); ++r) {
+    int c = roots[r];
+    inter_pool_->Schedule([&run_from, c] { run_from(c); });
+  }
+  if (!roots.empty()) run_from(roots[0]);
+  std::unique_lock<std::mutex> l(st.mu);
+  st.done.wait(l, [&] { return st.remaining.load() == 0; });
+  return st.status;
+}
+
 StatusOr<std::vector<Tensor>> Session::Run(
     const std::vector<std::pair<std::string, Tensor>>& feeds,
     const std::vector<std::string>& fetches, const std::vector<std::string>& targets) {
@@ -166,34 +305,8 @@ StatusOr<std::vector<Tensor>> Session::Run(
     values[plan->feed_slots[i]].tensor = t;
   }
 
-  std::vector<const Value*> inputs;
-  std::vector<Value> outputs;
-  for (const auto& step : plan->steps) {
-    inputs.clear();
-    for (size_t i = 0; i < step.input_slots.size(); ++i) {
-      const Value& v = values[step.input_slots[i]];
-      // Kernels compute blind, so a missing or uninitialized input stops here.
-      if (v.resource) {
-        inputs.push_back(&v);
-        continue;
-      }
-      if (v.ref ? (!IsRefType(step.node->input_types[i]) && !v.ref->initialized())
-                : !v.tensor.IsInitialized()) {
-        const std::string& src = step.node->def.input(static_cast<int>(i));
-        if (v.ref) {
-          return FailedPrecondition("Attempting to use uninitialized value " + src +
-                                    " (read by node '" + step.node->name() + "')");
-        }
-        return FailedPrecondition("input " + std::to_string(i) + " ('" + src + "') of node '" +
-                                  step.node->name() + "' has no value");
-      }
-      inputs.push_back(&v);
-    }
-    outputs.assign(step.node->num_outputs(), Value{});
-    OpKernelContext ctx(*step.node, inputs, &outputs, &resources_, pool_.get());
-    RETURN_IF_ERROR(step.kernel->Compute(&ctx));
-    for (size_t i = 0; i < outputs.size(); ++i) values[step.output_base + i] = std::move(outputs[i]);
-  }
+  RETURN_IF_ERROR(plan->parallel && inter_pool_ ? ExecuteParallel(*plan, &values)
+                                                 : ExecuteSequential(*plan, &values));
 
   std::vector<Tensor> result;
   result.reserve(fetches.size());

@@ -26,6 +26,10 @@ struct SessionOptions {
   Env* env = Env::Default();
   // Threads for intra-op parallelism; 0 picks the hardware thread count, 1 runs inline.
   int intra_op_threads = 0;
+  // Threads running independent ops of one Run at once; 0 picks the hardware
+  // thread count, 1 runs every op on the calling thread. Small or chain-shaped
+  // graphs always run on the calling thread.
+  int inter_op_threads = 0;
 };
 
 class Session {
@@ -58,10 +62,14 @@ class Session {
                                                   const std::vector<std::string>& fetches,
                                                   const std::vector<std::string>& targets);
   StatusOr<const OpKernel*> KernelFor(const Node& node);
+  Status RunStep(const Plan& plan, int index, std::vector<Value>* values);
+  Status ExecuteSequential(const Plan& plan, std::vector<Value>* values);
+  Status ExecuteParallel(const Plan& plan, std::vector<Value>* values);
 
   std::unique_ptr<const Graph> graph_;
   SessionOptions options_;
-  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<ThreadPool> pool_;        // intra-op
+  std::unique_ptr<ThreadPool> inter_pool_;  // inter-op
   ResourceMgr resources_;
 
   std::mutex mu_;  // guards plans_ and kernels_
