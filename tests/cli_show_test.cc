@@ -113,3 +113,30 @@ TEST(CliShowTest, JsonMatchesForTwoVersionsModel) {
 
 }  // namespace
 }  // namespace savedmodel
+
+namespace savedmodel {
+namespace {
+
+TEST(CliShowTest, JsonMatchesForTf2Export) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "tf_serving/saved_model_half_plus_two_tf2_cpu/00000123");
+  std::string out;
+  ASSERT_EQ(testing::RunCli("show '" + dir.string() +
+                                "' --json --model_name saved_model_half_plus_two_2_versions",
+                            &out),
+            0)
+      << out;
+  rapidjson::Document got, want;
+  ASSERT_FALSE(got.Parse(out.c_str()).HasParseError()) << out;
+  std::string expected = testing::ReadFileOrDie(
+      testing::TestDataDir() / "tf_serving/saved_model_half_plus_two_tf2_2_versions_metadata.json");
+  ASSERT_FALSE(want.Parse(expected.c_str()).HasParseError());
+  // TF Serving's file omits the (empty) defaults of the init-op signature only.
+  auto& init = got["metadata"]["signature_def"]["signature_def"]["__saved_model_init_op"];
+  ASSERT_TRUE(init.HasMember("defaults"));
+  EXPECT_EQ(init["defaults"].MemberCount(), 0u);
+  init.RemoveMember("defaults");
+  EXPECT_TRUE(got == want) << out;
+}
+
+}  // namespace
+}  // namespace savedmodel

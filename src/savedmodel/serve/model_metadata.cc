@@ -10,7 +10,11 @@ StatusOr<std::string> ModelMetadataJson(const tensorflow::MetaGraphDef& meta_gra
                                         const std::string& model_name, int64_t version) {
   tensorflow::serving::SignatureDefMap sig_map;
   for (const auto& [key, sig] : meta_graph.signature_def()) {
-    (*sig_map.mutable_signature_def())[key] = sig;
+    auto& copy = (*sig_map.mutable_signature_def())[key];
+    copy = sig;
+    // TF Serving reports default input values as empty (seen in its metadata
+    // for TF2 exports whose serving_default has defaults).
+    copy.clear_defaults();
   }
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
