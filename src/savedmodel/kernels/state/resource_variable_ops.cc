@@ -1,6 +1,7 @@
 // Resource variables (VarHandleOp and the ops reading/writing through the
 // handle), as TF >= 1.x Keras layers and all TF2 models create them.
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/state/accumulate.h"
 
 namespace savedmodel {
 namespace {
@@ -99,21 +100,12 @@ class AssignVariableKernel : public OpKernel {
 };
 REGISTER_KERNEL("AssignVariableOp", AssignVariableKernel);
 
-template <typename T, bool kAdd>
-void Accumulate(Tensor& dst, const Tensor& delta) {
-  auto d = dst.flat<T>();
-  auto x = delta.flat<T>();
-  for (size_t i = 0; i < d.size(); ++i) d[i] = kAdd ? T(d[i] + x[i]) : T(d[i] - x[i]);
-}
-
 template <bool kAdd>
 class AssignUpdateVariableKernel : public OpKernel {
  public:
   AssignUpdateVariableKernel(const OpKernelConstruction& c, Status* s) {
     *s = c.GetAttr("dtype", &dtype_);
-    if (s->ok() && dtype_ != DT_FLOAT && dtype_ != DT_DOUBLE && dtype_ != DT_INT32 && dtype_ != DT_INT64) {
-      *s = c.UnsupportedType(dtype_);
-    }
+    if (s->ok() && !AccumulateSupports(dtype_)) *s = c.UnsupportedType(dtype_);
   }
   Status Compute(OpKernelContext* ctx) const override {
     ASSIGN_OR_RETURN(auto v, VariableInput(ctx));
@@ -124,14 +116,7 @@ class AssignUpdateVariableKernel : public OpKernel {
         return ctx->Error("update of " + delta.shape().DebugString() + " does not match variable '" +
                           v->name() + "' of shape " + t.shape().DebugString());
       }
-      Tensor next = t.DeepCopy();  // readers may still hold the old buffer
-      switch (dtype_) {
-        case DT_FLOAT: Accumulate<float, kAdd>(next, delta); break;
-        case DT_DOUBLE: Accumulate<double, kAdd>(next, delta); break;
-        case DT_INT32: Accumulate<int32_t, kAdd>(next, delta); break;
-        default: Accumulate<int64_t, kAdd>(next, delta); break;
-      }
-      t = std::move(next);
+      Accumulate<kAdd>(t, delta);
       return Status::OK();
     });
   }

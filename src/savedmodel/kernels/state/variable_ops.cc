@@ -1,5 +1,6 @@
 // TF1 reference variables: VariableV2 and the ops that write through refs.
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/state/accumulate.h"
 
 namespace savedmodel {
 namespace {
@@ -71,22 +72,12 @@ class AssignKernel : public OpKernel {
 };
 REGISTER_KERNEL("Assign", AssignKernel);
 
-template <typename T, bool kAdd>
-void Accumulate(Tensor& dst, const Tensor& delta) {
-  auto d = dst.flat<T>();
-  auto x = delta.flat<T>();
-  for (size_t i = 0; i < d.size(); ++i) d[i] = kAdd ? T(d[i] + x[i]) : T(d[i] - x[i]);
-}
-
 // AssignAdd / AssignSub: ref += value, ref -= value (same shapes), in place.
 template <bool kAdd>
 class AssignUpdateKernel : public OpKernel {
  public:
   AssignUpdateKernel(const OpKernelConstruction& c, Status* s) : dtype_(BaseType(c.input_types()[0])) {
-    switch (dtype_) {
-      case DT_FLOAT: case DT_DOUBLE: case DT_INT32: case DT_INT64: break;
-      default: *s = c.UnsupportedType(dtype_);
-    }
+    if (!AccumulateSupports(dtype_)) *s = c.UnsupportedType(dtype_);
   }
   Status Compute(OpKernelContext* ctx) const override {
     RETURN_IF_ERROR(NeedRef(ctx));
@@ -100,15 +91,7 @@ class AssignUpdateKernel : public OpKernel {
         return ctx->Error("shapes differ: variable " + t.shape().DebugString() + " vs value " +
                           delta.shape().DebugString());
       }
-      // Readers may hold the old buffer; write into a fresh one (copy-on-write).
-      Tensor next = t.DeepCopy();
-      switch (dtype_) {
-        case DT_FLOAT: Accumulate<float, kAdd>(next, delta); break;
-        case DT_DOUBLE: Accumulate<double, kAdd>(next, delta); break;
-        case DT_INT32: Accumulate<int32_t, kAdd>(next, delta); break;
-        default: Accumulate<int64_t, kAdd>(next, delta); break;
-      }
-      t = std::move(next);
+      Accumulate<kAdd>(t, delta);
       return Status::OK();
     });
     RETURN_IF_ERROR(status);
