@@ -291,8 +291,11 @@ class BinaryKernel : public OpKernel {
       }
       return ctx->InvalidArg(plan.status().message());
     }
-    Status check = Op::template Check<T>(y.flat<T>());
-    if (!check.ok()) return ctx->InvalidArg(check.message());
+    // An empty result divides nothing, so a zero divisor is no error then (as in TF).
+    if (plan->out_shape.num_elements() > 0) {
+      Status check = Op::template Check<T>(y.flat<T>());
+      if (!check.ok()) return ctx->InvalidArg(check.message());
+    }
     Tensor* out = ctx->allocate_output(0, DataTypeOf<Out>::value, plan->out_shape);
     const T* xs = x.flat<T>().data();
     const T* ys = y.flat<T>().data();
