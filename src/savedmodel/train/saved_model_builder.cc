@@ -1,0 +1,205 @@
+#include "savedmodel/train/saved_model_builder.h"
+
+#include <random>
+#include <set>
+
+#include <google/protobuf/text_format.h>
+#include <unistd.h>
+
+#include "savedmodel/format/saved_model/saved_model_reader.h"
+#include "savedmodel/train/saver.h"
+#include "tensorflow/core/framework/variable.pb.h"
+
+namespace savedmodel::train {
+namespace {
+
+// The OpDefs of the ops `graph` uses, sorted, as MetaInfoDef.stripped_op_list.
+void StrippedOpList(const GraphBuilder& b, tensorflow::OpList* out) {
+  std::set<std::string> ops;
+  for (const auto& n : b.graph_def().node()) ops.insert(n.op());
+  for (const auto& op : ops) {
+    if (const tensorflow::OpDef* def = b.registry().Find(op)) {
+      auto* d = out->add_op();
+      *d = *def;
+      // TensorFlow strips documentation from the stored op list.
+      d->clear_summary();
+      d->clear_description();
+      for (auto& a : *d->mutable_input_arg()) a.clear_description();
+      for (auto& a : *d->mutable_output_arg()) a.clear_description();
+      for (auto& a : *d->mutable_attr()) a.clear_description();
+    }
+  }
+}
+
+tensorflow::TensorInfo Info(const Output& o) {
+  tensorflow::TensorInfo info;
+  info.set_name(o.name());
+  info.set_dtype(static_cast<tensorflow::DataType>(BaseType(o.dtype)));
+  // Shapes are not tracked by the builder; unknown rank is what TF writes then.
+  info.mutable_tensor_shape()->set_unknown_rank(true);
+  return info;
+}
+
+}  // namespace
+
+tensorflow::MetaGraphDef MetaGraphFromBuilder(const GraphBuilder& b, const tensorflow::SaverDef& saver) {
+  tensorflow::MetaGraphDef mg;
+  *mg.mutable_graph_def() = b.graph_def();
+  *mg.mutable_saver_def() = saver;
+  auto* info = mg.mutable_meta_info_def();
+  info->set_meta_graph_version("savedmodel-cpp");
+  StrippedOpList(b, info->mutable_stripped_op_list());
+  auto* all = (*mg.mutable_collection_def())["variables"].mutable_bytes_list();
+  tensorflow::CollectionDef trainable;
+  for (const VariableInfo& v : b.variables()) {
+    tensorflow::VariableDef def;
+    def.set_variable_name(v.variable.name());
+    def.set_initializer_name(v.initializer);
+    def.set_snapshot_name(v.snapshot.name());
+    def.set_initial_value_name(v.initial_value.name());
+    def.set_trainable(v.trainable);
+    std::string bytes = def.SerializeAsString();
+    all->add_value(bytes);
+    if (v.trainable) trainable.mutable_bytes_list()->add_value(bytes);
+  }
+  if (trainable.bytes_list().value_size() > 0) (*mg.mutable_collection_def())["trainable_variables"] = trainable;
+  return mg;
+}
+
+tensorflow::SignatureDef PredictSignature(const std::map<std::string, Output>& inputs,
+                                          const std::map<std::string, Output>& outputs) {
+  tensorflow::SignatureDef sig;
+  for (const auto& [k, v] : inputs) (*sig.mutable_inputs())[k] = Info(v);
+  for (const auto& [k, v] : outputs) (*sig.mutable_outputs())[k] = Info(v);
+  sig.set_method_name("tensorflow/serving/predict");
+  return sig;
+}
+
+SavedModelBuilder::SavedModelBuilder(std::string export_dir, Env* env)
+    : export_dir_(std::move(export_dir)), env_(env) {
+  while (export_dir_.size() > 1 && export_dir_.back() == '/') export_dir_.pop_back();
+  init_ = Init();
+}
+
+SavedModelBuilder::~SavedModelBuilder() {
+  if (!saved_ && !tmp_dir_.empty()) env_->DeleteRecursively(tmp_dir_).IgnoreError();
+}
+
+Status SavedModelBuilder::Init() {
+  if (env_->FileExists(export_dir_)) {
+    return AlreadyExists("Export directory already exists, and isn't empty. Please choose a different "
+                         "export directory, or delete all the contents of the specified directory: " +
+                         export_dir_);
+  }
+  std::string parent(Dirname(export_dir_));
+  if (!parent.empty()) RETURN_IF_ERROR(env_->CreateDirs(parent));
+  std::random_device rd;
+  tmp_dir_ = export_dir_ + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+  return env_->CreateDirs(tmp_dir_);
+}
+
+Status SavedModelBuilder::AddMeta(tensorflow::MetaGraphDef mg, const std::vector<std::string>& tags,
+                                  const std::map<std::string, tensorflow::SignatureDef>& signatures,
+                                  const std::vector<AssetSource>& assets, const std::string& main_op) {
+  RETURN_IF_ERROR(init_);
+  std::set<std::string> want(tags.begin(), tags.end());
+  for (const auto& existing : saved_model_.meta_graphs()) {
+    std::set<std::string> have(existing.meta_info_def().tags().begin(), existing.meta_info_def().tags().end());
+    if (have == want) return AlreadyExists("a MetaGraphDef with tags {" + TagSetToString(tags) + "} was already added");
+  }
+  auto* info = mg.mutable_meta_info_def();
+  info->clear_tags();
+  for (const auto& t : tags) info->add_tags(t);
+  for (const auto& [key, sig] : signatures) (*mg.mutable_signature_def())[key] = sig;
+  if (!main_op.empty()) {
+    auto* c = (*mg.mutable_collection_def())["saved_model_main_op"].mutable_node_list();
+    c->clear_value();
+    c->add_value(main_op);
+  }
+  for (const auto& a : assets) {
+    std::string base(Basename(a.source_path));
+    ASSIGN_OR_RETURN(std::string bytes, env_->ReadFileToString(a.source_path));
+    RETURN_IF_ERROR(env_->CreateDirs(JoinPath(tmp_dir_, kAssetsDirectory)));
+    RETURN_IF_ERROR(env_->WriteStringToFile(JoinPath(tmp_dir_, kAssetsDirectory, base), bytes));
+    auto* def = mg.add_asset_file_def();
+    def->mutable_tensor_info()->set_name(a.tensor_name);
+    def->set_filename(base);
+  }
+  // Every signature tensor must exist in the graph.
+  std::set<std::string> nodes;
+  for (const auto& n : mg.graph_def().node()) nodes.insert(n.name());
+  for (const auto& [key, sig] : mg.signature_def()) {
+    for (const auto* m : {&sig.inputs(), &sig.outputs()}) {
+      for (const auto& [k, t] : *m) {
+        if (!nodes.count(t.name().substr(0, t.name().rfind(':')))) {
+          return InvalidArgument("signature '" + key + "' tensor '" + k + "' names '" + t.name() +
+                                 "', which is not in the graph");
+        }
+      }
+    }
+  }
+  *saved_model_.add_meta_graphs() = std::move(mg);
+  return Status::OK();
+}
+
+Status SavedModelBuilder::AddMetaGraphAndVariables(Session& session, tensorflow::MetaGraphDef mg,
+                                                   const std::vector<std::string>& tags,
+                                                   const std::map<std::string, tensorflow::SignatureDef>& signatures,
+                                                   const std::vector<AssetSource>& assets,
+                                                   const std::string& main_op) {
+  RETURN_IF_ERROR(init_);
+  if (variables_saved_) return FailedPrecondition("AddMetaGraphAndVariables was already called");
+  if (!mg.saver_def().restore_op_name().empty()) {
+    std::string prefix = JoinPath(tmp_dir_, kVariablesDirectory, kVariablesFilename);
+    RETURN_IF_ERROR(env_->CreateDirs(JoinPath(tmp_dir_, kVariablesDirectory)));
+    auto out = session.Run({{mg.saver_def().filename_tensor_name(), Tensor::Scalar<std::string>(prefix)}},
+                           {mg.saver_def().save_tensor_name()});
+    if (!out.ok()) return out.status().WithContext("saving variables");
+  }
+  variables_saved_ = true;
+  return AddMeta(std::move(mg), tags, signatures, assets, main_op);
+}
+
+Status SavedModelBuilder::AddMetaGraph(tensorflow::MetaGraphDef mg, const std::vector<std::string>& tags,
+                                       const std::map<std::string, tensorflow::SignatureDef>& signatures,
+                                       const std::vector<AssetSource>& assets, const std::string& main_op) {
+  if (!variables_saved_) return FailedPrecondition("call AddMetaGraphAndVariables first");
+  return AddMeta(std::move(mg), tags, signatures, assets, main_op);
+}
+
+Status SavedModelBuilder::Save(bool as_text) {
+  RETURN_IF_ERROR(init_);
+  if (saved_) return FailedPrecondition("Save was already called");
+  if (saved_model_.meta_graphs_size() == 0) return FailedPrecondition("nothing to save: add a MetaGraphDef first");
+  saved_model_.set_saved_model_schema_version(1);
+  std::string bytes;
+  if (as_text) {
+    google::protobuf::TextFormat::PrintToString(saved_model_, &bytes);
+  } else if (!saved_model_.SerializeToString(&bytes)) {
+    return Internal("serializing the SavedModel failed (over 2 GiB?)");
+  }
+  RETURN_IF_ERROR(env_->WriteStringToFile(
+      JoinPath(tmp_dir_, as_text ? kSavedModelFilenamePbTxt : kSavedModelFilenamePb), bytes));
+  if (env_->FileExists(export_dir_)) {
+    return AlreadyExists("Export directory " + export_dir_ + " appeared while saving; the model is left in " + tmp_dir_);
+  }
+  RETURN_IF_ERROR(env_->RenameFile(tmp_dir_, export_dir_));
+  saved_ = true;
+  return Status::OK();
+}
+
+Status SimpleSave(Session& session, const GraphBuilder& b, const tensorflow::SaverDef& saver,
+                  const std::string& export_dir, const std::map<std::string, Output>& inputs,
+                  const std::map<std::string, Output>& outputs) {
+  SavedModelBuilder builder(export_dir);
+  tensorflow::MetaGraphDef mg = MetaGraphFromBuilder(b, saver);
+  // simple_save's legacy_init_op is tf.tables_initializer(): a NoOp when there are no tables.
+  std::string main_op;
+  if (b.FindNode("init_all_tables") != nullptr) main_op = "init_all_tables";
+  RETURN_IF_ERROR(builder.AddMetaGraphAndVariables(session, std::move(mg), {"serve"},
+                                                   {{"serving_default", PredictSignature(inputs, outputs)}}, {},
+                                                   main_op));
+  return builder.Save();
+}
+
+}  // namespace savedmodel::train
