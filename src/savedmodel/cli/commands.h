@@ -8,5 +8,6 @@ namespace savedmodel::cli {
 int ShowMain(int argc, char** argv);
 int VariablesMain(int argc, char** argv);
 int RunMain(int argc, char** argv);
+int TrainMain(int argc, char** argv);
 
 }  // namespace savedmodel::cli

@@ -21,6 +21,8 @@ constexpr Subcommand kSubcommands[] = {
      "List or print the tensors of a SavedModel's variables or a checkpoint"},
     {"run", savedmodel::cli::RunMain,
      "Run a signature or tensors by name on inputs (like saved_model_cli run)"},
+    {"train", savedmodel::cli::TrainMain,
+     "Train a model (mnist-softmax: the TensorFlow tutorial) and save it as a SavedModel"},
 };
 
 void PrintUsage(FILE* out) {
