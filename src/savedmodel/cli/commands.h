@@ -9,5 +9,6 @@ int ShowMain(int argc, char** argv);
 int VariablesMain(int argc, char** argv);
 int RunMain(int argc, char** argv);
 int TrainMain(int argc, char** argv);
+int FreezeMain(int argc, char** argv);
 
 }  // namespace savedmodel::cli

@@ -23,6 +23,8 @@ constexpr Subcommand kSubcommands[] = {
      "Run a signature or tensors by name on inputs (like saved_model_cli run)"},
     {"train", savedmodel::cli::TrainMain,
      "Train a model (mnist-softmax: the TensorFlow tutorial) and save it as a SavedModel"},
+    {"freeze", savedmodel::cli::FreezeMain,
+     "Write a frozen GraphDef of one signature (variables folded into constants)"},
 };
 
 void PrintUsage(FILE* out) {

@@ -42,6 +42,10 @@ std::string Gzip(const std::string& raw) {
 
 class IdxTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    ASSERT_TRUE(env_->CreateDirs("/d").ok());
+    ASSERT_TRUE(env_->CreateDirs("/m").ok());
+  }
   StatusOr<Tensor> Read(const std::string& name, const std::string& bytes) {
     EXPECT_TRUE(env_->WriteStringToFile(name, bytes).ok());
     return ReadIdx(env_.get(), name);
@@ -58,7 +62,7 @@ class IdxTest : public ::testing::Test {
 };
 
 TEST_F(IdxTest, RawUint8Matrix) {
-  auto t = Read("/a.idx", Header(0x08, {2, 3}) + Bytes({0, 1, 2, 253, 254, 255}));
+  auto t = Read("/d/a.idx", Header(0x08, {2, 3}) + Bytes({0, 1, 2, 253, 254, 255}));
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->dtype(), DT_UINT8);
   EXPECT_EQ(t->shape(), (TensorShape{2, 3}));
@@ -76,26 +80,26 @@ TEST_F(IdxTest, BigEndianTypesRawAndGzip) {
   const std::string i8 = Header(0x09, {3}) + Bytes({0x80, 0x7F, 0xFF});
   for (bool gz : {false, true}) {
     auto wrap = [&](const std::string& s) { return gz ? Gzip(s) : s; };
-    auto a = Read("/i16", wrap(i16));
+    auto a = Read("/d/i16", wrap(i16));
     ASSERT_TRUE(a.ok()) << a.status();
     EXPECT_EQ(a->dtype(), DT_INT16);
     EXPECT_EQ(a->flat<int16_t>()[0], -2);
     EXPECT_EQ(a->flat<int16_t>()[1], 258);
-    auto b = Read("/i32", wrap(i32));
+    auto b = Read("/d/i32", wrap(i32));
     ASSERT_TRUE(b.ok()) << b.status();
     EXPECT_EQ(b->flat<int32_t>()[0], -1);
     EXPECT_EQ(b->flat<int32_t>()[1], 65536);
-    auto c = Read("/f32", wrap(f32));
+    auto c = Read("/d/f32", wrap(f32));
     ASSERT_TRUE(c.ok()) << c.status();
     EXPECT_EQ(c->dtype(), DT_FLOAT);
     EXPECT_EQ(c->shape(), (TensorShape{1, 2}));
     EXPECT_EQ(c->flat<float>()[0], 1.5f);
     EXPECT_EQ(c->flat<float>()[1], -2.0f);
-    auto d = Read("/f64", wrap(f64));
+    auto d = Read("/d/f64", wrap(f64));
     ASSERT_TRUE(d.ok()) << d.status();
     EXPECT_EQ(d->dtype(), DT_DOUBLE);
     EXPECT_EQ(d->flat<double>()[0], 0.25);
-    auto e = Read("/i8", wrap(i8));
+    auto e = Read("/d/i8", wrap(i8));
     ASSERT_TRUE(e.ok()) << e.status();
     EXPECT_EQ(e->dtype(), DT_INT8);
     EXPECT_EQ(e->flat<int8_t>()[0], -128);
@@ -105,10 +109,10 @@ TEST_F(IdxTest, BigEndianTypesRawAndGzip) {
 }
 
 TEST_F(IdxTest, EmptyAndScalarShapes) {
-  auto empty = Read("/e", Header(0x08, {0, 28, 28}));
+  auto empty = Read("/d/e", Header(0x08, {0, 28, 28}));
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_EQ(empty->shape(), (TensorShape{0, 28, 28}));
-  auto scalar = Read("/s", Gzip(Header(0x0C, {}) + Bytes({0, 0, 1, 0})));
+  auto scalar = Read("/d/s", Gzip(Header(0x0C, {}) + Bytes({0, 0, 1, 0})));
   ASSERT_TRUE(scalar.ok()) << scalar.status();
   EXPECT_EQ(scalar->rank(), 0);
   EXPECT_EQ(scalar->flat<int32_t>()[0], 256);
@@ -116,15 +120,15 @@ TEST_F(IdxTest, EmptyAndScalarShapes) {
 
 TEST_F(IdxTest, CorruptRawFiles) {
   const std::string good = Header(0x08, {2, 2}) + Bytes({1, 2, 3, 4});
-  ExpectCorrupt("/short_header", Bytes({0, 0, 8}), "truncated");
-  ExpectCorrupt("/magic", Bytes({1, 0}) + good.substr(2), "bad magic");
-  ExpectCorrupt("/type", Header(0x0A, {4}) + Bytes({1, 2, 3, 4}), "unknown element type 0x0A");
-  ExpectCorrupt("/dims_cut", good.substr(0, 9), "truncated");
-  ExpectCorrupt("/data_cut", good.substr(0, good.size() - 1), "need 4 bytes");
-  ExpectCorrupt("/extra", good + "x", "1 bytes follow");
+  ExpectCorrupt("/d/short_header", Bytes({0, 0, 8}), "truncated");
+  ExpectCorrupt("/d/magic", Bytes({1, 0}) + good.substr(2), "bad magic");
+  ExpectCorrupt("/d/type", Header(0x0A, {4}) + Bytes({1, 2, 3, 4}), "unknown element type 0x0A");
+  ExpectCorrupt("/d/dims_cut", good.substr(0, 9), "truncated");
+  ExpectCorrupt("/d/data_cut", good.substr(0, good.size() - 1), "need 4 bytes");
+  ExpectCorrupt("/d/extra", good + "x", "1 bytes follow");
   // Dims whose product overflows 64 bits, and dims far beyond the file.
-  ExpectCorrupt("/overflow", Header(0x0E, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}), "more than 2^64");
-  ExpectCorrupt("/huge", Header(0x08, {100000, 100000}) + Bytes({1}), "need 10000000000 bytes");
+  ExpectCorrupt("/d/overflow", Header(0x0E, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}), "more than 2^64");
+  ExpectCorrupt("/d/huge", Header(0x08, {100000, 100000}) + Bytes({1}), "need 10000000000 bytes");
   auto missing = ReadIdx(env_.get(), "/nope");
   EXPECT_FALSE(missing.ok());
 }
@@ -133,19 +137,19 @@ TEST_F(IdxTest, CorruptGzipFiles) {
   std::string raw = Header(0x08, {64});
   for (int i = 0; i < 64; ++i) raw.push_back(static_cast<char>(i * 7));
   const std::string gz = Gzip(raw);
-  ASSERT_TRUE(Read("/ok.gz", gz).ok());
-  ExpectCorrupt("/cut.gz", gz.substr(0, gz.size() - 12), "");
-  ExpectCorrupt("/tiny.gz", gz.substr(0, 10), "truncated gzip");
+  ASSERT_TRUE(Read("/d/ok.gz", gz).ok());
+  ExpectCorrupt("/d/cut.gz", gz.substr(0, gz.size() - 12), "");
+  ExpectCorrupt("/d/tiny.gz", gz.substr(0, 10), "truncated gzip");
   std::string flipped = gz;
   flipped[gz.size() / 2] ^= 0x55;
-  ExpectCorrupt("/flipped.gz", flipped, "");
+  ExpectCorrupt("/d/flipped.gz", flipped, "");
   std::string bad_crc = gz;
   bad_crc[gz.size() - 8] ^= 0x01;  // first byte of the CRC32
-  ExpectCorrupt("/crc.gz", bad_crc, "corrupt gzip stream");
-  ExpectCorrupt("/trailing.gz", gz + "junk", "");
+  ExpectCorrupt("/d/crc.gz", bad_crc, "corrupt gzip stream");
+  ExpectCorrupt("/d/trailing.gz", gz + "junk", "");
   // Dims claiming fewer bytes than the stream holds disagree with its stored size.
-  ExpectCorrupt("/short_dims.gz", Gzip(Header(0x08, {2}) + Bytes({1, 2, 3})), "gzip trailer records");
-  ExpectCorrupt("/long_dims.gz", Gzip(Header(0x08, {4}) + Bytes({1, 2, 3})), "gzip trailer records");
+  ExpectCorrupt("/d/short_dims.gz", Gzip(Header(0x08, {2}) + Bytes({1, 2, 3})), "gzip trailer records");
+  ExpectCorrupt("/d/long_dims.gz", Gzip(Header(0x08, {4}) + Bytes({1, 2, 3})), "gzip trailer records");
 }
 
 TEST_F(IdxTest, GzipBombIsRejectedBeforeAllocating) {
@@ -153,10 +157,10 @@ TEST_F(IdxTest, GzipBombIsRejectedBeforeAllocating) {
   // in any deflate stream of that size and are refused up front.
   const std::string bomb = Gzip(Header(0x08, {1u << 20, 1u << 20}) + std::string(8 << 20, '\0'));
   ASSERT_LT(bomb.size(), 1u << 20);
-  ExpectCorrupt("/bomb.gz", bomb, "can decompress to at most");
+  ExpectCorrupt("/d/bomb.gz", bomb, "can decompress to at most");
   // Dims describing 1 KiB over 8 MiB of zeros: the stored size disagrees,
   // so nothing past the header is inflated.
-  ExpectCorrupt("/bomb2.gz", Gzip(Header(0x08, {1024}) + std::string(8 << 20, '\0')), "gzip trailer records");
+  ExpectCorrupt("/d/bomb2.gz", Gzip(Header(0x08, {1024}) + std::string(8 << 20, '\0')), "gzip trailer records");
 }
 
 // A tiny MNIST directory: 2 train images of 2x2, 1 test image; a mix of .gz and raw.
