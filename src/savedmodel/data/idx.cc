@@ -215,7 +215,7 @@ StatusOr<Tensor> DecodeIdx(std::string_view file) {
   if (src.gzip() && static_cast<uint32_t>(consumed + bytes) != src.StoredSize()) {
     return DataLoss("dims " + DimsString(dims) + " need " + std::to_string(consumed + bytes) +
                     " decompressed bytes but the gzip trailer records " + std::to_string(src.StoredSize()) +
-                    " (mod 2^32)");
+                    " (mod 2^32): the file is truncated, corrupt or not what its dims say");
   }
   ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, dims));
   RETURN_IF_ERROR(src.Read(t.raw_data(), bytes));

@@ -26,8 +26,8 @@ namespace savedmodel {
 // are checked against the bytes the file can hold before anything is
 // allocated (for gzip, against the stored uncompressed size and deflate's
 // maximum ratio), no more than the dims need (plus a few bytes to detect
-// excess) is ever inflated, and the gzip CRC is verified. Input after the end
-// of the first gzip member is ignored. Thread-safe.
+// excess) is ever inflated, and the gzip CRC is verified. A gzip file must be
+// one member, as gzip(1) writes it; bytes after it are an error. Thread-safe.
 StatusOr<Tensor> ReadIdx(Env* env, const std::string& path);
 
 // Debian's dataset-fashion-mnist package installs the four files here.

@@ -55,7 +55,7 @@ class CastKernel : public OpKernel {
     const From* in = x.flat<From>().data();
     To* y = out->flat<To>().data();
     const bool truncate = truncate_;
-    ParallelFor(ctx->pool(), x.num_elements(), 32 * 1024, [&](int64_t b, int64_t e) {
+    ParallelFor(ctx->pool(), x.num_elements(), kMinParallelWork, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         if constexpr (std::is_same_v<To, bfloat16> && std::is_same_v<From, float>) {
           if (truncate && !std::isnan(in[i])) {

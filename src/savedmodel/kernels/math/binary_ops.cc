@@ -16,7 +16,7 @@ namespace savedmodel::kernels {
 namespace {
 
 // Cheap elementwise work: only split big tensors across threads.
-constexpr int64_t kMinChunk = 32 * 1024;
+constexpr int64_t kMinChunk = kMinParallelWork;
 
 struct NoCheck {
   template <typename T>

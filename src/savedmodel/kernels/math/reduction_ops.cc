@@ -145,7 +145,7 @@ class ReductionKernel : public OpKernel {
     } else if (group_reduced.back() && ng <= 2) {
       // [kept?, reduced]: one contiguous row per output.
       const int64_t inner = groups.back();
-      ParallelFor(ctx->pool(), out_n, std::max<int64_t>(1, 16384 / inner),
+      ParallelFor(ctx->pool(), out_n, std::max<int64_t>(1, kMinParallelWork / inner),
                   [&](int64_t o0, int64_t o1) {
                     for (int64_t o = o0; o < o1; ++o) {
                       C a = acc[o];
@@ -157,7 +157,7 @@ class ReductionKernel : public OpKernel {
     } else if (ng == 2 && group_reduced[0]) {
       // [reduced, kept]: each output is a column; threads own column ranges.
       const int64_t rows = groups[0], cols = groups[1];
-      ParallelFor(ctx->pool(), cols, std::max<int64_t>(1, 16384 / rows),
+      ParallelFor(ctx->pool(), cols, std::max<int64_t>(1, kMinParallelWork / rows),
                   [&](int64_t c0, int64_t c1) {
                     for (int64_t r = 0; r < rows; ++r) {
                       const T* row = x + r * cols;

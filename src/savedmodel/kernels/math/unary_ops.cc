@@ -13,7 +13,7 @@
 namespace savedmodel::kernels {
 namespace {
 
-constexpr int64_t kMinChunk = 16 * 1024;
+constexpr int64_t kMinChunk = kMinParallelWork;
 
 template <typename T>
 inline constexpr bool kFloatOrComplex = kIsFloat<T> || kIsComplex<T>;

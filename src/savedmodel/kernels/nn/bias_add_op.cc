@@ -58,7 +58,7 @@ class BiasAddKernel : public OpKernel {
     const T* b = bias.flat<T>().data();
     T* y = out->flat<T>().data();
     const int64_t rows = inner > 0 && channels > 0 ? value.num_elements() / inner : 0;
-    ParallelFor(ctx->pool(), rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(inner, 1)),
+    ParallelFor(ctx->pool(), rows, std::max<int64_t>(1, kMinParallelWork / std::max<int64_t>(inner, 1)),
                 [&](int64_t r0, int64_t r1) {
                   for (int64_t r = r0; r < r1; ++r) {
                     const auto bv = ToCalc(b[r % channels]);

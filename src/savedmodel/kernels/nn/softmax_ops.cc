@@ -30,7 +30,7 @@ Status PickFloatType(const OpKernelConstruction& c, Kernel* k) {
   });
 }
 
-int64_t MinRows(int64_t classes) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(classes, 1)); }
+int64_t MinRows(int64_t classes) { return std::max<int64_t>(1, kMinParallelWork / std::max<int64_t>(classes, 1)); }
 
 // For one row of logits: max and log(sum(exp(x - max))), in C.
 template <typename T, typename C = Calc<T>>

@@ -2,26 +2,11 @@
 // handle), as TF >= 1.x Keras layers and all TF2 models create them.
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/state/accumulate.h"
+#include "savedmodel/kernels/state/resource_variable.h"
 
 namespace savedmodel {
 namespace {
 
-class ResourceVariable : public ResourceBase {
- public:
-  ResourceVariable(std::string name, DataType dtype, std::shared_ptr<Variable> var)
-      : name_(std::move(name)), dtype_(dtype), var_(std::move(var)) {}
-  std::string DebugString() const override {
-    return "ResourceVariable '" + name_ + "' (" + DataTypeString(dtype_) + ")";
-  }
-  const std::string& name() const { return name_; }
-  DataType dtype() const { return dtype_; }
-  Variable& var() const { return *var_; }
-
- private:
-  std::string name_;
-  DataType dtype_;
-  std::shared_ptr<Variable> var_;
-};
 
 class VarHandleKernel : public OpKernel {
  public:

@@ -18,7 +18,7 @@
 namespace savedmodel::kernels {
 namespace {
 
-constexpr int64_t kMinChunk = 16 * 1024;
+constexpr int64_t kMinChunk = kMinParallelWork;
 
 std::string JoinDims(const std::vector<int64_t>& v) {
   std::string out;

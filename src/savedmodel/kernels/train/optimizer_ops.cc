@@ -28,7 +28,7 @@
 namespace savedmodel::kernels {
 namespace {
 
-constexpr int64_t kMinChunk = 16 * 1024;
+constexpr int64_t kMinChunk = kMinParallelWork;
 
 // Each algorithm lists its inputs in OpDef order: the first kSlots are
 // variables, kGrad is the gradient, every other input is a scalar

@@ -237,12 +237,6 @@ TEST(OptimizerErrorsTest, IntegerTypeFailsWhenPlanned) {
 }
 
 // The Resource* ops share the math; these check the plumbing through handles.
-// They skip until resource_variable_ops.cc makes its handles from
-// kernels/state/resource_variable.h (before that the handle type differs).
-bool HandlesShared(const StatusOr<std::vector<Tensor>>& r) {
-  return r.ok() || r.status().message().find("is not a resource variable handle") == std::string::npos;
-}
-
 TYPED_TEST(OptimizerTest, ResourceGradientDescentAndMomentum) {
   using T = TypeParam;
   TrainGraph g(DataTypeOf<T>::value);
@@ -256,7 +250,6 @@ TYPED_TEST(OptimizerTest, ResourceGradientDescentAndMomentum) {
   ASSERT_TRUE(g.Start({{"var/value", Vec2<T>(1, 2)}, {"accum/value", Vec2<T>(0, 0)}}).ok());
 
   auto r = g.Run({{"alpha", Scalar<T>(0.5)}, {"delta", Vec2<T>(0.2, -0.4)}}, {}, {"sgd"});
-  if (!HandlesShared(r)) GTEST_SKIP() << "resource_variable_ops.cc does not use resource_variable.h yet";
   ASSERT_TRUE(r.ok()) << r.status();
   ExpectNear<T>((*g.Run({}, {"var/read:0"}))[0], {T(0.9), T(2.2)}, {2}, Tol<T>());
   // Nesterov momentum from var [0.9, 2.2], g [1, -2], lr 0.1, momentum 0.9:
@@ -280,8 +273,7 @@ TYPED_TEST(OptimizerTest, ResourceAdam) {
                   .ok());
   for (int s = 0; s < 3; ++s) {
     auto r = g.Run(AdamFeeds<T>(s), {}, {"step"});
-    if (!HandlesShared(r)) GTEST_SKIP() << "resource_variable_ops.cc does not use resource_variable.h yet";
-    ASSERT_TRUE(r.ok()) << r.status();
+      ASSERT_TRUE(r.ok()) << r.status();
     auto out = g.Run({}, {"var/read:0", "m/read:0", "v/read:0"});
     ASSERT_TRUE(out.ok()) << out.status();
     ExpectNear<T>((*out)[0], {T(kAdamVar[s][0]), T(kAdamVar[s][1])}, {2}, Tol<T>());
