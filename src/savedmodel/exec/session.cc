@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 
@@ -27,6 +28,12 @@ struct Session::Plan {
   std::vector<std::vector<int>> consumers;
   std::vector<int> num_producers;
   bool parallel = false;
+  // Whether dataflow scheduling pays off depends on how costly the ops are,
+  // which only running tells: the first Runs of a parallel-capable plan are
+  // timed both ways and the faster mode is kept.
+  mutable std::atomic<int> trial_runs{0};
+  mutable std::atomic<int64_t> sequential_ns{0}, parallel_ns{0};
+  mutable std::atomic<int> mode{0};  // 0 undecided, 1 sequential, 2 parallel
 };
 
 namespace {
@@ -223,6 +230,28 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values)
   return Status::OK();
 }
 
+namespace {
+constexpr int kTrialRunsPerMode = 4;
+}  // namespace
+
+Status Session::Execute(const Plan& plan, std::vector<Value>* values) {
+  if (!plan.parallel || !inter_pool_) return ExecuteSequential(plan, values);
+  int mode = plan.mode.load(std::memory_order_relaxed);
+  if (mode == 1) return ExecuteSequential(plan, values);
+  if (mode == 2) return ExecuteParallel(plan, values);
+  const int trial = plan.trial_runs.fetch_add(1);
+  const bool parallel = trial >= kTrialRunsPerMode;
+  auto start = std::chrono::steady_clock::now();
+  Status s = parallel ? ExecuteParallel(plan, values) : ExecuteSequential(plan, values);
+  int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  (parallel ? plan.parallel_ns : plan.sequential_ns).fetch_add(ns);
+  if (trial == 2 * kTrialRunsPerMode - 1) {
+    // Parallel must win clearly: it also occupies more threads.
+    plan.mode.store(plan.parallel_ns.load() * 10 < plan.sequential_ns.load() * 9 ? 2 : 1);
+  }
+  return s;
+}
+
 Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values) {
   for (size_t i = 0; i < plan.steps.size(); ++i) RETURN_IF_ERROR(RunStep(plan, static_cast<int>(i), values));
   return Status::OK();
@@ -305,8 +334,7 @@ StatusOr<std::vector<Tensor>> Session::Run(
     values[plan->feed_slots[i]].tensor = t;
   }
 
-  RETURN_IF_ERROR(plan->parallel && inter_pool_ ? ExecuteParallel(*plan, &values)
-                                                 : ExecuteSequential(*plan, &values));
+  RETURN_IF_ERROR(Execute(*plan, &values));
 
   std::vector<Tensor> result;
   result.reserve(fetches.size());

@@ -63,6 +63,7 @@ class Session {
                                                   const std::vector<std::string>& targets);
   StatusOr<const OpKernel*> KernelFor(const Node& node);
   Status RunStep(const Plan& plan, int index, std::vector<Value>* values);
+  Status Execute(const Plan& plan, std::vector<Value>* values);
   Status ExecuteSequential(const Plan& plan, std::vector<Value>* values);
   Status ExecuteParallel(const Plan& plan, std::vector<Value>* values);
 

@@ -94,9 +94,8 @@ StatusOr<MnistSoftmaxResult> TrainMnistSoftmax(const MnistData& data, const Mnis
   Tensor by(DT_FLOAT, TensorShape{opt.batch_size, kClasses});
   const std::vector<std::string> fetches = {cross_entropy.name()}, targets = {train_step};
   for (int step = 0; step < opt.steps; ++step) {
-    // Feeds are shared with the Run; give each step its own buffers.
-    bx = Tensor(DT_FLOAT, bx.shape());
-    by = Tensor(DT_FLOAT, by.shape());
+    // Reusing the feed buffers is safe: a Run keeps no reference to its feeds
+    // once it returns (Assign copies what it stores).
     FillBatch(data.train_images, data.train_labels, order, static_cast<int64_t>(step) * opt.batch_size, &bx, &by);
     ASSIGN_OR_RETURN(auto loss, session->Run({{x.name(), bx}, {y_.name(), by}}, fetches, targets));
     result.losses.push_back(loss[0].scalar<float>());
