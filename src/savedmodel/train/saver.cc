@@ -1,6 +1,8 @@
 #include "savedmodel/train/saver.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 
 #include "savedmodel/train/ops.h"
 
@@ -15,7 +17,11 @@ tensorflow::SaverDef AddSaver(GraphBuilder& b) {
   Output input = Const(b, Tensor::Scalar<std::string>("model"), "filename/input");
   Output filename = b.Op("PlaceholderWithDefault", {input}, {{"shape", AttrShape({})}}, "filename");
   Output prefix = b.Op("PlaceholderWithDefault", {filename}, {{"shape", AttrShape({})}}, "Const");
-  Output join = b.Op("StringJoin", {std::vector<Output>{prefix, Const(b, Tensor::Scalar<std::string>("_temp/part"),
+  // A random temp directory name, as TensorFlow uses, keeps concurrent saves apart.
+  std::random_device rd;
+  char temp[48];
+  std::snprintf(temp, sizeof(temp), "_temp_%08x%08x%08x%08x/part", rd(), rd(), rd(), rd());
+  Output join = b.Op("StringJoin", {std::vector<Output>{prefix, Const(b, Tensor::Scalar<std::string>(temp),
                                                                       "StringJoin/inputs_1")}},
                      {{"separator", AttrString("")}}, "StringJoin");
   Output num_shards = Scalar<int32_t>(b, 1, "num_shards");

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "savedmodel/exec/saved_model_bundle.h"
+#include "savedmodel/format/saved_model/saved_model_reader.h"
 #include "savedmodel/train/ops.h"
 #include "savedmodel/train/optimizer.h"
 #include "savedmodel/train/saved_model_builder.h"
@@ -188,6 +189,70 @@ TEST(TrainSaveTest, TensorFlowNamingRules) {
   MatMul(b, i8, i8);
   EXPECT_FALSE(b.status().ok());
   EXPECT_NE(b.status().message().find("does not allow"), std::string::npos) << b.status();
+}
+
+}  // namespace
+}  // namespace savedmodel::train
+
+namespace savedmodel::train {
+namespace {
+
+// Our saver subgraph has the node structure TensorFlow wrote for half_plus_two.
+TEST(TrainSaveTest, SaverMatchesTensorFlowsStructure) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "tf_serving/saved_model_half_plus_two_cpu/00000123");
+  auto tf = ReadSavedModel(Env::Default(), dir.string());
+  ASSERT_TRUE(tf.ok()) << tf.status();
+  const auto& tf_mg = tf->saved_model.meta_graphs(0);
+  GraphBuilder b;
+  for (const char* name : {"a", "b", "c", "a2", "c2"}) Variable(b, Scalar<float>(b, 1.0f), name);
+  tensorflow::SaverDef ours = AddSaver(b);
+  EXPECT_EQ(ours.SerializeAsString(), tf_mg.saver_def().SerializeAsString());
+  int compared = 0;
+  for (const auto& node : tf_mg.graph_def().node()) {
+    if (node.name().rfind("save/", 0) != 0) continue;
+    const tensorflow::NodeDef* mine = b.FindNode(node.name());
+    ASSERT_NE(mine, nullptr) << node.name();
+    EXPECT_EQ(mine->op(), node.op()) << node.name();
+    EXPECT_EQ(std::vector<std::string>(mine->input().begin(), mine->input().end()),
+              std::vector<std::string>(node.input().begin(), node.input().end()))
+        << node.name();
+    ++compared;
+  }
+  EXPECT_EQ(compared, 25);
+  int ours_count = 0;
+  for (const auto& node : b.graph_def().node()) ours_count += node.name().rfind("save/", 0) == 0;
+  EXPECT_EQ(ours_count, compared);
+}
+
+TEST(TrainSaveTest, AssetsAreCopiedWithAssetFileDefs) {
+  testing::TempDir tmp;
+  std::string vocab = (tmp.path() / "vocab.txt").string();
+  ASSERT_TRUE(Env::Default()->WriteStringToFile(vocab, "a\nb\n").ok());
+  GraphBuilder b;
+  Output path = Const(b, Tensor::Scalar<std::string>("vocab.txt"), "vocab_path");
+  Output x = Placeholder(b, DT_FLOAT, {}, "x");
+  Output y = Identity(b, x, "y");
+  tensorflow::SaverDef saver = AddSaver(b);
+  auto graph = Graph::Import(b.graph_def());
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto session = Session::Create(std::move(graph).value());
+  ASSERT_TRUE(session.ok());
+  const std::string dir = (tmp.path() / "m").string();
+  SavedModelBuilder builder(dir);
+  ASSERT_TRUE(builder.AddMetaGraphAndVariables(**session, MetaGraphFromBuilder(b, saver), {"serve"},
+                                               {{"serving_default", PredictSignature({{"x", x}}, {{"y", y}})}},
+                                               {{path.name(), vocab}})
+                  .ok());
+  ASSERT_TRUE(builder.Save(/*as_text=*/true).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir + "/saved_model.pbtxt"));
+  EXPECT_EQ(testing::ReadFileOrDie(dir + "/assets/vocab.txt"), "a\nb\n");
+  auto bundle = LoadSavedModel(dir, {"serve"});
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  auto assets = GetAssetFiles((*bundle)->meta_graph_def());
+  ASSERT_TRUE(assets.ok());
+  ASSERT_EQ(assets->size(), 1u);
+  EXPECT_EQ((*assets)[0].filename, "vocab.txt");
+  EXPECT_EQ((*assets)[0].tensor_name, "vocab_path:0");
 }
 
 }  // namespace
