@@ -3,9 +3,12 @@
 #include <random>
 #include <set>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/text_format.h>
 #include <unistd.h>
 
+#include "savedmodel/format/saved_model/fingerprint.h"
 #include "savedmodel/format/saved_model/saved_model_reader.h"
 #include "savedmodel/train/saver.h"
 #include "tensorflow/core/framework/variable.pb.h"
@@ -175,11 +178,28 @@ Status SavedModelBuilder::Save(bool as_text) {
   std::string bytes;
   if (as_text) {
     google::protobuf::TextFormat::PrintToString(saved_model_, &bytes);
-  } else if (!saved_model_.SerializeToString(&bytes)) {
-    return Internal("serializing the SavedModel failed (over 2 GiB?)");
+  } else {
+    if (saved_model_.ByteSizeLong() > static_cast<size_t>(INT32_MAX)) {
+      return ResourceExhausted("the SavedModel proto is over protobuf's 2 GiB limit");
+    }
+    // Deterministic (sorted map entries), so equal models give equal files and fingerprints.
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    saved_model_.SerializeToCodedStream(&coded);
   }
   RETURN_IF_ERROR(env_->WriteStringToFile(
       JoinPath(tmp_dir_, as_text ? kSavedModelFilenamePbTxt : kSavedModelFilenamePb), bytes));
+  if (!as_text) {
+    std::string index;
+    const std::string index_path = JoinPath(tmp_dir_, kVariablesDirectory, kVariablesFilename) + ".index";
+    if (env_->FileExists(index_path)) {
+      ASSIGN_OR_RETURN(index, env_->ReadFileToString(index_path));
+    }
+    ASSIGN_OR_RETURN(auto fingerprint, ComputeFingerprint(saved_model_, bytes, index));
+    RETURN_IF_ERROR(env_->WriteStringToFile(JoinPath(tmp_dir_, kFingerprintFilename),
+                                            fingerprint.SerializeAsString()));
+  }
   if (env_->FileExists(export_dir_)) {
     return AlreadyExists("Export directory " + export_dir_ + " appeared while saving; the model is left in " + tmp_dir_);
   }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "savedmodel/exec/saved_model_bundle.h"
+#include "savedmodel/format/saved_model/fingerprint.h"
 #include "savedmodel/format/saved_model/saved_model_reader.h"
 #include "savedmodel/train/ops.h"
 #include "savedmodel/train/optimizer.h"
@@ -114,6 +115,15 @@ TEST(TrainSaveTest, BuilderSaveReloadPredict) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/saved_model.pb"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/variables/variables.index"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/variables/variables.data-00000-of-00001"));
+  // fingerprint.pb with TensorFlow's hashes of what was written.
+  auto written = ReadSavedModel(Env::Default(), dir);
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_TRUE(written->fingerprint.has_value());
+  EXPECT_EQ(written->fingerprint->saved_model_checksum(),
+            Fingerprint64(testing::ReadFileOrDie(dir + "/saved_model.pb")));
+  EXPECT_EQ(written->fingerprint->checkpoint_hash(),
+            Fingerprint64(testing::ReadFileOrDie(dir + "/variables/variables.index")));
+  EXPECT_NE(written->fingerprint->signature_def_hash(), 0u);
   int entries = 0;
   for (auto& e : std::filesystem::directory_iterator(tmp.path() / "model")) entries += !e.path().empty();
   EXPECT_EQ(entries, 1);
