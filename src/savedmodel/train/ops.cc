@@ -20,7 +20,8 @@ Output Zeros(GraphBuilder& b, DataType dtype, const std::vector<int64_t>& shape,
   return Const(b, *t, name);
 }
 
-VariableInfo Variable(GraphBuilder& b, const Output& initial_value, const std::string& name, bool trainable) {
+VariableInfo Variable(GraphBuilder& b, const Output& initial_value, const std::string& name, bool trainable,
+                      const std::vector<int64_t>& shape) {
   VariableInfo v;
   v.trainable = trainable;
   GraphBuilder::NameScope scope(&b, name);
@@ -28,10 +29,12 @@ VariableInfo Variable(GraphBuilder& b, const Output& initial_value, const std::s
   const tensorflow::NodeDef* init = b.FindNode(initial_value.node);
   std::vector<int64_t> dims;
   // The variable's shape comes from its initial value; Const values carry it.
-  if (init != nullptr && init->op() == "Const") {
+  if (!shape.empty()) {
+    dims = shape;
+  } else if (init != nullptr && init->op() == "Const") {
     for (const auto& d : init->attr().at("value").tensor().tensor_shape().dim()) dims.push_back(d.size());
   } else {
-    b.UpdateStatus(Unimplemented("Variable '" + name + "': the initial value must be a Const"));
+    b.UpdateStatus(InvalidArgument("Variable '" + name + "': give its shape when the initial value is not a Const"));
     return v;
   }
   v.variable = b.Op("VariableV2", {},
@@ -44,6 +47,16 @@ VariableInfo Variable(GraphBuilder& b, const Output& initial_value, const std::s
   v.snapshot = b.Op("Identity", {v.variable}, {}, "read");
   if (b.status().ok()) b.AddVariable(v);
   return v;
+}
+
+Output RandomUniformInit(GraphBuilder& b, const std::vector<int64_t>& shape, float minval, float maxval,
+                         int64_t seed, const std::string& name) {
+  GraphBuilder::NameScope scope(&b, name);
+  std::vector<int32_t> dims(shape.begin(), shape.end());
+  Output u = b.Op("RandomUniform", {Const(b, Tensor::FromVector<int32_t>(dims), "shape")},
+                  {{"dtype", AttrType(DT_FLOAT)}, {"seed", AttrInt(seed)}, {"seed2", AttrInt(0)}}, "RandomUniform");
+  Output range = Scalar<float>(b, maxval - minval, "range");
+  return b.Op("AddV2", {b.Op("Mul", {u, range}, {}, "mul"), Scalar<float>(b, minval, "min")}, {}, scope.prefix() + "/");
 }
 
 Output Identity(GraphBuilder& b, const Output& x, const std::string& name) { return b.Op("Identity", {x}, {}, name); }

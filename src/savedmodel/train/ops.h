@@ -27,8 +27,13 @@ Output Zeros(GraphBuilder& b, DataType dtype, const std::vector<int64_t>& shape,
 
 // tf.Variable(initial_value, name=...): VariableV2 "name", "name/Assign",
 // "name/read"; recorded for the variables / trainable_variables collections.
+// The shape comes from a Const initial value; for an initializer op (e.g.
+// RandomUniformInit) pass `shape`.
 VariableInfo Variable(GraphBuilder& b, const Output& initial_value, const std::string& name = "Variable",
-                      bool trainable = true);
+                      bool trainable = true, const std::vector<int64_t>& shape = {});
+// tf.random_uniform(shape, minval, maxval) as an initializer (float32).
+Output RandomUniformInit(GraphBuilder& b, const std::vector<int64_t>& shape, float minval, float maxval,
+                         int64_t seed = 0, const std::string& name = "random_uniform");
 
 Output Identity(GraphBuilder& b, const Output& x, const std::string& name = "Identity");
 Output MatMul(GraphBuilder& b, const Output& a, const Output& x, bool transpose_a = false,

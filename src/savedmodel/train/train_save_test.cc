@@ -176,6 +176,27 @@ TEST(TrainSaveTest, SimpleSaveAndCheckpoints) {
   EXPECT_EQ(loss_at(), saved_loss);
 }
 
+TEST(TrainSaveTest, VariableFromRandomInitializer) {
+  GraphBuilder b;
+  VariableInfo w = Variable(b, RandomUniformInit(b, {3, 2}, -1.0f, 1.0f, 5), "w", true, {3, 2});
+  std::string init = GlobalVariablesInitializer(b);
+  ASSERT_TRUE(b.status().ok()) << b.status();
+  auto graph = Graph::Import(b.graph_def());
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto session = Session::Create(std::move(graph).value());
+  ASSERT_TRUE((*session)->Run({}, {}, {init}).ok());
+  auto v = (*session)->Run({}, {w.snapshot.name()});
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ((*v)[0].shape(), (TensorShape{3, 2}));
+  for (float x : (*v)[0].flat<float>()) {
+    EXPECT_GE(x, -1.0f);
+    EXPECT_LT(x, 1.0f);
+  }
+  GraphBuilder c;
+  Variable(c, RandomUniformInit(c, {2}, 0, 1), "v");  // no shape: a clear error
+  EXPECT_FALSE(c.status().ok());
+}
+
 TEST(TrainSaveTest, TensorFlowNamingRules) {
   GraphBuilder b;
   Output a = Scalar<float>(b, 1);
