@@ -5,6 +5,7 @@
 
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/nn/data_format.h"
 #include "savedmodel/kernels/math/numeric.h"
 
 namespace savedmodel::kernels {
@@ -13,14 +14,8 @@ namespace {
 class BiasAddKernel : public OpKernel {
  public:
   BiasAddKernel(const OpKernelConstruction& c, Status* s) : dtype_(c.input_types()[0]) {
-    std::string format = "NHWC";
-    if (c.HasAttr("data_format")) *s = c.GetAttr("data_format", &format);
+    *s = GetDataFormatIsNchw(c, &nchw_);
     if (!s->ok()) return;
-    if (format != "NHWC" && format != "NCHW") {
-      *s = c.Error("Invalid data format: " + format);
-      return;
-    }
-    nchw_ = format == "NCHW";
     *s = VisitType(dtype_, [&](auto tag) -> Status {
       using T = decltype(tag);
       if constexpr (kIsNumber<T>) {
