@@ -9,6 +9,7 @@
 
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/math/broadcast.h"
 #include "savedmodel/kernels/math/numeric.h"
 
@@ -256,18 +257,15 @@ inline auto ApplyOne(const T& a, const T& b) {
 }
 
 template <typename Op>
-class BinaryKernel : public OpKernel {
+class BinaryKernel : public TypedKernel<BinaryKernel<Op>> {
+  friend class TypedKernel<BinaryKernel>;
+
  public:
   BinaryKernel(const OpKernelConstruction& c, Status* s) {
     const DataType dt = c.input_types()[0];
-    *s = VisitType(dt, [&](auto tag) -> Status {
-      using T = decltype(tag);
-      if constexpr (Op::template kSupports<T>) {
-        run_ = &BinaryKernel::Run<T>;
-        return Status();
-      } else {
-        return c.UnsupportedType(dt);
-      }
+    *s = this->SelectRun(c, dt, [](auto t) {
+      using T = typename decltype(t)::type;
+      return Op::template kSupports<T>;
     });
     // Equal/NotEqual: when false, incompatible shapes give a scalar answer.
     if (s->ok() && c.HasAttr("incompatible_shape_error")) {
@@ -275,7 +273,6 @@ class BinaryKernel : public OpKernel {
     }
   }
 
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
  private:
   template <typename T>
@@ -320,7 +317,6 @@ class BinaryKernel : public OpKernel {
     return Status();
   }
 
-  Status (BinaryKernel::*run_)(OpKernelContext*) const = nullptr;
   bool incompatible_shape_error_ = true;
 };
 

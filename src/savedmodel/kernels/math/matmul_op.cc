@@ -12,6 +12,7 @@
 
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/math/broadcast.h"
 #include "savedmodel/kernels/math/numeric.h"
 
@@ -90,27 +91,18 @@ void Gemm(ThreadPool* pool, const T* a, const T* b, T* c, int64_t m, int64_t k, 
   }
 }
 
-template <typename Kernel>
-Status PickType(const OpKernelConstruction& c, DataType dt, Kernel* k) {
-  return VisitType(dt, [&](auto tag) -> Status {
-    using T = decltype(tag);
-    if constexpr (kMatMulType<T>) {
-      k->run_ = &Kernel::template Run<T>;
-      return Status();
-    } else {
-      return c.UnsupportedType(dt);
-    }
-  });
-}
+class MatMulKernel : public TypedKernel<MatMulKernel> {
+  friend class TypedKernel<MatMulKernel>;
 
-class MatMulKernel : public OpKernel {
  public:
   MatMulKernel(const OpKernelConstruction& c, Status* s) {
     *s = c.GetAttr("transpose_a", &ta_);
     if (s->ok()) *s = c.GetAttr("transpose_b", &tb_);
-    if (s->ok()) *s = PickType(c, c.input_types()[0], this);
+    if (s->ok()) *s = this->SelectRun(c, c.input_types()[0], [](auto t) {
+      using T = typename decltype(t)::type;
+      return kMatMulType<T>;
+    });
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
@@ -131,20 +123,23 @@ class MatMulKernel : public OpKernel {
             ta_, tb_, false, false);
     return Status();
   }
-  Status (MatMulKernel::*run_)(OpKernelContext*) const = nullptr;
 
  private:
   bool ta_ = false, tb_ = false;
 };
 
-class BatchMatMulKernel : public OpKernel {
+class BatchMatMulKernel : public TypedKernel<BatchMatMulKernel> {
+  friend class TypedKernel<BatchMatMulKernel>;
+
  public:
   BatchMatMulKernel(const OpKernelConstruction& c, Status* s) : v1_(c.node().op() == "BatchMatMul") {
     *s = c.GetAttr("adj_x", &adj_x_);
     if (s->ok()) *s = c.GetAttr("adj_y", &adj_y_);
-    if (s->ok()) *s = PickType(c, c.input_types()[0], this);
+    if (s->ok()) *s = this->SelectRun(c, c.input_types()[0], [](auto t) {
+      using T = typename decltype(t)::type;
+      return kMatMulType<T>;
+    });
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
@@ -186,7 +181,6 @@ class BatchMatMulKernel : public OpKernel {
     });
     return Status();
   }
-  Status (BatchMatMulKernel::*run_)(OpKernelContext*) const = nullptr;
 
  private:
   bool v1_;

@@ -15,6 +15,7 @@
 
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/math/numeric.h"
 #include "savedmodel/kernels/math/tensor_util.h"
 
@@ -73,23 +74,19 @@ struct AnyOp {
 };
 
 template <typename Op>
-class ReductionKernel : public OpKernel {
+class ReductionKernel : public TypedKernel<ReductionKernel<Op>> {
+  friend class TypedKernel<ReductionKernel>;
+
  public:
   ReductionKernel(const OpKernelConstruction& c, Status* s) {
     *s = c.GetAttr("keep_dims", &keep_dims_);
     if (!s->ok()) return;
     const DataType dt = c.input_types()[0];
-    *s = VisitType(dt, [&](auto tag) -> Status {
-      using T = decltype(tag);
-      if constexpr (Op::template kSupports<T>) {
-        run_ = &ReductionKernel::Run<T>;
-        return Status();
-      } else {
-        return c.UnsupportedType(dt);
-      }
+    *s = this->SelectRun(c, dt, [](auto t) {
+      using T = typename decltype(t)::type;
+      return Op::template kSupports<T>;
     });
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
  private:
   template <typename T>
@@ -202,27 +199,22 @@ class ReductionKernel : public OpKernel {
   }
 
   bool keep_dims_ = false;
-  Status (ReductionKernel::*run_)(OpKernelContext*) const = nullptr;
 };
 
 // ArgMax / ArgMin: input: [d0, ..., dn], dimension: scalar -> input's shape
 // without that dim, as output_type. Ties go to the first index.
 template <bool kMax>
-class ArgKernel : public OpKernel {
+class ArgKernel : public TypedKernel<ArgKernel<kMax>> {
+  friend class TypedKernel<ArgKernel>;
+
  public:
   ArgKernel(const OpKernelConstruction& c, Status* s) : out_type_(c.output_types()[0]) {
     const DataType dt = c.input_types()[0];
-    *s = VisitType(dt, [&](auto tag) -> Status {
-      using T = decltype(tag);
-      if constexpr (kIsReal<T> || std::is_same_v<T, bool>) {
-        run_ = &ArgKernel::Run<T>;
-        return Status();
-      } else {
-        return c.UnsupportedType(dt);
-      }
+    *s = this->SelectRun(c, dt, [](auto t) {
+      using T = typename decltype(t)::type;
+      return kIsReal<T> || std::is_same_v<T, bool>;
     });
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
  private:
   template <typename T>
@@ -274,7 +266,6 @@ class ArgKernel : public OpKernel {
   }
 
   DataType out_type_;
-  Status (ArgKernel::*run_)(OpKernelContext*) const = nullptr;
 };
 
 REGISTER_KERNEL("Sum", ReductionKernel<SumOp>);

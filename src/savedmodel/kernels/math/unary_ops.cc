@@ -8,6 +8,7 @@
 
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/math/numeric.h"
 
 namespace savedmodel::kernels {
@@ -123,21 +124,17 @@ inline auto ApplyOne(T x) {
 }
 
 template <typename Op>
-class UnaryKernel : public OpKernel {
+class UnaryKernel : public TypedKernel<UnaryKernel<Op>> {
+  friend class TypedKernel<UnaryKernel>;
+
  public:
   UnaryKernel(const OpKernelConstruction& c, Status* s) {
     const DataType dt = c.input_types()[0];
-    *s = VisitType(dt, [&](auto tag) -> Status {
-      using T = decltype(tag);
-      if constexpr (Op::template kSupports<T>) {
-        run_ = &UnaryKernel::Run<T>;
-        return Status();
-      } else {
-        return c.UnsupportedType(dt);
-      }
+    *s = this->SelectRun(c, dt, [](auto t) {
+      using T = typename decltype(t)::type;
+      return Op::template kSupports<T>;
     });
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
  private:
   template <typename T>
@@ -152,7 +149,6 @@ class UnaryKernel : public OpKernel {
     });
     return Status();
   }
-  Status (UnaryKernel::*run_)(OpKernelContext*) const = nullptr;
 };
 
 // LeakyRelu: x for x > 0, alpha * x otherwise.

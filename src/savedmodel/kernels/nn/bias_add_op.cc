@@ -5,28 +5,25 @@
 
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/nn/data_format.h"
 #include "savedmodel/kernels/math/numeric.h"
 
 namespace savedmodel::kernels {
 namespace {
 
-class BiasAddKernel : public OpKernel {
+class BiasAddKernel : public TypedKernel<BiasAddKernel> {
+  friend class TypedKernel<BiasAddKernel>;
+
  public:
   BiasAddKernel(const OpKernelConstruction& c, Status* s) : dtype_(c.input_types()[0]) {
     *s = GetDataFormatIsNchw(c, &nchw_);
     if (!s->ok()) return;
-    *s = VisitType(dtype_, [&](auto tag) -> Status {
-      using T = decltype(tag);
-      if constexpr (kIsNumber<T>) {
-        run_ = &BiasAddKernel::Run<T>;
-        return Status();
-      } else {
-        return c.UnsupportedType(dtype_);
-      }
+    *s = this->SelectRun(c, dtype_, [](auto t) {
+      using T = typename decltype(t)::type;
+      return kIsNumber<T>;
     });
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
  private:
   template <typename T>
@@ -68,7 +65,6 @@ class BiasAddKernel : public OpKernel {
 
   DataType dtype_;
   bool nchw_ = false;
-  Status (BiasAddKernel::*run_)(OpKernelContext*) const = nullptr;
 };
 
 REGISTER_KERNEL("BiasAdd", BiasAddKernel);

@@ -11,24 +11,11 @@
 
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/math/numeric.h"
 
 namespace savedmodel::kernels {
 namespace {
-
-template <typename Kernel>
-Status PickFloatType(const OpKernelConstruction& c, Kernel* k) {
-  const DataType dt = c.input_types()[0];
-  return VisitType(dt, [&](auto tag) -> Status {
-    using T = decltype(tag);
-    if constexpr (kIsFloat<T>) {
-      k->run_ = &Kernel::template Run<T>;
-      return Status();
-    } else {
-      return c.UnsupportedType(dt);
-    }
-  });
-}
 
 int64_t MinRows(int64_t classes) { return std::max<int64_t>(1, kMinParallelWork / std::max<int64_t>(classes, 1)); }
 
@@ -43,12 +30,16 @@ void RowStats(const T* x, int64_t n, C* max, C* log_sum) {
   *log_sum = std::log(sum);
 }
 
-class SoftmaxKernel : public OpKernel {
+class SoftmaxKernel : public TypedKernel<SoftmaxKernel> {
+  friend class TypedKernel<SoftmaxKernel>;
+
  public:
   SoftmaxKernel(const OpKernelConstruction& c, Status* s) : log_(c.node().op() == "LogSoftmax") {
-    *s = PickFloatType(c, this);
+    *s = this->SelectRun(c, c.input_types()[0], [](auto t) {
+      using T = typename decltype(t)::type;
+      return kIsFloat<T>;
+    });
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
@@ -78,16 +69,19 @@ class SoftmaxKernel : public OpKernel {
     });
     return Status();
   }
-  Status (SoftmaxKernel::*run_)(OpKernelContext*) const = nullptr;
 
  private:
   bool log_;
 };
 
-class SoftmaxXentKernel : public OpKernel {
+class SoftmaxXentKernel : public TypedKernel<SoftmaxXentKernel> {
+  friend class TypedKernel<SoftmaxXentKernel>;
+
  public:
-  SoftmaxXentKernel(const OpKernelConstruction& c, Status* s) { *s = PickFloatType(c, this); }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
+  SoftmaxXentKernel(const OpKernelConstruction& c, Status* s) { *s = this->SelectRun(c, c.input_types()[0], [](auto t) {
+      using T = typename decltype(t)::type;
+      return kIsFloat<T>;
+    }); }
 
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
@@ -147,19 +141,22 @@ class SoftmaxXentKernel : public OpKernel {
     });
     return Status();
   }
-  Status (SoftmaxXentKernel::*run_)(OpKernelContext*) const = nullptr;
 };
 
-class SparseSoftmaxXentKernel : public OpKernel {
+class SparseSoftmaxXentKernel : public TypedKernel<SparseSoftmaxXentKernel> {
+  friend class TypedKernel<SparseSoftmaxXentKernel>;
+
  public:
   SparseSoftmaxXentKernel(const OpKernelConstruction& c, Status* s)
       : label_type_(c.input_types()[1]) {
-    *s = PickFloatType(c, this);
+    *s = this->SelectRun(c, c.input_types()[0], [](auto t) {
+      using T = typename decltype(t)::type;
+      return kIsFloat<T>;
+    });
     if (s->ok() && label_type_ != DT_INT32 && label_type_ != DT_INT64) {
       *s = c.UnsupportedType(label_type_);
     }
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
@@ -206,7 +203,6 @@ class SparseSoftmaxXentKernel : public OpKernel {
     });
     return Status();
   }
-  Status (SparseSoftmaxXentKernel::*run_)(OpKernelContext*) const = nullptr;
 
  private:
   DataType label_type_;

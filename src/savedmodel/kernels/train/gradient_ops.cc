@@ -12,6 +12,7 @@
 
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/nn/data_format.h"
 #include "savedmodel/kernels/math/numeric.h"
 #include "savedmodel/kernels/math/tensor_util.h"
@@ -157,21 +158,17 @@ struct TanhGradOp {
 };
 
 template <typename Op>
-class BinaryGradKernel : public OpKernel {
+class BinaryGradKernel : public TypedKernel<BinaryGradKernel<Op>> {
+  friend class TypedKernel<BinaryGradKernel>;
+
  public:
   BinaryGradKernel(const OpKernelConstruction& c, Status* s) {
     const DataType dt = c.input_types()[0];
-    *s = VisitType(dt, [&](auto tag) -> Status {
-      using T = decltype(tag);
-      if constexpr (Op::template kSupports<T>) {
-        run_ = &BinaryGradKernel::Run<T>;
-        return Status();
-      } else {
-        return c.UnsupportedType(dt);
-      }
+    *s = this->SelectRun(c, dt, [](auto t) {
+      using T = typename decltype(t)::type;
+      return Op::template kSupports<T>;
     });
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
  private:
   template <typename T>
@@ -190,7 +187,6 @@ class BinaryGradKernel : public OpKernel {
     });
     return Status();
   }
-  Status (BinaryGradKernel::*run_)(OpKernelContext*) const = nullptr;
 };
 using ReluGradKernel = BinaryGradKernel<ReluGradOp>;
 using SigmoidGradKernel = BinaryGradKernel<SigmoidGradOp>;
@@ -202,22 +198,18 @@ REGISTER_KERNEL("TanhGrad", TanhGradKernel);
 // Viewed as [outer, C, inner] (NHWC: inner = 1; NCHW: outer = N), each block of
 // outer rows sums into its own partial [C] so threads never share a sum; the
 // partials are added in block order, so results do not depend on threading.
-class BiasAddGradKernel : public OpKernel {
+class BiasAddGradKernel : public TypedKernel<BiasAddGradKernel> {
+  friend class TypedKernel<BiasAddGradKernel>;
+
  public:
   BiasAddGradKernel(const OpKernelConstruction& c, Status* s) : dtype_(c.input_types()[0]) {
     *s = GetDataFormatIsNchw(c, &nchw_);
     if (!s->ok()) return;
-    *s = VisitType(dtype_, [&](auto tag) -> Status {
-      using T = decltype(tag);
-      if constexpr (kIsReal<T>) {
-        run_ = &BiasAddGradKernel::Run<T>;
-        return Status();
-      } else {
-        return c.UnsupportedType(dtype_);
-      }
+    *s = this->SelectRun(c, dtype_, [](auto t) {
+      using T = typename decltype(t)::type;
+      return kIsReal<T>;
     });
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
  private:
   template <typename T>
@@ -263,7 +255,6 @@ class BiasAddGradKernel : public OpKernel {
 
   DataType dtype_;
   bool nchw_ = false;
-  Status (BiasAddGradKernel::*run_)(OpKernelContext*) const = nullptr;
 };
 REGISTER_KERNEL("BiasAddGrad", BiasAddGradKernel);
 

@@ -22,6 +22,7 @@
 
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/math/numeric.h"
 #include "savedmodel/kernels/state/resource_variable.h"
 
@@ -120,7 +121,9 @@ Status WithLocked(const std::array<Variable*, N>& vars,
 }
 
 template <typename Algo, bool kResource>
-class ApplyKernel : public OpKernel {
+class ApplyKernel : public TypedKernel<ApplyKernel<Algo, kResource>> {
+  friend class TypedKernel<ApplyKernel>;
+
   static constexpr int kSlots = Algo::kSlots;
   static constexpr int kInputs = static_cast<int>(Algo::kNames.size());
 
@@ -133,17 +136,11 @@ class ApplyKernel : public OpKernel {
       *s = c.Error("expected " + std::to_string(kInputs) + " inputs");
       return;
     }
-    *s = VisitType(dtype_, [&](auto tag) -> Status {
-      using T = decltype(tag);
-      if constexpr (kIsFloat<T>) {
-        run_ = &ApplyKernel::Run<T>;
-        return Status();
-      } else {
-        return c.UnsupportedType(dtype_);
-      }
+    *s = this->SelectRun(c, dtype_, [](auto t) {
+      using T = typename decltype(t)::type;
+      return kIsFloat<T>;
     });
   }
-  Status Compute(OpKernelContext* ctx) const override { return (this->*run_)(ctx); }
 
  private:
   StatusOr<Variable*> SlotVariable(OpKernelContext* ctx, int i) const {
@@ -223,7 +220,6 @@ class ApplyKernel : public OpKernel {
 
   DataType dtype_ = DT_INVALID;
   bool nesterov_ = false;
-  Status (ApplyKernel::*run_)(OpKernelContext*) const = nullptr;
 };
 
 using ApplyGradientDescentKernel = ApplyKernel<GradientDescent, false>;
