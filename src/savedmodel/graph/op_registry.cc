@@ -1,13 +1,17 @@
 #include "savedmodel/graph/op_registry.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdlib>
 
 #include <google/protobuf/text_format.h>
 
 namespace savedmodel {
 
-// Generated from op_defs.pbtxt by CMake (see src/savedmodel/graph/CMake rule).
-extern const char kEmbeddedOpDefs[];
+// op_defs.pbtxt encoded as a binary tensorflow.OpList by the build (see the
+// op_defs rule in CMakeLists.txt).
+extern const unsigned char kEmbeddedOpDefs[];
+extern const std::size_t kEmbeddedOpDefsSize;
 
 namespace {
 
@@ -107,10 +111,12 @@ bool AttrKindMatches(const std::string& type, const AttrValue& value) {
 
 const OpRegistry& OpRegistry::Global() {
   static const OpRegistry* const registry = [] {
-    auto r = FromText(kEmbeddedOpDefs);
-    // The embedded text is generated at build time and tested; failing here is a build defect.
-    if (!r.ok()) std::abort();
-    return r->release();
+    auto* r = new OpRegistry();
+    // The embedded bytes are produced by protoc at build time and tested;
+    // failing to parse them is a build defect, not an input error.
+    if (!r->ops_.ParseFromArray(kEmbeddedOpDefs, static_cast<int>(kEmbeddedOpDefsSize))) std::abort();
+    r->Index();
+    return r;
   }();
   return *registry;
 }
@@ -120,8 +126,13 @@ StatusOr<std::unique_ptr<OpRegistry>> OpRegistry::FromText(std::string_view op_l
   if (!google::protobuf::TextFormat::ParseFromString(std::string(op_list_text), &r->ops_)) {
     return InvalidArgument("op definitions do not parse as a text-format OpList");
   }
-  for (const auto& op : r->ops_.op()) r->by_name_[op.name()] = &op;
+  r->Index();
   return r;
+}
+
+void OpRegistry::Index() {
+  by_name_.reserve(ops_.op_size());
+  for (const auto& op : ops_.op()) by_name_[op.name()] = &op;
 }
 
 const OpDef* OpRegistry::Find(std::string_view op) const {

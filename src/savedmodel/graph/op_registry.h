@@ -1,7 +1,8 @@
 // OpRegistry: TensorFlow's OpDefs (inputs, outputs, attrs, defaults, allowed
-// types) for the ops this library knows, embedded at build time from
-// op_defs.pbtxt (a subset of TensorFlow's ops.pbtxt; scripts/gen_op_defs
-// regenerates it). Immutable after construction; thread-safe.
+// types) for every op TensorFlow registers, whether or not a kernel exists
+// here, so any graph TensorFlow accepts imports; a missing kernel is reported
+// only when a run needs the node. Embedded at build time from op_defs.pbtxt
+// (scripts/gen_op_defs regenerates it). Immutable after construction; thread-safe.
 #pragma once
 
 #include <memory>
@@ -41,6 +42,8 @@ class OpRegistry {
                       std::vector<DataType>* outputs) const;
 
  private:
+  void Index();
+
   tensorflow::OpList ops_;
   std::unordered_map<std::string, const tensorflow::OpDef*> by_name_;
 };

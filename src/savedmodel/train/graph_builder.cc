@@ -108,6 +108,18 @@ GraphBuilder::NameScope::NameScope(GraphBuilder* b, const std::string& name) : b
 
 GraphBuilder::NameScope::~NameScope() { b_->scope_ = saved_; }
 
+Status GraphBuilder::AddGraph(const tensorflow::GraphDef& graph) {
+  for (const auto& in : graph.node()) {
+    if (node_index_.count(in.name())) return InvalidArgument("duplicate node name '" + in.name() + "'");
+    tensorflow::NodeDef node = in;
+    registry_.AddDefaultAttrs(&node);
+    ReserveName(node.name());
+    node_index_[node.name()] = graph_.node_size();
+    *graph_.add_node() = std::move(node);
+  }
+  return Status::OK();
+}
+
 const tensorflow::NodeDef* GraphBuilder::FindNode(const std::string& name) const {
   auto it = node_index_.find(name);
   return it == node_index_.end() ? nullptr : &graph_.node(it->second);

@@ -84,6 +84,11 @@ class GraphBuilder {
     std::string prefix_;
   };
 
+  // Adds every node of `graph` as it is (defaults filled, names reserved), as
+  // tf.import_graph_def with no prefix does, so ops and gradients can be built
+  // on top of a graph written elsewhere. Fails on a name already taken.
+  Status AddGraph(const tensorflow::GraphDef& graph);
+
   // A unique node name for `base` under the current scope.
   std::string UniqueName(const std::string& base);
 
