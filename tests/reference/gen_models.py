@@ -91,7 +91,9 @@ def _reference_run(sm_dir, tags, sig_key, feeds):
     try:
         return _tf1_loader_run(sm_dir, tags, sig_key, feeds), "tf1_loader", None
     except Exception as e:  # noqa: BLE001 - any failure falls back, and is noted
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        lines = [l.strip() for l in str(e).splitlines()
+                 if l.strip() and "Graph execution error" not in l]
+        first = (lines or [type(e).__name__])[0]
         tf = _tf()
         loaded = tf.saved_model.load(sm_dir, tags=tags)
         fn = loaded.signatures[sig_key]
