@@ -338,6 +338,32 @@ def tf1_sharded_partitioned(root):
             notes="shards: %s" % sorted(shards))
 
 
+def tf1_sharded(root):
+    """Two shards without partitioning: the shard files alone."""
+    tf = _tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    g.seed = SEED
+    sess = v1.Session(graph=g, config=v1.ConfigProto(device_count={"CPU": 2}))
+    with g.as_default(), sess:
+        x = v1.placeholder(tf.float32, [None, 3], name="x")
+        with tf.device("/cpu:0"):
+            w = v1.get_variable("w", [3, 2], initializer=v1.random_normal_initializer(seed=7))
+        with tf.device("/cpu:1"):
+            b = v1.get_variable("b", [2], initializer=v1.random_normal_initializer(seed=8))
+        y = tf.matmul(x, w) + b
+        sess.run(v1.global_variables_initializer())
+        path = _tmp(root, "tf1_sharded")
+        builder = v1.saved_model.Builder(path)
+        builder.add_meta_graph_and_variables(
+            sess, ["serve"], saver=v1.train.Saver(sharded=True),
+            signature_def_map={"serving_default": v1.saved_model.predict_signature_def(
+                {"x": x}, {"y": y})})
+        builder.save()
+    shards = [f for f in os.listdir(os.path.join(path, "variables")) if ".data-" in f]
+    _record(root, "tf1_sharded", "tf1", path, notes="shards: %s" % sorted(shards))
+
+
 def tf1_control_flow(root):
     """tf.cond and tf.while_loop as TF1 builds them (Switch/Merge/Enter/Exit)."""
     tf = _tf()
@@ -644,7 +670,8 @@ def keras_layers(root):
 
 
 GENERATORS = [tf1_simple_save, tf1_builder_multi_meta, tf1_main_op, tf1_assets_vocab,
-              tf1_sharded_partitioned, tf1_control_flow, tf1_examples, tf1_estimator_like,
+              tf1_sharded, tf1_sharded_partitioned, tf1_control_flow,
+              tf1_examples, tf1_estimator_like,
               tf2_module, keras3_export, keras3_tf_saved_model_save, tf_keras_save_tf,
               keras_layers]
 
