@@ -5,6 +5,7 @@
 #include "savedmodel/base/coding.h"
 #include "savedmodel/base/crc32c.h"
 #include "savedmodel/format/bundle/bundle_format.h"
+#include "savedmodel/format/bundle/bundle_reader.h"
 #include "savedmodel/format/table/table_builder.h"
 
 namespace savedmodel::bundle {
@@ -174,6 +175,72 @@ Status BundleWriter::Finish() {
     return status_;
   }
   finished_ = true;
+  return Status::OK();
+}
+
+Status MergeBundles(Env* env, const std::vector<std::string>& prefixes, const std::string& merged_prefix) {
+  if (prefixes.empty()) return InvalidArgument("MergeBundles: no bundles to merge");
+  std::map<std::string, tensorflow::BundleEntryProto> entries;
+  // Source data file -> merged shard id, numbered by first use in key order,
+  // exactly as TensorFlow numbers them (so the merged files are byte-identical).
+  std::map<std::string, int> shard_ids;
+  std::vector<std::string> shard_order;
+  int num_shards = 0;
+  tensorflow::BundleHeaderProto header;
+  for (size_t i = 0; i < prefixes.size(); ++i) {
+    const std::string& prefix = prefixes[i];
+    ASSIGN_OR_RETURN(auto reader, BundleReader::Open(env, prefix));
+    const auto& h = reader->header();
+    if (i == 0) {
+      header.set_endianness(h.endianness());
+      *header.mutable_version() = h.version();
+    } else if (h.endianness() != header.endianness() ||
+               h.version().SerializeAsString() != header.version().SerializeAsString()) {
+      return InvalidArgument("MergeBundles: " + prefix + " differs in endianness or format version");
+    }
+    num_shards += h.num_shards();
+    for (const auto& [key, entry] : reader->entries()) {
+      auto it = entries.find(key);
+      if (it != entries.end()) {
+        // Only the full-tensor entries of a partitioned variable may repeat:
+        // each bundle contributes its slices.
+        if (it->second.slices_size() == 0 || entry.slices_size() == 0) {
+          return InvalidArgument("MergeBundles: duplicate tensor '" + key + "' in " + prefix);
+        }
+        if (it->second.dtype() != entry.dtype() ||
+            it->second.shape().SerializeAsString() != entry.shape().SerializeAsString()) {
+          return InvalidArgument("MergeBundles: slices of '" + key + "' disagree on dtype or shape");
+        }
+        for (const auto& slice : entry.slices()) *it->second.add_slices() = slice;
+        continue;
+      }
+      const std::string data = DataFilename(prefix, entry.shard_id(), h.num_shards());
+      auto [id, fresh] = shard_ids.emplace(data, static_cast<int>(shard_ids.size()));
+      if (fresh) shard_order.push_back(data);
+      tensorflow::BundleEntryProto e = entry;
+      e.set_shard_id(id->second);
+      entries.emplace(key, std::move(e));
+    }
+  }
+  const std::string dir(Dirname(merged_prefix));
+  if (!dir.empty()) RETURN_IF_ERROR(env->CreateDirs(dir));
+  for (const std::string& from : shard_order) {
+    RETURN_IF_ERROR(env->RenameFile(from, DataFilename(merged_prefix, shard_ids[from],
+                                                       static_cast<int>(shard_ids.size()))));
+  }
+  header.set_num_shards(num_shards);
+  ASSIGN_OR_RETURN(auto index, env->NewWritableFile(MetaFilename(merged_prefix)));
+  table::TableBuilder builder(table::TableOptions{}, index.get());
+  Status s = builder.Add("", header.SerializeAsString());
+  for (const auto& [key, entry] : entries) {
+    if (!s.ok()) break;
+    s = builder.Add(key, entry.SerializeAsString());
+  }
+  if (s.ok()) s = builder.Finish();
+  Status close = index->Close();
+  if (s.ok()) s = close;
+  RETURN_IF_ERROR(s);
+  for (const std::string& prefix : prefixes) env->DeleteFile(MetaFilename(prefix)).IgnoreError();
   return Status::OK();
 }
 

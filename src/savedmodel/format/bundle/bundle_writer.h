@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "savedmodel/base/env.h"
 #include "savedmodel/base/status.h"
@@ -55,5 +56,13 @@ class BundleWriter {
   Status status_;
   bool finished_ = false;
 };
+
+// TensorFlow's MergeBundles (the MergeV2Checkpoints op): joins the bundles at
+// `prefixes`, each of any number of shards, into one at `merged_prefix`. Data
+// files are renamed, not copied, and numbered by first use (bundle order, then
+// key order); the slices of a partitioned tensor may come from several
+// bundles. The source index files are deleted. A sharded Saver writes each device's tensors to its
+// own temporary prefix and merges them this way.
+Status MergeBundles(Env* env, const std::vector<std::string>& prefixes, const std::string& merged_prefix);
 
 }  // namespace savedmodel::bundle
