@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
@@ -26,12 +27,17 @@ SECTION = "exports"
 # Differences between what we write and what TensorFlow writes for the same
 # graph, as `saved_model_cli show --all` prints them. key -> (TF, ours, reason).
 KNOWN_DIFFERENCES = {
-    "stripped op list": (
-        "TF's gradient graph uses Select, BroadcastTo, DynamicStitch, GatherV2, ...",
-        "our tf.gradients port builds Mean's and Sum's gradients from Size, Rank, FloorDiv, ...",
-        "the graph's training half is built by a different (equivalent) gradient "
-        "implementation (src/savedmodel/train/grad, not the writer); the serving half "
-        "and the saver subgraph use the same ops"),
+    "stripped op list: gradients": (
+        "TF's Sum/Mean gradients use BroadcastTo, DynamicStitch, GatherV2",
+        "our tf.gradients port builds them from FloorDiv, OneHot, Rank, Size",
+        "the graph's training half comes from a different, equivalent gradient "
+        "implementation (src/savedmodel/train/grad, not the writer); the serving nodes are "
+        "identical (test_meta_graph_matches_tensorflow)"),
+    "stripped op list: saver": (
+        "TF's Saver picks the shard temp suffix at run time: StaticRegexFullMatch('^s3://.*') "
+        "-> Select('.part', '_temp/part')",
+        "our saver (train/saver.cc) joins the constant '_temp/part'",
+        "same files on local paths; only S3 paths differ, which we do not write to"),
     "fingerprint producer": (
         "CreateFingerprintDef writes version.producer 4",
         "we write producer 1; every hash is equal",
@@ -43,6 +49,20 @@ KNOWN_DIFFERENCES = {
         "SavedModelBuilder always writes one",
         "harmless: loaders and TF Serving read it when present; it equals what TF's "
         "fingerprinting computes for the directory"),
+    "train_op collection": (
+        "Optimizer.minimize adds the train op to the 'train_op' collection",
+        "no 'train_op' collection (only variables, trainable_variables and the main op)",
+        "GradientDescentOptimizer::Minimize (train/optimizer.cc) records no collections and "
+        "MetaGraphFromBuilder only knows the variables; nothing TF's loaders need"),
+    "_output_shapes": (
+        "export_meta_graph adds each node's inferred '_output_shapes' attr",
+        "nodes carry no '_output_shapes'",
+        "an optional hint TensorFlow recomputes on import; our GraphBuilder infers no shapes"),
+    "GraphDef producer": (
+        "graph_def.versions.producer is TF's own GraphDef version (2474 in 2.21)",
+        "GraphBuilder writes producer 27",
+        "an older producer is accepted by every loader; TF applies no op upgrades past 27 "
+        "to the ops we write (set in train/graph_builder.cc, not the writer)"),
 }
 
 _pending = []
@@ -50,7 +70,9 @@ _pending = []
 
 def _pending_difference(key, detail):
     tf_side, ours, reason = KNOWN_DIFFERENCES[key]
-    _pending.append("%s: TF: %s; ours: %s (%s) [%s]" % (key, tf_side, ours, reason, detail))
+    message = "%s: TF: %s; ours: %s (%s) [%s]" % (key, tf_side, ours, reason, detail)
+    _pending.append(message)
+    warnings.warn("pending difference: " + message)
     refutil.record(SECTION, cases=1, pending=1)
 
 
@@ -145,8 +167,6 @@ def work(tmp_path_factory):
     proc = subprocess.run([WRITER, "models", os.path.join(root, "ours")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     yield root
-    if _pending:
-        print("\nexports pending:\n  " + "\n  ".join(_pending))
 
 
 @pytest.fixture(scope="module")
@@ -328,11 +348,80 @@ def test_show_all_matches_tensorflow(work):
                "Assign", "NoOp", "ApplyGradientDescent"}
     with case("show --all: the serving and saver ops are TensorFlow's"):
         assert serving <= ours_ops and serving <= theirs_ops, (serving - ours_ops, serving - theirs_ops)
-    if ours_ops == theirs_ops:
-        refutil.record(SECTION, cases=1, passed=1)
+    saver_ops = {"StaticRegexFullMatch", "Select"}
+    grad_only_tf = (theirs_ops - ours_ops) - saver_ops
+    if grad_only_tf or ours_ops - theirs_ops:
+        _pending_difference("stripped op list: gradients", "only TF: %s; only ours: %s" % (
+            sorted(grad_only_tf), sorted(ours_ops - theirs_ops)))
     else:
-        _pending_difference("stripped op list", "only TF: %s; only ours: %s" % (
-            sorted(theirs_ops - ours_ops), sorted(ours_ops - theirs_ops)))
+        refutil.record(SECTION, cases=1, passed=1)
+    if (theirs_ops - ours_ops) & saver_ops:
+        _pending_difference("stripped op list: saver", sorted((theirs_ops - ours_ops) & saver_ops))
+
+
+def test_meta_graph_matches_tensorflow(work):
+    """Beyond what show --all prints: the SaverDef, the variables collections
+    and the node attrs of the serving graph, ours against TF's simple_save."""
+    from tensorflow.core.protobuf import saved_model_pb2
+    from tensorflow.core.framework import variable_pb2
+    theirs_dir = os.path.join(work, "tf_simple")
+    if not os.path.exists(theirs_dir):
+        test_show_all_matches_tensorflow(work)
+
+    def meta(d):
+        sm = saved_model_pb2.SavedModel()
+        with open(os.path.join(d, "saved_model.pb"), "rb") as f:
+            sm.ParseFromString(f.read())
+        assert len(sm.meta_graphs) == 1 and sm.saved_model_schema_version == 1
+        return sm.meta_graphs[0]
+
+    ours, theirs = meta(os.path.join(work, "ours", "simple")), meta(theirs_dir)
+    with case("SaverDef and SignatureDefs"):
+        assert ours.saver_def == theirs.saver_def
+        assert ours.signature_def == theirs.signature_def
+        assert list(ours.meta_info_def.tags) == list(theirs.meta_info_def.tags)
+
+    def variables(mg, key):
+        out = []
+        for raw in mg.collection_def[key].bytes_list.value:
+            v = variable_pb2.VariableDef()
+            v.ParseFromString(raw)
+            out.append(v)
+        return out
+
+    with case("variables and trainable_variables collections"):
+        for key in ("variables", "trainable_variables"):
+            assert variables(ours, key) == variables(theirs, key), key
+    extra = sorted(set(theirs.collection_def) - set(ours.collection_def))
+    with case("no collection TF lacks"):
+        assert not set(ours.collection_def) - set(theirs.collection_def)
+    if extra == ["train_op"]:
+        _pending_difference("train_op collection", "TF's extra collections: %s" % extra)
+    else:
+        with case("collections"):
+            assert not extra, extra
+
+    def serving_nodes(mg):
+        keep = ("myInput", "W", "b", "W/read", "b/read", "MatMul", "add", "Softmax", "myOutput", "save/SaveV2",
+                "save/RestoreV2", "save/Const", "save/restore_all", "W/Assign", "b/Assign")
+        return {n.name: n for n in mg.graph_def.node if n.name in keep}
+
+    a, b = serving_nodes(ours), serving_nodes(theirs)
+    with case("serving and saver nodes, without TF's optional attrs"):
+        assert sorted(a) == sorted(b)
+        for name in a:
+            x, y = tf1.NodeDef(), tf1.NodeDef()
+            x.CopyFrom(a[name])
+            y.CopyFrom(b[name])
+            for n in (x, y):
+                for attr in ("_output_shapes", "_has_manual_control_dependencies", "_class"):
+                    n.attr.pop(attr, None)
+            assert x == y, "%s\nours:\n%s\ntensorflow:\n%s" % (name, x, y)
+    if any("_output_shapes" in n.attr for n in b.values()) and not any("_output_shapes" in n.attr for n in a.values()):
+        _pending_difference("_output_shapes", "e.g. on %s" % sorted(n for n in b if "_output_shapes" in b[n].attr)[:3])
+    if ours.graph_def.versions.producer != theirs.graph_def.versions.producer:
+        _pending_difference("GraphDef producer", "TF %d, ours %d" % (theirs.graph_def.versions.producer,
+                                                                    ours.graph_def.versions.producer))
 
 
 # 6. fingerprint.pb against TensorFlow's fingerprinting of the same directory.
@@ -355,8 +444,8 @@ def test_fingerprint_matches_tensorflow(work, trained_exports):
             theirs.ClearField("version")
             assert ours == theirs, "ours:\n%s\ntensorflow:\n%s" % (ours, theirs)
             assert ours.checkpoint_hash != 0 and ours.saved_model_checksum != 0
-        if producers[0] != producers[1]:
-            _pending_difference("fingerprint producer", "%s: TF %d, ours %d" % ((model,) + producers))
+    if producers[0] != producers[1]:
+        _pending_difference("fingerprint producer", "TF %d, ours %d" % producers)
 
 
 # 7. Byte identity of tensor bundles.

@@ -1,5 +1,6 @@
 #include "savedmodel/train/saved_model_builder.h"
 
+#include <optional>
 #include <random>
 #include <set>
 
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "savedmodel/format/saved_model/fingerprint.h"
+#include "savedmodel/format/tensor_proto.h"
 #include "savedmodel/format/saved_model/saved_model_reader.h"
 #include "savedmodel/train/saver.h"
 #include "tensorflow/core/framework/variable.pb.h"
@@ -38,10 +40,169 @@ tensorflow::TensorInfo Info(const Output& o) {
   tensorflow::TensorInfo info;
   info.set_name(o.name());
   info.set_dtype(static_cast<tensorflow::DataType>(BaseType(o.dtype)));
-  // Shapes are not tracked by the builder; unknown rank is what TF writes then.
+  // The builder tracks no shapes; AddMeta fills in what it can infer from the graph.
   info.mutable_tensor_shape()->set_unknown_rank(true);
   return info;
 }
+
+// Static shapes of graph tensors, for SignatureDef TensorInfos: TensorFlow's
+// signature_def_utils records each tensor's inferred shape ("(-1, 784)"), and
+// saved_model_cli, TF Serving's metadata and Keras read it. This covers the ops
+// models are written with here; anything else stays unknown rank, which is
+// still valid (TensorFlow writes it too when inference knows nothing).
+class ShapeOracle {
+ public:
+  explicit ShapeOracle(const tensorflow::GraphDef& graph) {
+    for (const auto& n : graph.node()) nodes_[n.name()] = &n;
+  }
+
+  // Dims with -1 for unknown; nullopt for unknown rank.
+  std::optional<std::vector<int64_t>> Shape(const std::string& tensor) {
+    auto it = memo_.find(tensor);
+    if (it != memo_.end()) return it->second;
+    memo_[tensor] = std::nullopt;  // cycles (loops) give up
+    auto s = Infer(tensor);
+    memo_[tensor] = s;
+    return s;
+  }
+
+ private:
+  using Dims = std::optional<std::vector<int64_t>>;
+
+  static std::pair<std::string, int> Split(const std::string& name) {
+    size_t colon = name.rfind(':');
+    if (colon == std::string::npos) return {name, 0};
+    return {name.substr(0, colon), std::atoi(name.c_str() + colon + 1)};
+  }
+  static Dims FromProto(const tensorflow::TensorShapeProto& p) {
+    if (p.unknown_rank()) return std::nullopt;
+    std::vector<int64_t> d;
+    for (const auto& dim : p.dim()) d.push_back(dim.size() < 0 ? -1 : dim.size());
+    return d;
+  }
+  const tensorflow::NodeDef* Node(const std::string& name) const {
+    auto it = nodes_.find(name);
+    return it == nodes_.end() ? nullptr : it->second;
+  }
+  Dims Input(const tensorflow::NodeDef& n, int i) {
+    if (i >= n.input_size() || n.input(i).empty() || n.input(i)[0] == '^') return std::nullopt;
+    const std::string& in = n.input(i);
+    return Shape(in.find(':') == std::string::npos ? in + ":0" : in);
+  }
+  static bool AttrBoolOr(const tensorflow::NodeDef& n, const std::string& key, bool dflt) {
+    auto it = n.attr().find(key);
+    return it == n.attr().end() ? dflt : it->second.b();
+  }
+  // The int values of a Const input (reduction axes), or nullopt.
+  std::optional<std::vector<int64_t>> ConstInts(const tensorflow::NodeDef& n, int i) {
+    if (i >= n.input_size()) return std::nullopt;
+    const tensorflow::NodeDef* c = Node(Split(n.input(i)).first);
+    if (c == nullptr || c->op() != "Const") return std::nullopt;
+    auto v = c->attr().find("value");
+    if (v == c->attr().end()) return std::nullopt;
+    auto t = TensorFromProto(v->second.tensor());
+    if (!t.ok()) return std::nullopt;
+    std::vector<int64_t> out;
+    if (t->dtype() == DT_INT32) {
+      for (int32_t x : t->flat<int32_t>()) out.push_back(x);
+    } else if (t->dtype() == DT_INT64) {
+      for (int64_t x : t->flat<int64_t>()) out.push_back(x);
+    } else {
+      return std::nullopt;
+    }
+    return out;
+  }
+  // Range(0, Rank(x), 1): "every axis of x", as reductions without axes build it.
+  bool IsAllAxes(const tensorflow::NodeDef& n, int i) {
+    if (i >= n.input_size()) return false;
+    const tensorflow::NodeDef* r = Node(Split(n.input(i)).first);
+    if (r == nullptr || r->op() != "Range" || r->input_size() < 3) return false;
+    const tensorflow::NodeDef* rank = Node(Split(r->input(1)).first);
+    auto start = ConstInts(*r, 0), delta = ConstInts(*r, 2);
+    return rank != nullptr && rank->op() == "Rank" && rank->input_size() > 0 && rank->input(0) == n.input(0) &&
+           start && start->size() == 1 && (*start)[0] == 0 && delta && delta->size() == 1 && (*delta)[0] == 1;
+  }
+  static Dims Broadcast(const Dims& a, const Dims& b) {
+    if (!a || !b) return std::nullopt;
+    std::vector<int64_t> out(std::max(a->size(), b->size()));
+    for (size_t k = 0; k < out.size(); ++k) {
+      auto dim = [&](const std::vector<int64_t>& v) {
+        return k < out.size() - v.size() ? int64_t{1} : v[k - (out.size() - v.size())];
+      };
+      int64_t x = dim(*a), y = dim(*b);
+      if (x == 1) out[k] = y;
+      else if (y == 1) out[k] = x;
+      else if (x == -1) out[k] = y;  // y > 1: the broadcast must be y (or an error)
+      else if (y == -1) out[k] = x;
+      else if (x == y) out[k] = x;
+      else return std::nullopt;
+    }
+    return out;
+  }
+
+  Dims Infer(const std::string& tensor) {
+    auto [name, index] = Split(tensor);
+    const tensorflow::NodeDef* n = Node(name);
+    if (n == nullptr || index != 0) return std::nullopt;
+    const std::string& op = n->op();
+    auto attr = n->attr().find(op == "Const" ? "value" : "shape");
+    if (op == "Placeholder" || op == "VariableV2") {
+      return attr == n->attr().end() ? std::nullopt : FromProto(attr->second.shape());
+    }
+    if (op == "PlaceholderWithDefault") {
+      return attr == n->attr().end() ? Input(*n, 0) : FromProto(attr->second.shape());
+    }
+    if (op == "Const") {
+      return attr == n->attr().end() ? std::nullopt : FromProto(attr->second.tensor().tensor_shape());
+    }
+    static const std::set<std::string> kSameShape = {
+        "Identity", "Snapshot", "StopGradient", "Softmax", "LogSoftmax", "Relu", "Relu6", "Elu", "Selu",
+        "Sigmoid", "Tanh", "Neg", "Log", "Exp", "Square", "Sqrt", "Rsqrt", "Abs", "Sign", "Floor", "Ceil",
+        "Round", "Reciprocal", "Cast", "BiasAdd", "Softplus", "LeakyRelu", "IsNan", "LogicalNot"};
+    if (kSameShape.count(op)) return Input(*n, 0);
+    static const std::set<std::string> kBroadcast = {
+        "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum", "Pow", "SquaredDifference",
+        "FloorDiv", "FloorMod", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
+        "LogicalAnd", "LogicalOr"};
+    if (kBroadcast.count(op)) return Broadcast(Input(*n, 0), Input(*n, 1));
+    if (op == "MatMul") {
+      Dims a = Input(*n, 0), b = Input(*n, 1);
+      if (!a || !b || a->size() != 2 || b->size() != 2) return std::nullopt;
+      int64_t rows = AttrBoolOr(*n, "transpose_a", false) ? (*a)[1] : (*a)[0];
+      int64_t cols = AttrBoolOr(*n, "transpose_b", false) ? (*b)[0] : (*b)[1];
+      return std::vector<int64_t>{rows, cols};
+    }
+    if (op == "Sum" || op == "Mean" || op == "Max" || op == "Min" || op == "Prod" || op == "ArgMax" ||
+        op == "ArgMin") {
+      Dims x = Input(*n, 0);
+      if (!x) return std::nullopt;
+      const bool arg = op == "ArgMax" || op == "ArgMin";
+      const bool keep = !arg && AttrBoolOr(*n, "keep_dims", false);
+      const int64_t rank = static_cast<int64_t>(x->size());
+      std::set<int64_t> axes;
+      if (!arg && IsAllAxes(*n, 1)) {
+        for (int64_t k = 0; k < rank; ++k) axes.insert(k);
+      } else {
+        auto given = ConstInts(*n, 1);
+        if (!given) return std::nullopt;
+        for (int64_t a : *given) {
+          if (a < -rank || a >= rank) return std::nullopt;
+          axes.insert(a < 0 ? a + rank : a);
+        }
+      }
+      std::vector<int64_t> out;
+      for (int64_t k = 0; k < rank; ++k) {
+        if (!axes.count(k)) out.push_back((*x)[k]);
+        else if (keep) out.push_back(1);
+      }
+      return out;
+    }
+    return std::nullopt;
+  }
+
+  std::map<std::string, const tensorflow::NodeDef*> nodes_;
+  std::map<std::string, Dims> memo_;
+};
 
 }  // namespace
 
@@ -113,7 +274,20 @@ Status SavedModelBuilder::AddMeta(tensorflow::MetaGraphDef mg, const std::vector
   auto* info = mg.mutable_meta_info_def();
   info->clear_tags();
   for (const auto& t : tags) info->add_tags(t);
-  for (const auto& [key, sig] : signatures) (*mg.mutable_signature_def())[key] = sig;
+  ShapeOracle shapes(mg.graph_def());
+  for (const auto& [key, sig] : signatures) {
+    tensorflow::SignatureDef& out = (*mg.mutable_signature_def())[key];
+    out = sig;
+    for (auto* m : {out.mutable_inputs(), out.mutable_outputs()}) {
+      for (auto& [k, info] : *m) {
+        if (!info.has_tensor_shape() || !info.tensor_shape().unknown_rank()) continue;
+        if (auto dims = shapes.Shape(info.name())) {
+          info.mutable_tensor_shape()->Clear();
+          for (int64_t d : *dims) info.mutable_tensor_shape()->add_dim()->set_size(d);
+        }
+      }
+    }
+  }
   if (!main_op.empty()) {
     auto* c = (*mg.mutable_collection_def())["saved_model_main_op"].mutable_node_list();
     c->clear_value();
