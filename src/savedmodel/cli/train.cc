@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "savedmodel/core/npy.h"
 #include "savedmodel/exec/saved_model_bundle.h"
 #include "savedmodel/train/mnist_softmax.h"
 
@@ -40,8 +41,21 @@ int TrainMain(int argc, char** argv) {
   mnist->add_option("--steps", opt.steps, "training steps")->capture_default_str();
   mnist->add_option("--batch_size", opt.batch_size, "examples per step")->capture_default_str();
   mnist->add_option("--learning_rate", opt.learning_rate,
-                    "gradient descent rate (0.5 reproduces the tutorial on MNIST digits; 0.1 suits Fashion-MNIST)")
+                    "learning rate (0.5 reproduces the tutorial on MNIST digits; 0.1 suits Fashion-MNIST; "
+                    "--optimizer adam defaults to 0.001)")
       ->capture_default_str();
+  mnist->add_option("--optimizer", opt.optimizer,
+                    "gradient_descent, momentum (momentum 0.9) or adam (beta1 0.9, beta2 0.999, epsilon 1e-8; "
+                    "learning rate 0.001 unless --learning_rate is given)")
+      ->check(CLI::IsMember({"gradient_descent", "momentum", "adam"}))
+      ->capture_default_str();
+  mnist->add_option("--momentum", opt.momentum, "momentum of --optimizer momentum")->capture_default_str();
+  bool no_shuffle = false;
+  mnist->add_flag("--no_shuffle", no_shuffle,
+                  "visit examples in file order: step i trains on examples (i*batch_size + j) mod n, as the "
+                  "tutorial's next_batch(batch_size, shuffle=False) does");
+  std::string losses_out;
+  mnist->add_option("--losses_out", losses_out, "write every step's loss here as a float32 .npy vector");
   mnist->add_option("--seed", seed, "fixes the batch order (default: random, printed)");
   mnist->add_option("--export", export_dir, "save the SavedModel here (must not exist)");
   mnist->add_option("--export_base", export_base,
@@ -61,8 +75,11 @@ int TrainMain(int argc, char** argv) {
     export_dir = *next;
   }
   opt.seed = seed >= 0 ? static_cast<uint64_t>(seed) : std::random_device{}();
-  std::printf("data: %s\nseed: %llu, learning rate: %g, steps: %d, batch size: %d\n", data_dir.c_str(),
-              static_cast<unsigned long long>(opt.seed), opt.learning_rate, opt.steps, opt.batch_size);
+  opt.shuffle = !no_shuffle;
+  if (opt.optimizer == "adam" && mnist->count("--learning_rate") == 0) opt.learning_rate = 0.001f;
+  std::printf("data: %s\nseed: %llu%s, optimizer: %s, learning rate: %g, steps: %d, batch size: %d\n",
+              data_dir.c_str(), static_cast<unsigned long long>(opt.seed), opt.shuffle ? "" : " (no shuffle)",
+              opt.optimizer.c_str(), opt.learning_rate, opt.steps, opt.batch_size);
 
   auto data = LoadMnist(Env::Default(), data_dir);
   if (!data.ok()) return Fail(data.status());
@@ -72,6 +89,10 @@ int TrainMain(int argc, char** argv) {
   };
   auto result = train::TrainMnistSoftmax(*data, opt, export_dir);
   if (!result.ok()) return Fail(result.status());
+  if (!losses_out.empty()) {
+    Status s = WriteNpyFile(Env::Default(), losses_out, Tensor::FromVector<float>(result->losses));
+    if (!s.ok()) return Fail(s);
+  }
   std::printf("test accuracy: %.4f\n", result->test_accuracy);
   if (export_dir.empty()) return 0;
   std::printf("saved SavedModel to %s (tag serve, signature predict: myInput -> myOutput)\n", export_dir.c_str());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <random>
 
 #include "savedmodel/exec/session.h"
@@ -34,10 +35,14 @@ void FillBatch(const Tensor& images, const Tensor& labels, const std::vector<int
 
 }  // namespace
 
-std::vector<int64_t> BatchOrder(int64_t n, int64_t count, uint64_t seed) {
-  std::mt19937_64 gen(seed);
+std::vector<int64_t> BatchOrder(int64_t n, int64_t count, uint64_t seed, bool shuffle) {
   std::vector<int64_t> epoch(n), order;
   order.reserve(count);
+  if (!shuffle) {
+    for (int64_t i = 0; i < count; ++i) order.push_back(i % n);
+    return order;
+  }
+  std::mt19937_64 gen(seed);
   while (static_cast<int64_t>(order.size()) < count) {
     for (int64_t i = 0; i < n; ++i) epoch[i] = i;
     std::shuffle(epoch.begin(), epoch.end(), gen);
@@ -76,8 +81,17 @@ StatusOr<MnistSoftmaxResult> TrainMnistSoftmax(const MnistData& data, const Mnis
   Output y = Softmax(b, Add(b, MatMul(b, x, W.snapshot), bias.snapshot));
   Output out = Identity(b, y, "myOutput");
   Output cross_entropy = ReduceMean(b, Neg(b, ReduceSum(b, Mul(b, y_, Log(b, y)), {1})));
-  GradientDescentOptimizer sgd(opt.learning_rate);
-  std::string train_step = sgd.Minimize(b, cross_entropy);
+  std::unique_ptr<Optimizer> optimizer;
+  if (opt.optimizer == "gradient_descent") {
+    optimizer = std::make_unique<GradientDescentOptimizer>(opt.learning_rate);
+  } else if (opt.optimizer == "momentum") {
+    optimizer = std::make_unique<MomentumOptimizer>(opt.learning_rate, opt.momentum);
+  } else if (opt.optimizer == "adam") {
+    optimizer = std::make_unique<AdamOptimizer>(opt.learning_rate, opt.beta1, opt.beta2, opt.epsilon);
+  } else {
+    return InvalidArgument("unknown optimizer '" + opt.optimizer + "' (gradient_descent, momentum or adam)");
+  }
+  std::string train_step = optimizer->Minimize(b, cross_entropy);
   Output correct = Equal(b, ArgMax(b, y, 1), ArgMax(b, y_, 1));
   Output accuracy = ReduceMean(b, Cast(b, correct, DT_FLOAT));
   std::string init = GlobalVariablesInitializer(b);
@@ -89,7 +103,8 @@ StatusOr<MnistSoftmaxResult> TrainMnistSoftmax(const MnistData& data, const Mnis
   RETURN_IF_ERROR(session->Run({}, {}, {init}).status());
 
   MnistSoftmaxResult result;
-  std::vector<int64_t> order = BatchOrder(n, static_cast<int64_t>(opt.steps) * opt.batch_size, opt.seed);
+  std::vector<int64_t> order =
+      BatchOrder(n, static_cast<int64_t>(opt.steps) * opt.batch_size, opt.seed, opt.shuffle);
   Tensor bx(DT_FLOAT, TensorShape{opt.batch_size, width});
   Tensor by(DT_FLOAT, TensorShape{opt.batch_size, kClasses});
   const std::vector<std::string> fetches = {cross_entropy.name()}, targets = {train_step};

@@ -1,8 +1,9 @@
 // The classic TensorFlow tutorial as a library call: softmax regression on
 // MNIST-format data (W 784x10 and b 10 from zeros, cross entropy
-// -sum(y_ * log(y)) averaged over the batch, gradient descent on batches drawn
-// from a per-epoch shuffle), saved as a SavedModel with a "predict" signature
-// (myInput -> myOutput) that TensorFlow and TF Serving load.
+// -sum(y_ * log(y)) averaged over the batch, gradient descent, momentum or
+// Adam on batches drawn from a per-epoch shuffle or in file order), saved as a
+// SavedModel with a "predict" signature (myInput -> myOutput) that TensorFlow
+// and TF Serving load.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,16 @@ struct MnistSoftmaxOptions {
   // oscillates (final accuracy 0.70-0.83 depending on batch order), while 0.1
   // lands in 0.81-0.82. The default data is Fashion-MNIST, hence 0.1.
   float learning_rate = 0.1f;
+  // "gradient_descent", "momentum" or "adam" (tf.compat.v1.train's
+  // GradientDescentOptimizer, MomentumOptimizer, AdamOptimizer).
+  std::string optimizer = "gradient_descent";
+  float momentum = 0.9f;
+  // Adam's TF1 defaults.
+  float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;
+  // false: batch i holds the examples (i * batch_size + j) mod n, j < batch_size,
+  // in file order, which is what the tutorial's DataSet.next_batch(batch_size,
+  // shuffle=False) returns (an epoch's tail joined with the next one's head).
+  bool shuffle = true;
   uint64_t seed = 0;
   // Called every `log_every` steps with (step, loss); 0 disables.
   int log_every = 100;
@@ -35,8 +46,9 @@ struct MnistSoftmaxResult {
 };
 
 // The order in which training examples are visited: a fresh shuffle of
-// [0, n) each epoch, from `seed`. Exposed so tests can replay it.
-std::vector<int64_t> BatchOrder(int64_t n, int64_t count, uint64_t seed);
+// [0, n) each epoch, from `seed`, or 0, 1, ..., n-1, 0, 1, ... without
+// shuffling. Exposed so tests can replay it.
+std::vector<int64_t> BatchOrder(int64_t n, int64_t count, uint64_t seed, bool shuffle = true);
 
 // Trains on `data` and, when export_dir is not empty, saves the model there
 // (refusing an existing directory, as TensorFlow does).

@@ -4,10 +4,13 @@
 #include "savedmodel/train/mnist_softmax.h"
 
 #include <cmath>
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include <gtest/gtest.h>
 
+#include "savedmodel/core/npy.h"
 #include "savedmodel/exec/saved_model_bundle.h"
 #include "test_util.h"
 
@@ -137,6 +140,66 @@ TEST(MnistSoftmaxTest, CliTrainThenRunInAnotherProcess) {
   EXPECT_EQ(testing::RunCli("train mnist-softmax --steps 5 --export '" + dir + "'", &out), 1);
   EXPECT_NE(out.find("already exists"), std::string::npos) << out;
   EXPECT_EQ(std::filesystem::last_write_time(dir + "/saved_model.pb"), before);
+}
+
+// Without shuffling, batches run through the file in order and wrap around,
+// an epoch's tail joined with the next one's head (next_batch(shuffle=False)).
+TEST(MnistSoftmaxTest, NoShuffleOrderWrapsAround) {
+  EXPECT_EQ(BatchOrder(5, 12, 99, /*shuffle=*/false),
+            (std::vector<int64_t>{0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1}));
+  std::vector<int64_t> shuffled = BatchOrder(5, 5, 3);
+  std::sort(shuffled.begin(), shuffled.end());
+  EXPECT_EQ(shuffled, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(MnistSoftmaxTest, OptimizersSaveSlotsUnderTensorFlowsNames) {
+  REQUIRE_MNIST();
+  const std::map<std::string, std::string> want = {
+      {"momentum", "W (float) [784,10]\nW/Momentum (float) [784,10]\nb (float) [10]\nb/Momentum (float) [10]\n"},
+      {"adam",
+       "W (float) [784,10]\nW/Adam (float) [784,10]\nW/Adam_1 (float) [784,10]\nb (float) [10]\n"
+       "b/Adam (float) [10]\nb/Adam_1 (float) [10]\nbeta1_power (float) []\nbeta2_power (float) []\n"},
+      {"gradient_descent", "W (float) [784,10]\nb (float) [10]\n"},
+  };
+  testing::TempDir tmp;
+  for (const auto& [name, vars] : want) {
+    MnistSoftmaxOptions opt;
+    opt.steps = 20;
+    opt.optimizer = name;
+    opt.learning_rate = name == "adam" ? 0.001f : 0.01f;
+    opt.shuffle = false;
+    const std::string dir = (tmp.path() / name).string();
+    auto r = TrainMnistSoftmax(*Data(), opt, dir);
+    ASSERT_TRUE(r.ok()) << name << ": " << r.status();
+    EXPECT_LT(r->losses.back(), r->losses.front()) << name;
+    std::string out;
+    ASSERT_EQ(testing::RunCli("variables '" + dir + "'", &out), 0) << out;
+    EXPECT_EQ(out, vars) << name;
+  }
+  MnistSoftmaxOptions bad;
+  bad.optimizer = "rmsprop";
+  auto r = TrainMnistSoftmax(*Data(), bad, "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("rmsprop"), std::string::npos);
+}
+
+TEST(MnistSoftmaxTest, CliWritesEveryLossAsNpy) {
+  REQUIRE_MNIST();
+  testing::TempDir tmp;
+  const std::string npy = (tmp.path() / "losses.npy").string();
+  std::string out;
+  ASSERT_EQ(testing::RunCli("train mnist-softmax --steps 7 --no_shuffle --optimizer adam --losses_out '" + npy + "'",
+                            &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("optimizer: adam, learning rate: 0.001"), std::string::npos) << out;
+  auto losses = ReadNpyFile(Env::Default(), npy);
+  ASSERT_TRUE(losses.ok()) << losses.status();
+  ASSERT_EQ(losses->dtype(), DT_FLOAT);
+  ASSERT_EQ(losses->shape(), TensorShape{7});
+  EXPECT_NEAR(losses->flat<float>()[0], std::log(10.0), 1e-5);
+  EXPECT_EQ(testing::RunCli("train mnist-softmax --steps 1 --optimizer sgd", &out), 2) << out;
 }
 
 }  // namespace

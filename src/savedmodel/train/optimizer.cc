@@ -32,6 +32,7 @@ std::string Optimizer::Minimize(GraphBuilder& b, const Output& loss, const std::
   }
   std::vector<Output> grads = AddGradients(b, loss, xs);
   if (!b.status().ok()) return "";
+  CreateSlots(b, vars);
   std::vector<std::string> updates;
   {
     GraphBuilder::NameScope scope(&b, name_);
@@ -62,21 +63,33 @@ std::string GradientDescentOptimizer::ApplyDense(GraphBuilder& b, const Variable
                   {{"use_locking", AttrBool(false)}}, "update_" + var.variable.node + "/ApplyGradientDescent");
 }
 
+void MomentumOptimizer::CreateSlots(GraphBuilder& b, const std::vector<VariableInfo>& vars) {
+  for (const VariableInfo& v : vars) accum_[v.variable.node] = ZerosSlot(b, v, "Momentum");
+}
+
 void MomentumOptimizer::Prepare(GraphBuilder& b) {
   lr_tensor_ = Scalar<float>(b, lr_, "learning_rate");
   momentum_tensor_ = Scalar<float>(b, momentum_, "momentum");
 }
 
 std::string MomentumOptimizer::ApplyDense(GraphBuilder& b, const VariableInfo& var, const Output& grad) {
-  VariableInfo accum = ZerosSlot(b, var, "Momentum");
+  const VariableInfo& accum = accum_.at(var.variable.node);
   return b.Target("ApplyMomentum", {var.variable, accum.variable, lr_tensor_, grad, momentum_tensor_},
                   {{"use_locking", AttrBool(false)}, {"use_nesterov", AttrBool(nesterov_)}},
                   "update_" + var.variable.node + "/ApplyMomentum");
 }
 
-void AdamOptimizer::Prepare(GraphBuilder& b) {
+// TF1's order: the two beta powers first, then (m, v) per variable.
+void AdamOptimizer::CreateSlots(GraphBuilder& b, const std::vector<VariableInfo>& vars) {
   beta1_power_ = Variable(b, Scalar<float>(b, beta1_, "beta1_power/initial_value"), "beta1_power", false);
   beta2_power_ = Variable(b, Scalar<float>(b, beta2_, "beta2_power/initial_value"), "beta2_power", false);
+  for (const VariableInfo& v : vars) {
+    VariableInfo m = ZerosSlot(b, v, "Adam");
+    mv_[v.variable.node] = {m, ZerosSlot(b, v, "Adam_1")};
+  }
+}
+
+void AdamOptimizer::Prepare(GraphBuilder& b) {
   lr_t_ = Scalar<float>(b, lr_, "learning_rate");
   beta1_t_ = Scalar<float>(b, beta1_, "beta1");
   beta2_t_ = Scalar<float>(b, beta2_, "beta2");
@@ -84,8 +97,7 @@ void AdamOptimizer::Prepare(GraphBuilder& b) {
 }
 
 std::string AdamOptimizer::ApplyDense(GraphBuilder& b, const VariableInfo& var, const Output& grad) {
-  VariableInfo m = ZerosSlot(b, var, "Adam");
-  VariableInfo v = ZerosSlot(b, var, "Adam_1");
+  const auto& [m, v] = mv_.at(var.variable.node);
   return b.Target("ApplyAdam",
                   {var.variable, m.variable, v.variable, beta1_power_.snapshot, beta2_power_.snapshot, lr_t_,
                    beta1_t_, beta2_t_, epsilon_t_, grad},

@@ -1,11 +1,16 @@
 // Optimizers that emit TensorFlow's own training ops, so a saved training
-// graph stays valid TensorFlow (like tf.compat.v1.train.*Optimizer).
+// graph stays valid TensorFlow (like tf.compat.v1.train.*Optimizer). Slot
+// variables are named as TF1 names them ("W/Momentum", "W/Adam", "W/Adam_1",
+// "beta1_power", "beta2_power"), so checkpoints line up variable by variable.
 //
 //   GradientDescentOptimizer opt(0.5);
 //   std::string train_op = opt.Minimize(b, loss);   // run it as a target
 #pragma once
 
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "savedmodel/train/graph_builder.h"
 
@@ -22,7 +27,11 @@ class Optimizer {
   explicit Optimizer(std::string name) : name_(std::move(name)) {}
   // Adds the update for one variable; returns the update node's name.
   virtual std::string ApplyDense(GraphBuilder& b, const VariableInfo& var, const Output& grad) = 0;
-  // Called once before the per-variable updates (e.g. to create slots).
+  // Creates slot variables for `vars`, outside the optimizer's name scope
+  // (TensorFlow names slots after their variable, not after the optimizer).
+  virtual void CreateSlots(GraphBuilder& b, const std::vector<VariableInfo>& vars) {}
+  // Called once before the per-variable updates, inside the name scope (e.g.
+  // for the hyper-parameter constants).
   virtual void Prepare(GraphBuilder& b) {}
   // Called after them, with the update node names; returns the train op.
   virtual std::string Finish(GraphBuilder& b, const std::vector<std::string>& updates,
@@ -52,10 +61,12 @@ class MomentumOptimizer : public Optimizer {
 
  private:
   std::string ApplyDense(GraphBuilder& b, const VariableInfo& var, const Output& grad) override;
+  void CreateSlots(GraphBuilder& b, const std::vector<VariableInfo>& vars) override;
   void Prepare(GraphBuilder& b) override;
   float lr_, momentum_;
   bool nesterov_;
   Output lr_tensor_, momentum_tensor_;
+  std::map<std::string, VariableInfo> accum_;  // by variable node name
 };
 
 class AdamOptimizer : public Optimizer {
@@ -66,11 +77,13 @@ class AdamOptimizer : public Optimizer {
 
  private:
   std::string ApplyDense(GraphBuilder& b, const VariableInfo& var, const Output& grad) override;
+  void CreateSlots(GraphBuilder& b, const std::vector<VariableInfo>& vars) override;
   void Prepare(GraphBuilder& b) override;
   std::string Finish(GraphBuilder& b, const std::vector<std::string>& updates,
                      const std::string& name) override;
   float lr_, beta1_, beta2_, epsilon_;
   VariableInfo beta1_power_, beta2_power_;
+  std::map<std::string, std::pair<VariableInfo, VariableInfo>> mv_;  // (m, v) by variable node name
   Output lr_t_, beta1_t_, beta2_t_, epsilon_t_;
 };
 

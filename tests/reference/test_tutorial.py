@@ -1,0 +1,214 @@
+"""The tutorial against TensorFlow's own training (issue 7, section 3).
+
+For each optimizer, `savedmodel train mnist-softmax --no_shuffle` and the same
+tutorial graph built in TensorFlow (tf.compat.v1, graph mode, float32, W and b
+from zeros, y = softmax(xW + b), cross entropy -sum(y_ * log(y)) averaged over
+the batch) train 1000 steps of batch 100 on the same Fashion-MNIST batches in
+file order. Compared: every step's loss, the final W and b (read from our
+export's checkpoint with tf.train.load_checkpoint, so TensorFlow also proves
+it reads our checkpoint), every slot variable TensorFlow's optimizer creates
+(same names, same values), and our export loaded by TensorFlow's own loader
+against `savedmodel run` on 100 test images.
+
+Tolerances (measured on the 2-core machine with TF 2.21, stated per check):
+- per-step loss: 1e-5 relative. Measured max: ~1.1e-6 (gradient descent 0.1,
+  momentum, Adam). The residue is float32 summation order (TF's Eigen/oneDNN
+  reductions versus ours): the very first loss, log(10) averaged over 100
+  equal rows, already differs by 1e-6.
+- W and b: max |ours - TF| <= rtol * max |TF|, elementwise relative error being
+  meaningless for weights that stay near zero. rtol 1e-5, except Adam's b at
+  5e-5: Adam divides each update by sqrt(v), so bias entries whose gradients
+  are nearly zero turn rounding differences into full-size steps. Measured:
+  Adam b 3.1e-5, while TensorFlow's own float32 run differs from its float64
+  run by 6e-5 in the same measure; everything else stays below 3e-6.
+- gradient descent at the tutorial's rate 0.5 oscillates on Fashion-MNIST and
+  the training is chaotic: after ~30 steps float32 rounding grows to O(1)
+  differences. The test shows it with TensorFlow alone (its float64 run leaves
+  its float32 run just as ours does), so only the steps before that are held
+  to 1e-5; for the rest it checks that our run stays in the same band of
+  losses as TensorFlow's.
+- denormals: TensorFlow flushes them to zero in its CPU kernels and we keep
+  them, which shows in one place, Adam's beta1_power after 1000 steps
+  (0.9^1001: 6e-45 in ours, 0 in TensorFlow's). Values below float32's
+  smallest normal are compared as zero.
+"""
+import gzip
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import refutil
+
+DATA = "/usr/share/datasets/fashion-mnist"  # the CLI's default --data
+STEPS = 1000
+BATCH = 100
+SECTION = "tutorial"
+
+# (optimizer, learning rate or None for the CLI's default, steps held to 1e-5 loss agreement)
+CASES = [
+    ("gradient_descent", 0.5, 25),
+    ("gradient_descent", 0.1, STEPS),
+    ("momentum", 0.01, STEPS),
+    ("adam", None, STEPS),  # TF1's default rate 0.001 on both sides
+]
+LOSS_RTOL = 1e-5
+PARAM_RTOL = {"adam": {"b": 5e-5}}
+
+
+def _idx(name):
+    with gzip.open(os.path.join(DATA, name)) as f:
+        raw = f.read()
+    rank = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(rank)]
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+@pytest.fixture(scope="module")
+def data():
+    if not os.path.exists(os.path.join(DATA, "train-images-idx3-ubyte.gz")):
+        pytest.skip("Fashion-MNIST not found at %s (scripts/setup installs dataset-fashion-mnist)" % DATA)
+    if not os.path.exists(refutil.CLI):
+        pytest.skip("%s not built" % refutil.CLI)
+
+    # Pixels scaled as our loader does (uint8 / 255 in float32), so both sides
+    # train on identical inputs.
+    def images(name):
+        x = _idx(name)
+        return x.reshape(x.shape[0], -1).astype(np.float32) / np.float32(255)
+
+    def onehot(name):
+        return np.eye(10, dtype=np.float32)[_idx(name)]
+
+    return {"x": images("train-images-idx3-ubyte.gz"), "y": onehot("train-labels-idx1-ubyte.gz"),
+            "test_x": images("t10k-images-idx3-ubyte.gz")}
+
+
+def _tf_train(d, optimizer, lr, dtype="float32"):
+    """The tutorial in TensorFlow with the batches of --no_shuffle.
+
+    Returns (losses, {variable name: final value})."""
+    import tensorflow as tf
+    tf1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        x = tf1.placeholder(dtype, [None, 784], name="myInput")
+        y_ = tf1.placeholder(dtype, [None, 10], name="y_")
+        W = tf1.Variable(tf.zeros([784, 10], dtype), name="W", use_resource=False)
+        b = tf1.Variable(tf.zeros([10], dtype), name="b", use_resource=False)
+        y = tf.nn.softmax(tf.matmul(x, W) + b)
+        cross_entropy = tf.reduce_mean(-tf.reduce_sum(y_ * tf.math.log(y), axis=1))
+        if optimizer == "gradient_descent":
+            opt = tf1.train.GradientDescentOptimizer(lr)
+        elif optimizer == "momentum":
+            opt = tf1.train.MomentumOptimizer(lr, momentum=0.9)
+        else:
+            opt = tf1.train.AdamOptimizer() if lr is None else tf1.train.AdamOptimizer(lr)
+        train_step = opt.minimize(cross_entropy)
+        init = tf1.global_variables_initializer()
+        variables = tf1.global_variables()
+    n = d["x"].shape[0]
+    xs, ys = d["x"].astype(dtype), d["y"].astype(dtype)
+    losses = []
+    with tf1.Session(graph=g) as sess:
+        sess.run(init)
+        for i in range(STEPS):
+            # DataSet.next_batch(BATCH, shuffle=False): file order, wrapping.
+            rows = np.arange(i * BATCH, (i + 1) * BATCH) % n
+            loss, _ = sess.run([cross_entropy, train_step], {x: xs[rows], y_: ys[rows]})
+            losses.append(loss)
+        values = dict(zip([v.op.name for v in variables], sess.run(variables)))
+    return np.array(losses), values
+
+
+def _ours_train(tmp, optimizer, lr):
+    export = os.path.join(tmp, "export")
+    losses = os.path.join(tmp, "losses.npy")
+    args = ["train", "mnist-softmax", "--data", DATA, "--no_shuffle", "--seed", 1, "--steps", STEPS,
+            "--batch_size", BATCH, "--optimizer", optimizer, "--losses_out", losses, "--export", export]
+    if lr is not None:
+        args += ["--learning_rate", lr]
+    refutil.cli(*args, timeout=600)
+    return np.load(losses), export
+
+
+def _rel(a, b):
+    return np.abs(np.asarray(a, np.float64) - b) / np.abs(b)
+
+
+@pytest.mark.parametrize("optimizer,lr,held_steps", CASES,
+                         ids=["%s_%s" % (o, "default" if r is None else r) for o, r, _ in CASES])
+def test_training_matches_tensorflow(data, tmp_path, optimizer, lr, held_steps):
+    import tensorflow as tf
+    try:
+        ours_losses, export = _ours_train(str(tmp_path), optimizer, lr)
+        tf_losses, tf_vars = _tf_train(data, optimizer, lr)
+        assert ours_losses.dtype == np.float32 and ours_losses.shape == (STEPS,)
+        assert np.all(np.isfinite(tf_losses)), "TensorFlow's own run went non-finite"
+
+        rel = _rel(ours_losses, tf_losses)
+        print("\n%s lr %s: max loss rel diff %.3g over the first %d steps, %.3g over all" %
+              (optimizer, lr, rel[:held_steps].max(), held_steps, rel.max()))
+        bad = np.nonzero(rel[:held_steps] > LOSS_RTOL)[0]
+        assert bad.size == 0, "step %d: loss %r, TensorFlow's %r (rel %.3g)" % (
+            bad[0], ours_losses[bad[0]], tf_losses[bad[0]], rel[bad[0]])
+
+        # Our checkpoint, read by TensorFlow: the variables TF's optimizer made,
+        # by the same names, with the same values.
+        reader = tf.train.load_checkpoint(os.path.join(export, "variables", "variables"))
+        assert set(reader.get_variable_to_shape_map()) == set(tf_vars)
+        if held_steps == STEPS:
+            for name, want in tf_vars.items():
+                got = reader.get_tensor(name)
+                assert got.shape == want.shape and got.dtype == want.dtype, name
+                # TensorFlow runs its CPU kernels with denormals flushed to
+                # zero; we keep them. Only Adam's beta1_power (0.9^1001) goes
+                # there: 6e-45 in ours, 0 in TensorFlow's, with no effect on
+                # the updates (1 - 6e-45 == 1 in float32).
+                tiny = np.finfo(np.float32).tiny
+                got = np.where(np.abs(got) < tiny, np.float32(0), got)
+                rtol = PARAM_RTOL.get(optimizer, {}).get(name, 1e-5)
+                scale = max(np.abs(want).max(), tiny)
+                err = np.abs(got.astype(np.float64) - want).max() / scale
+                print("  %s: max|diff| / max|TF| = %.3g" % (name, err))
+                assert err <= rtol, "%s differs from TensorFlow's by %.3g of its largest entry" % (name, err)
+        else:
+            # Chaotic regime: TensorFlow's float64 run departs from its own
+            # float32 run as far as ours does, so per-step agreement past
+            # `held_steps` is not a property of any float32 implementation.
+            tf64_losses, _ = _tf_train(data, optimizer, lr, dtype="float64")
+            tf_self = _rel(tf_losses, tf64_losses).max()
+            print("  TensorFlow float32 vs float64: max loss rel diff %.3g" % tf_self)
+            assert tf_self > 1e-2
+            # Same band of losses: the mean of the last 200 steps within 10%.
+            ours_tail, tf_tail = ours_losses[-200:].mean(), tf_losses[-200:].mean()
+            print("  mean loss of the last 200 steps: ours %.4f, TensorFlow %.4f" % (ours_tail, tf_tail))
+            assert abs(ours_tail - tf_tail) <= 0.1 * tf_tail
+            assert np.all(np.isfinite(ours_losses))
+
+        _check_export_in_tensorflow(data, str(tmp_path), export)
+    except BaseException:
+        refutil.record(SECTION, cases=1, failed=1)
+        raise
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def _check_export_in_tensorflow(d, tmp, export):
+    """TensorFlow's TF1 loader runs our export; `savedmodel run` agrees."""
+    import tensorflow as tf
+    tf1 = tf.compat.v1
+    images = d["test_x"][:100]
+    with tf.Graph().as_default(), tf1.Session() as sess:
+        tf1.saved_model.loader.load(sess, ["serve"], export)
+        want = sess.run("myOutput:0", {"myInput:0": images})
+    feed = os.path.join(tmp, "images.npy")
+    np.save(feed, images)
+    out_dir = os.path.join(tmp, "run_out")
+    refutil.cli("run", export, "--tag_set", "serve", "--signature_def", "predict",
+                "--inputs", "myInput=" + feed, "--outdir", out_dir)
+    got = np.load(os.path.join(out_dir, "myOutput.npy"))
+    assert got.shape == want.shape == (100, 10) and got.dtype == np.float32
+    # Same weights on both sides; only matmul/softmax rounding may differ.
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    assert np.array_equal(got.argmax(1), want.argmax(1))
