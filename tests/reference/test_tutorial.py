@@ -8,7 +8,9 @@ file order. Compared: every step's loss, the final W and b (read from our
 export's checkpoint with tf.train.load_checkpoint, so TensorFlow also proves
 it reads our checkpoint), every slot variable TensorFlow's optimizer creates
 (same names, same values), and our export loaded by TensorFlow's own loader
-against `savedmodel run` on 100 test images.
+against `savedmodel run` on 100 test images. Also: seeded RandomUniform,
+RandomStandardNormal and TruncatedNormal, and the tf.compat.v1 initializers
+built on them, give TensorFlow's values bit for bit.
 
 Tolerances (measured on the 2-core machine with TF 2.21, stated per check):
 - per-step loss: 1e-5 relative. Measured max: ~1.1e-6 (gradient descent 0.1,
@@ -33,6 +35,7 @@ Tolerances (measured on the 2-core machine with TF 2.21, stated per check):
   smallest normal are compared as zero.
 """
 import gzip
+import json
 import os
 import subprocess
 
@@ -212,3 +215,83 @@ def _check_export_in_tensorflow(d, tmp, export):
     # Same weights on both sides; only matmul/softmax rounding may differ.
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
     assert np.array_equal(got.argmax(1), want.argmax(1))
+
+
+# Seeded random ops: TensorFlow's exact values (its Philox stream), so a
+# seeded initializer gives the same weights in both. Each case is one Run of a
+# fresh node; the second Run of a node (the stream moved on by 256 blocks per
+# element) is pinned by random_ops_test.cc with values TensorFlow printed.
+RANDOM_OPS = ["RandomUniform", "RandomStandardNormal", "TruncatedNormal"]
+RANDOM_DTYPES = ["float32", "float64", "float16", "bfloat16"]
+# Sizes not a multiple of the 4-value (2 for double) groups, empty, and large
+# enough for the fill to be split between threads.
+RANDOM_SHAPES = [[10], [3, 5], [1], [0], [2, 3, 4, 5], [10001]]
+RANDOM_SEEDS = [(1, 0), (0, 1), (87654321, 2), (-5, 123456789012345)]
+
+
+def _random_cases():
+    """(id, GraphDef builder) pairs; each graph's fetch is "r:0"."""
+    import tensorflow as tf
+    tf1 = tf.compat.v1
+    cases = []
+    for op in RANDOM_OPS:
+        for dtype in RANDOM_DTYPES:
+            for shape in RANDOM_SHAPES:
+                for seed, seed2 in RANDOM_SEEDS:
+                    def build(op=op, dtype=dtype, shape=shape, seed=seed, seed2=seed2):
+                        getattr(tf.raw_ops, op)(shape=tf.constant(shape, tf.int32), dtype=dtype, seed=seed,
+                                                seed2=seed2, name="r")
+                    cases.append(("%s_%s_%s_%d_%d" % (op, dtype, "x".join(map(str, shape)) or "scalar", seed, seed2),
+                                  build))
+
+    # The tf.compat.v1 initializers people write, with a graph-level seed:
+    # (graph seed, op seed) become (seed, seed2), then scaling and shifting.
+    def init(fn):
+        def build():
+            tf1.set_random_seed(5)
+            tf.identity(fn(), name="r")
+        return build
+    cases += [
+        ("truncated_normal_784x10_stddev0.1",
+         init(lambda: tf1.truncated_normal([784, 10], stddev=0.1, seed=1))),
+        ("random_normal_5x7_mean1_stddev2_f64",
+         init(lambda: tf1.random_normal([5, 7], mean=1.0, stddev=2.0, dtype=tf.float64, seed=3))),
+        ("random_uniform_4x4_-1_1", init(lambda: tf1.random_uniform([4, 4], -1.0, 1.0, seed=2))),
+        ("glorot_uniform_784x10", init(lambda: tf1.glorot_uniform_initializer(seed=7)([784, 10]))),
+    ]
+    return cases
+
+
+def test_seeded_random_ops_match_tensorflow(tmp_path):
+    import tensorflow as tf
+    tf1 = tf.compat.v1
+    if not os.path.exists(refutil.RUNNER):
+        pytest.skip("%s not built" % refutil.RUNNER)
+    cases = _random_cases()
+    want = []
+    with open(tmp_path / "manifest.jsonl", "w") as manifest:
+        for case_id, build in cases:
+            g = tf.Graph()
+            with g.as_default():
+                build()
+            with tf1.Session(graph=g) as sess:
+                want.append(sess.run("r:0"))
+            with open(tmp_path / (case_id + ".pb"), "wb") as f:
+                f.write(g.as_graph_def().SerializeToString())
+            manifest.write(json.dumps({"id": case_id, "graph": case_id + ".pb", "feeds": [],
+                                       "fetches": ["r:0"]}) + "\n")
+    results = refutil.run_runner(str(tmp_path / "manifest.jsonl"), str(tmp_path / "out"))
+    failures = []
+    for i, ((case_id, _), w, r) in enumerate(zip(cases, want, results)):
+        if not r["ok"]:
+            failures.append("%s: %s" % (case_id, r.get("message")))
+            continue
+        got = refutil.read_tensor(str(tmp_path / "out" / ("%d.out0.pb" % i)))
+        # Bit patterns, so -0.0 and every last bit count.
+        bits = {2: np.uint16, 4: np.uint32, 8: np.uint64}[w.dtype.itemsize]
+        if got.shape != w.shape or got.dtype.itemsize != w.dtype.itemsize or \
+                not np.array_equal(got.view(bits), w.view(bits)):
+            failures.append("%s: first values %r, TensorFlow's %r" % (case_id, got.ravel()[:4], w.ravel()[:4]))
+    refutil.record(SECTION, cases=len(cases), passed=len(cases) - len(failures), failed=len(failures))
+    assert not failures, "%d of %d differ from TensorFlow:\n%s" % (len(failures), len(cases),
+                                                                  "\n".join(failures[:20]))
