@@ -91,7 +91,7 @@ def data():
 def _tf_train(d, optimizer, lr, dtype="float32"):
     """The tutorial in TensorFlow with the batches of --no_shuffle.
 
-    Returns (losses, {variable name: final value})."""
+    Returns (losses, {variable name: final value}, the GraphDef)."""
     import tensorflow as tf
     tf1 = tf.compat.v1
     g = tf.Graph()
@@ -122,7 +122,7 @@ def _tf_train(d, optimizer, lr, dtype="float32"):
             loss, _ = sess.run([cross_entropy, train_step], {x: xs[rows], y_: ys[rows]})
             losses.append(loss)
         values = dict(zip([v.op.name for v in variables], sess.run(variables)))
-    return np.array(losses), values
+    return np.array(losses), values, g.as_graph_def()
 
 
 def _ours_train(tmp, optimizer, lr):
@@ -136,6 +136,18 @@ def _ours_train(tmp, optimizer, lr):
     return np.load(losses), export
 
 
+def _our_graph(export):
+    from tensorflow.core.protobuf import saved_model_pb2
+    sm = saved_model_pb2.SavedModel()
+    with open(os.path.join(export, "saved_model.pb"), "rb") as f:
+        sm.ParseFromString(f.read())
+    return sm.meta_graphs[0].graph_def
+
+
+def _scope_ops(graph_def, scope):
+    return {(n.name, n.op) for n in graph_def.node if n.name == scope or n.name.startswith(scope + "/")}
+
+
 def _rel(a, b):
     return np.abs(np.asarray(a, np.float64) - b) / np.abs(b)
 
@@ -146,7 +158,7 @@ def test_training_matches_tensorflow(data, tmp_path, optimizer, lr, held_steps):
     import tensorflow as tf
     try:
         ours_losses, export = _ours_train(str(tmp_path), optimizer, lr)
-        tf_losses, tf_vars = _tf_train(data, optimizer, lr)
+        tf_losses, tf_vars, tf_graph = _tf_train(data, optimizer, lr)
         assert ours_losses.dtype == np.float32 and ours_losses.shape == (STEPS,)
         assert np.all(np.isfinite(tf_losses)), "TensorFlow's own run went non-finite"
 
@@ -156,6 +168,11 @@ def test_training_matches_tensorflow(data, tmp_path, optimizer, lr, held_steps):
         bad = np.nonzero(rel[:held_steps] > LOSS_RTOL)[0]
         assert bad.size == 0, "step %d: loss %r, TensorFlow's %r (rel %.3g)" % (
             bad[0], ours_losses[bad[0]], tf_losses[bad[0]], rel[bad[0]])
+
+        # The optimizer's nodes carry TF1's names and ops ("Adam/update_W/ApplyAdam",
+        # "Adam/mul", the train op "Adam").
+        scope = {"gradient_descent": "GradientDescent", "momentum": "Momentum", "adam": "Adam"}[optimizer]
+        assert _scope_ops(_our_graph(export), scope) == _scope_ops(tf_graph, scope)
 
         # Our checkpoint, read by TensorFlow: the variables TF's optimizer made,
         # by the same names, with the same values.
@@ -180,7 +197,7 @@ def test_training_matches_tensorflow(data, tmp_path, optimizer, lr, held_steps):
             # Chaotic regime: TensorFlow's float64 run departs from its own
             # float32 run as far as ours does, so per-step agreement past
             # `held_steps` is not a property of any float32 implementation.
-            tf64_losses, _ = _tf_train(data, optimizer, lr, dtype="float64")
+            tf64_losses, _, _ = _tf_train(data, optimizer, lr, dtype="float64")
             tf_self = _rel(tf_losses, tf64_losses).max()
             print("  TensorFlow float32 vs float64: max loss rel diff %.3g" % tf_self)
             assert tf_self > 1e-2

@@ -33,25 +33,25 @@ std::string Optimizer::Minimize(GraphBuilder& b, const Output& loss, const std::
   std::vector<Output> grads = AddGradients(b, loss, xs);
   if (!b.status().ok()) return "";
   CreateSlots(b, vars);
+  // As in TF1, everything else lives under one scope ("Adam/...") and the
+  // train op takes the scope's own name ("Adam").
+  GraphBuilder::NameScope scope(&b, name.empty() ? name_ : name);
+  Prepare(b);
   std::vector<std::string> updates;
-  {
-    GraphBuilder::NameScope scope(&b, name_);
-    Prepare(b);
-    for (size_t i = 0; i < vars.size(); ++i) {
-      if (!grads[i].valid()) continue;  // the loss does not depend on this variable
-      updates.push_back(ApplyDense(b, vars[i], grads[i]));
-    }
+  for (size_t i = 0; i < vars.size(); ++i) {
+    if (!grads[i].valid()) continue;  // the loss does not depend on this variable
+    updates.push_back(ApplyDense(b, vars[i], grads[i]));
   }
   if (updates.empty()) {
     b.UpdateStatus(InvalidArgument("Minimize: the loss depends on no trainable variable"));
     return "";
   }
-  return Finish(b, updates, name.empty() ? name_ : name);
+  return Finish(b, updates, scope.prefix());
 }
 
 std::string Optimizer::Finish(GraphBuilder& b, const std::vector<std::string>& updates,
-                              const std::string& name) {
-  return Group(b, updates, name);
+                              const std::string& scope) {
+  return Group(b, updates, scope + "/");
 }
 
 void GradientDescentOptimizer::Prepare(GraphBuilder& b) {
@@ -107,10 +107,9 @@ std::string AdamOptimizer::ApplyDense(GraphBuilder& b, const VariableInfo& var, 
 
 // After every variable update, advance beta1^t and beta2^t, as TF1's Adam does.
 std::string AdamOptimizer::Finish(GraphBuilder& b, const std::vector<std::string>& updates,
-                                  const std::string& name) {
+                                  const std::string& scope) {
   std::vector<std::string> finals;
   {
-    GraphBuilder::NameScope scope(&b, name + "_finish");
     Output m1 = b.Op("Mul", {beta1_power_.snapshot, beta1_t_}, {}, "mul", updates);
     finals.push_back(b.Target("Assign", {beta1_power_.variable, m1}, {{"use_locking", AttrBool(false)}}, "Assign",
                               updates));
@@ -120,7 +119,7 @@ std::string AdamOptimizer::Finish(GraphBuilder& b, const std::vector<std::string
   }
   std::vector<std::string> all = updates;
   all.insert(all.end(), finals.begin(), finals.end());
-  return Group(b, all, name);
+  return Group(b, all, scope + "/");
 }
 
 }  // namespace savedmodel::train

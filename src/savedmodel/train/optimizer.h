@@ -33,9 +33,10 @@ class Optimizer {
   // Called once before the per-variable updates, inside the name scope (e.g.
   // for the hyper-parameter constants).
   virtual void Prepare(GraphBuilder& b) {}
-  // Called after them, with the update node names; returns the train op.
+  // Called after them, still inside the name scope `scope` (its full
+  // prefix), with the update node names; returns the train op, named `scope`.
   virtual std::string Finish(GraphBuilder& b, const std::vector<std::string>& updates,
-                             const std::string& name);
+                             const std::string& scope);
   const std::string& name() const { return name_; }
 
  private:
@@ -80,7 +81,7 @@ class AdamOptimizer : public Optimizer {
   void CreateSlots(GraphBuilder& b, const std::vector<VariableInfo>& vars) override;
   void Prepare(GraphBuilder& b) override;
   std::string Finish(GraphBuilder& b, const std::vector<std::string>& updates,
-                     const std::string& name) override;
+                     const std::string& scope) override;
   float lr_, beta1_, beta2_, epsilon_;
   VariableInfo beta1_power_, beta2_power_;
   std::map<std::string, std::pair<VariableInfo, VariableInfo>> mv_;  // (m, v) by variable node name
