@@ -171,7 +171,8 @@ TEST(RandomOpsTest, BadShapesAreErrors) {
   auto empty = OpTest("RandomUniform").Input(V_<int32_t>({3, 0})).Attr("dtype", DT_FLOAT).Run1();
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_EQ(empty->num_elements(), 0);
-  auto scalar = OpTest("RandomUniform").Input(Tensor::FromVector<int32_t>({}, TensorShape{0})).Attr("dtype", DT_FLOAT).Run1();
+  auto scalar =
+      OpTest("RandomUniform").Input(Tensor::FromVector<int32_t>({}, TensorShape{0})).Attr("dtype", DT_FLOAT).Run1();
   ASSERT_TRUE(scalar.ok()) << scalar.status();
   EXPECT_EQ(scalar->rank(), 0);
   EXPECT_FALSE(OpTest("RandomUniform").Input(V_<int32_t>({2})).Attr("dtype", DT_INT32).Run1().ok());
