@@ -15,6 +15,7 @@
 //                                         (slice as SaveV2 takes it: "4 2 0,2:-"); more
 //                                         than one shard is written shard by shard and
 //                                         merged, as TensorFlow's sharded saver does
+//   export_writer fingerprint DIR OUT.pb  our FingerprintDef for any SavedModel directory
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -26,6 +27,8 @@
 #include "savedmodel/base/env.h"
 #include "savedmodel/exec/session.h"
 #include "savedmodel/format/bundle/bundle_writer.h"
+#include "savedmodel/format/saved_model/fingerprint.h"
+#include "savedmodel/format/saved_model/saved_model_reader.h"
 #include "savedmodel/format/tensor_proto.h"
 #include "savedmodel/graph/graph.h"
 #include "savedmodel/train/ops.h"
@@ -241,6 +244,25 @@ int Bundle(const std::string& manifest, const std::string& prefix) {
   return 0;
 }
 
+int FingerprintOf(const std::string& dir, const std::string& out) {
+  Env* env = Env::Default();
+  auto data = ReadSavedModel(env, dir);
+  if (!data.ok()) return Fail(dir, data.status());
+  auto pb = env->ReadFileToString(JoinPath(dir, kSavedModelFilenamePb));
+  if (!pb.ok()) return Fail("saved_model.pb", pb.status());
+  std::string index;
+  const std::string index_path = JoinPath(dir, kVariablesDirectory, kVariablesFilename) + ".index";
+  if (env->FileExists(index_path)) {
+    auto bytes = env->ReadFileToString(index_path);
+    if (!bytes.ok()) return Fail(index_path, bytes.status());
+    index = *bytes;
+  }
+  auto fp = ComputeFingerprint(data->saved_model, *pb, index);
+  if (!fp.ok()) return Fail("fingerprint", fp.status());
+  CHECK_OK(out, env->WriteStringToFile(out, fp->SerializeAsString()));
+  return 0;
+}
+
 }  // namespace
 }  // namespace savedmodel
 
@@ -249,6 +271,8 @@ int main(int argc, char** argv) {
   if (args.size() == 2 && args[0] == "models") return savedmodel::Models(args[1]);
   if (args.size() == 3 && args[0] == "restore") return savedmodel::Restore(args[1], args[2]);
   if (args.size() == 3 && args[0] == "bundle") return savedmodel::Bundle(args[1], args[2]);
-  std::cerr << "usage: export_writer models OUT_DIR | restore PREFIX OUT_DIR | bundle MANIFEST PREFIX\n";
+  if (args.size() == 3 && args[0] == "fingerprint") return savedmodel::FingerprintOf(args[1], args[2]);
+  std::cerr << "usage: export_writer models OUT_DIR | restore PREFIX OUT_DIR | bundle MANIFEST PREFIX | "
+               "fingerprint DIR OUT.pb\n";
   return 2;
 }

@@ -1,8 +1,11 @@
 // fingerprint.pb: the FingerprintDef TensorFlow (>= 2.12) writes beside
 // saved_model.pb, with TensorFlow's hashes (FarmHash Fingerprint64, from
 // Debian's libfarmhash):
-//   1 saved_model_checksum   = Fingerprint64(saved_model.pb's bytes) (TF 2.14's
-//     fingerprint of its own export matches the file, not a re-serialization)
+//   1 saved_model_checksum   = Fingerprint64(saved_model.pb's bytes). TF 2.14's
+//     fingerprint.pb of its own export holds this; TF 2.21's CreateFingerprintDef
+//     hashes its deterministic re-serialization of the parsed proto instead. The
+//     two agree for files serialized deterministically, as SavedModelBuilder
+//     writes them; they differ for the Python TF1 builder's files.
 //   2 graph_def_program_hash = Fingerprint64(graph of MetaGraphDef 0 after
 //     regularization: function-call names lose their UID suffix, config_proto
 //     and string-Const values are cleared, library and versions dropped)
