@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -326,8 +327,8 @@ def test_frozen_graph_imports_in_tensorflow(work, trained_exports):
 
 # 5. saved_model_cli show --all: ours against TF's simple_save of the same graph.
 def _show_all(model):
-    cli = os.path.join(os.path.dirname(os.path.realpath(refutil.__file__)), "..", "..", ".venv-reference", "bin",
-                       "saved_model_cli")
+    # The saved_model_cli of the interpreter running this suite (the reference venv).
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
     cmd = [cli] if os.path.exists(cli) else ["saved_model_cli"]
     proc = subprocess.run(cmd + ["show", "--dir", model, "--all"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
