@@ -75,7 +75,7 @@ def read_tensor(path):
 def run_runner(manifest, out_dir):
     """Runs reference_runner over a manifest; returns its result dicts in order."""
     shutil.rmtree(out_dir, ignore_errors=True)
-    proc = subprocess.run([RUNNER, "run", manifest, out_dir], capture_output=True, text=True,
+    proc = subprocess.run([RUNNER, "run", manifest, out_dir], capture_output=True, text=True, errors="replace",
                           timeout=1800)
     if proc.returncode != 0:
         raise RuntimeError("reference_runner failed (%d): %s" % (proc.returncode, proc.stderr[-4000:]))
