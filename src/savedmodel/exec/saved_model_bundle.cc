@@ -103,15 +103,26 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
     for (const auto& [_, info] : sig.inputs()) feeds.push_back(info.name());
     for (const auto& [_, info] : sig.outputs()) fetches.push_back(info.name());
     Status s = bundle->session_->Prepare(feeds, fetches, {});
-    if (!s.ok()) return s.WithContext("preparing signature '" + key + "' of " + export_dir);
+    if (s.code() == StatusCode::kUnimplemented) {
+      bundle->unavailable_signatures_[key] =
+          s.WithContext("signature '" + key + "' of " + export_dir + " cannot run");
+    } else if (!s.ok()) {
+      return s.WithContext("preparing signature '" + key + "' of " + export_dir);
+    }
   }
   return bundle;
+}
+
+Status SavedModelBundle::SignatureStatus(const std::string& signature_key) const {
+  auto it = unavailable_signatures_.find(signature_key);
+  return it == unavailable_signatures_.end() ? Status::OK() : it->second;
 }
 
 StatusOr<std::map<std::string, Tensor>> SavedModelBundle::Predict(
     const std::string& signature_key, const std::map<std::string, Tensor>& inputs,
     const std::vector<std::string>& output_filter) {
   ASSIGN_OR_RETURN(const tensorflow::SignatureDef* sig, FindSignatureDef(meta_graph_, signature_key));
+  RETURN_IF_ERROR(SignatureStatus(signature_key));
   std::vector<std::pair<std::string, Tensor>> feeds;
   for (const auto& [key, tensor] : inputs) {
     auto it = sig->inputs().find(key);
@@ -156,6 +167,7 @@ StatusOr<std::map<std::string, Tensor>> SavedModelBundle::Predict(
 StatusOr<std::map<std::string, Tensor>> SavedModelBundle::RunExamples(
     const std::string& signature_key, const char* method, const std::vector<std::string>& examples) {
   ASSIGN_OR_RETURN(const tensorflow::SignatureDef* sig, FindSignatureDef(meta_graph_, signature_key));
+  RETURN_IF_ERROR(SignatureStatus(signature_key));
   if (sig->method_name() != method) {
     return InvalidArgument("signature '" + signature_key + "' has method '" + sig->method_name() +
                            "', expected " + method);

@@ -1,7 +1,10 @@
 // Loading a SavedModel for execution, following TensorFlow's loader: pick the
 // MetaGraphDef by tags, import its graph, restore variables through the
 // SaverDef's restore op, feed asset paths, run the init op, and plan every
-// signature so unsupported ops fail here rather than on a request.
+// signature so bad signatures fail here rather than on a request. A signature
+// that needs an op this build has no kernel for does not fail the load (TF
+// loads such graphs too and fails only when a run reaches the node); its
+// error is kept and returned whenever that signature is used.
 #pragma once
 
 #include <map>
@@ -26,6 +29,12 @@ class SavedModelBundle {
   const tensorflow::MetaGraphDef& meta_graph_def() const { return meta_graph_; }
   const SavedModelData& data() const { return data_; }
   const std::string& export_dir() const { return data_.export_dir; }
+
+  // OK if `signature_key` could be planned at load; otherwise the
+  // UNIMPLEMENTED status naming the op without a kernel, which
+  // Predict/Regress/Classify return for it. OK for unknown keys (lookups of
+  // those fail with their own NOT_FOUND).
+  Status SignatureStatus(const std::string& signature_key) const;
 
   // Runs signature `signature_key` on `inputs` (by input key). Each input's
   // dtype must match its TensorInfo; shapes are not checked beyond what the
@@ -59,6 +68,8 @@ class SavedModelBundle {
       const std::string&, const std::vector<std::string>&, const LoadOptions&);
   SavedModelData data_;
   tensorflow::MetaGraphDef meta_graph_;
+  // Signatures whose plan failed for a missing kernel; written only at load.
+  std::map<std::string, Status> unavailable_signatures_;
   std::unique_ptr<Session> session_;
 };
 

@@ -1,5 +1,6 @@
 #include "savedmodel/format/bundle/bundle_reader.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -331,6 +332,179 @@ StatusOr<Tensor> BundleReader::ReadSliced(const std::string& key,
     CopySlice(part, *extents, &full);
   }
   return full;
+}
+
+}  // namespace savedmodel::bundle
+
+namespace savedmodel::bundle {
+namespace {
+
+// A box in the full tensor's coordinates: [start[d], start[d] + size[d]).
+struct Box {
+  std::vector<int64_t> start, size;
+  int64_t num_elements() const {
+    int64_t n = 1;
+    for (int64_t s : size) n *= s;
+    return n;
+  }
+};
+
+Box Resolve(const std::vector<SliceExtent>& extents, const TensorShape& full) {
+  Box b;
+  for (size_t d = 0; d < extents.size(); ++d) {
+    const bool whole = extents[d].length == -1;
+    b.start.push_back(whole ? 0 : extents[d].start);
+    b.size.push_back(whole ? full.dim(static_cast<int>(d)) : extents[d].length);
+  }
+  return b;
+}
+
+// Copies the part of `src` (holding box `sb`) that lies in `db` into `dst`
+// (holding box `db`), marking each copied element in `filled`. Returns false
+// if an element was already filled: stored slices must not overlap, or the
+// result would depend on their order.
+bool CopyIntersection(const Tensor& src, const Box& sb, const Box& db, Tensor* dst,
+                      std::vector<bool>* filled) {
+  const int rank = static_cast<int>(db.start.size());
+  Box in;
+  for (int d = 0; d < rank; ++d) {
+    const int64_t lo = std::max(sb.start[d], db.start[d]);
+    const int64_t hi = std::min(sb.start[d] + sb.size[d], db.start[d] + db.size[d]);
+    if (hi <= lo) return true;
+    in.start.push_back(lo);
+    in.size.push_back(hi - lo);
+  }
+  std::vector<int64_t> sstride(rank, 1), dstride(rank, 1);
+  for (int d = rank - 2; d >= 0; --d) {
+    sstride[d] = sstride[d + 1] * sb.size[d + 1];
+    dstride[d] = dstride[d + 1] * db.size[d + 1];
+  }
+  const int64_t run = rank == 0 ? 1 : in.size[rank - 1];
+  const int64_t runs = in.num_elements() / run;
+  const size_t esize = DataTypeSize(dst->dtype());
+  std::vector<int64_t> idx(rank, 0);  // odometer over all but the last dim
+  for (int64_t r = 0; r < runs; ++r) {
+    int64_t soff = 0, doff = 0;
+    for (int d = 0; d < rank; ++d) {
+      const int64_t at = in.start[d] + (d < rank - 1 ? idx[d] : 0);
+      soff += (at - sb.start[d]) * sstride[d];
+      doff += (at - db.start[d]) * dstride[d];
+    }
+    for (int64_t i = 0; i < run; ++i) {
+      if ((*filled)[doff + i]) return false;
+      (*filled)[doff + i] = true;
+    }
+    if (dst->dtype() == DT_STRING) {
+      auto s = src.flat<std::string>();
+      auto o = dst->flat<std::string>();
+      for (int64_t i = 0; i < run; ++i) o[doff + i] = s[soff + i];
+    } else {
+      std::memcpy(static_cast<char*>(dst->raw_data()) + doff * esize,
+                  static_cast<const char*>(src.raw_data()) + soff * esize, run * esize);
+    }
+    for (int d = rank - 2; d >= 0; --d) {
+      if (++idx[d] < in.size[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return true;
+}
+
+std::string ExtentsString(const std::vector<SliceExtent>& extents) {
+  std::string s;
+  for (size_t d = 0; d < extents.size(); ++d) {
+    if (d) s += ":";
+    s += extents[d].length == -1
+             ? std::string("-")
+             : std::to_string(extents[d].start) + "," + std::to_string(extents[d].length);
+  }
+  return s;
+}
+
+}  // namespace
+
+StatusOr<Tensor> BundleReader::ReadSlice(const std::string& key,
+                                         const std::vector<SliceExtent>& slice) const {
+  ASSIGN_OR_RETURN(const tensorflow::BundleEntryProto* e, FindEntry(key));
+  ASSIGN_OR_RETURN(TensorInfo info, InfoFromEntry(key, *e));
+  if (!IsStorableDataType(info.dtype)) {
+    return Unimplemented(index_name_ + ": entry '" + key + "' has dtype " +
+                         DataTypeString(info.dtype) + ", which cannot be read");
+  }
+  const int rank = info.shape.rank();
+  if (static_cast<int>(slice.size()) != rank) {
+    return InvalidArgument("slice " + ExtentsString(slice) + " of '" + key + "' has rank " +
+                           std::to_string(slice.size()) + ", but the checkpoint's tensor is " +
+                           info.shape.DebugString());
+  }
+  for (int d = 0; d < rank; ++d) {
+    const SliceExtent& x = slice[d];
+    const int64_t dim = info.shape.dim(d);
+    const bool ok = x.length == -1 ? x.start == 0
+                                   : x.start >= 0 && x.length >= 0 && x.start <= dim &&
+                                         x.length <= dim - x.start;
+    if (!ok) {
+      return InvalidArgument("slice " + ExtentsString(slice) + " of '" + key +
+                             "' does not fit dimension " + std::to_string(d) + " of " +
+                             info.shape.DebugString());
+    }
+  }
+  const Box want = Resolve(slice, info.shape);
+  TensorShape want_shape;
+  for (int64_t s : want.size) want_shape.AddDim(s);
+  const int64_t n = want_shape.num_elements();
+
+  if (e->slices_size() == 0) {
+    ASSIGN_OR_RETURN(Tensor whole, ReadStored(key, *e, info));
+    Tensor out(info.dtype, want_shape);
+    std::vector<bool> filled(static_cast<size_t>(n), false);
+    CopyIntersection(whole, Resolve(std::vector<SliceExtent>(rank), info.shape), want, &out,
+                     &filled);
+    return out;
+  }
+
+  // As in ReadSliced: every requested element must come from stored bytes,
+  // which bounds the allocation a hostile index can cause.
+  const uint64_t min_bytes =
+      static_cast<uint64_t>(n) * (info.dtype == DT_STRING ? 1 : DataTypeSize(info.dtype));
+  if (min_bytes > total_shard_bytes_) {
+    return Corrupt(key, "slice " + ExtentsString(slice) + " of partitioned tensor " +
+                            info.shape.DebugString() + " is larger than all its data shards");
+  }
+  Tensor out(info.dtype, want_shape);
+  std::vector<bool> filled(static_cast<size_t>(n), false);
+  for (const auto& sp : e->slices()) {
+    auto extents = SliceFromProto(sp, info.shape);
+    if (!extents.ok()) return Corrupt(key, extents.status().message());
+    const Box have = Resolve(*extents, info.shape);
+    bool meets = true;
+    for (int d = 0; d < rank; ++d) {
+      meets = meets && std::max(have.start[d], want.start[d]) <
+                           std::min(have.start[d] + have.size[d], want.start[d] + want.size[d]);
+    }
+    if (!meets) continue;
+    auto it = entries_.find(EncodeTensorNameSlice(key, *extents));
+    if (it == entries_.end()) return Corrupt(key, "a slice's entry is missing");
+    ASSIGN_OR_RETURN(TensorInfo slice_info, InfoFromEntry(key + " (slice)", it->second));
+    const TensorShape stored = SliceShape(*extents, info.shape);
+    if (slice_info.dtype != info.dtype || !(slice_info.shape == stored) ||
+        it->second.slices_size() != 0) {
+      return Corrupt(key, "slice entry holds " + DataTypeString(slice_info.dtype) +
+                              slice_info.shape.DebugString() + ", expected " +
+                              DataTypeString(info.dtype) + stored.DebugString());
+    }
+    ASSIGN_OR_RETURN(Tensor part, ReadStored(key + " (slice)", it->second, slice_info));
+    if (!CopyIntersection(part, have, want, &out, &filled)) {
+      return Corrupt(key, "stored slices overlap");
+    }
+  }
+  for (bool f : filled) {
+    if (!f) {
+      return InvalidArgument("checkpoint " + prefix_ + " does not have slices of '" + key +
+                             "' covering the requested slice " + ExtentsString(slice));
+    }
+  }
+  return out;
 }
 
 }  // namespace savedmodel::bundle

@@ -16,6 +16,7 @@
 #include "savedmodel/base/env.h"
 #include "savedmodel/base/status.h"
 #include "savedmodel/core/tensor.h"
+#include "savedmodel/format/bundle/bundle_format.h"
 #include "tensorflow/core/protobuf/tensor_bundle.pb.h"
 
 namespace savedmodel::bundle {
@@ -37,6 +38,11 @@ class BundleReader {
   StatusOr<TensorInfo> Info(const std::string& key) const;
   // The whole tensor, reassembled from its slices for partitioned variables.
   StatusOr<Tensor> Read(const std::string& key) const;
+  // Part of tensor `key`: `slice` has one extent per dim of its full shape
+  // (length -1: the whole dim). Works whether the checkpoint stores the tensor
+  // whole or as slices; in the latter case the stored slices must cover the
+  // requested one, as TensorFlow's BundleReader::LookupSlice requires.
+  StatusOr<Tensor> ReadSlice(const std::string& key, const std::vector<SliceExtent>& slice) const;
 
   // Lower-level access, for tools and byte-exact tests.
   int num_shards() const { return static_cast<int>(shards_.size()); }

@@ -1,6 +1,8 @@
 // Checkpoint I/O ops as TF1 graphs use them: the saver subgraph (RestoreV2,
 // SaveV2, MergeV2Checkpoints, ShardedFilename, StringJoin).
+#include <cstdint>
 #include <cstdio>
+#include <string_view>
 
 #include "savedmodel/format/bundle/bundle_reader.h"
 #include "savedmodel/format/bundle/bundle_writer.h"
@@ -19,9 +21,95 @@ Status ScalarString(OpKernelContext* ctx, int i, std::string* out) {
   return Status::OK();
 }
 
+// Parses a decimal int64 with an optional leading '-', nothing else; false
+// on any other character or on overflow.
+bool ParseInt64(std::string_view s, int64_t* out) {
+  bool neg = !s.empty() && s[0] == '-';
+  if (neg) s.remove_prefix(1);
+  if (s.empty() || s.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  const uint64_t limit = static_cast<uint64_t>(INT64_MAX) + (neg ? 1 : 0);
+  if (v > limit) return false;
+  *out = neg ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+  return true;
+}
+
+std::vector<std::string_view> SplitSkipEmpty(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  while (!s.empty()) {
+    const size_t at = s.find(sep);
+    std::string_view part = s.substr(0, at);
+    if (!part.empty()) parts.push_back(part);
+    if (at == std::string_view::npos) break;
+    s.remove_prefix(at + 1);
+  }
+  return parts;
+}
+
+// A TF1 shape_and_slice spec, "dim0 dim1 ... slice", where the slice is one
+// "start,length" or "-" (the whole dim) per dim, joined by ':', e.g.
+// "10 4 0,4:-". The same rules as TensorFlow's checkpoint::ParseShapeAndSlice:
+// dims non-negative, starts non-negative, lengths positive, each extent inside
+// its dim, and as many extents as dims.
+struct ShapeAndSlice {
+  std::vector<int64_t> full_shape;
+  std::vector<bundle::SliceExtent> slice;
+};
+
+StatusOr<ShapeAndSlice> ParseShapeAndSlice(const std::string& spec, const std::string& tensor) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument("shape_and_slice '" + spec + "' of tensor '" + tensor + "': " + why);
+  };
+  std::vector<std::string_view> parts = SplitSkipEmpty(spec, ' ');
+  if (parts.size() < 2) return bad("needs the full shape's dims and then a slice");
+  ShapeAndSlice out;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    int64_t dim;
+    if (!ParseInt64(parts[i], &dim) || dim < 0) {
+      return bad("dimension '" + std::string(parts[i]) + "' is not a non-negative int64");
+    }
+    out.full_shape.push_back(dim);
+  }
+  if (!TensorShape::FromDims(out.full_shape).ok()) return bad("the full shape is too large");
+  for (std::string_view x : SplitSkipEmpty(parts.back(), ':')) {
+    bundle::SliceExtent e;
+    if (x == "-") {
+      out.slice.push_back(e);
+      continue;
+    }
+    const size_t comma = x.find(',');
+    if (comma == std::string_view::npos || !ParseInt64(x.substr(0, comma), &e.start) ||
+        !ParseInt64(x.substr(comma + 1), &e.length)) {
+      return bad("extent '" + std::string(x) + "' is neither '-' nor 'start,length'");
+    }
+    if (e.start < 0 || e.length <= 0) {
+      return bad("extent '" + std::string(x) + "' needs a non-negative start and a positive length");
+    }
+    out.slice.push_back(e);
+  }
+  if (out.slice.size() != out.full_shape.size()) {
+    return bad("the slice has " + std::to_string(out.slice.size()) + " extents for " +
+               std::to_string(out.full_shape.size()) + " dims");
+  }
+  for (size_t d = 0; d < out.slice.size(); ++d) {
+    const auto& e = out.slice[d];
+    if (e.length != -1 && (e.start > out.full_shape[d] || e.length > out.full_shape[d] - e.start)) {
+      return bad("extent " + std::to_string(e.start) + "," + std::to_string(e.length) +
+                 " of dimension " + std::to_string(d) + " lies outside its size " +
+                 std::to_string(out.full_shape[d]));
+    }
+  }
+  return out;
+}
+
 // RestoreV2(prefix, tensor_names, shape_and_slices) -> tensors of `dtypes`.
-// Only whole tensors (empty slice specs) are restored; that is what savers of
-// non-partitioned variables write.
+// An empty spec restores the whole tensor; a non-empty one (a TF1 partitioned
+// variable's part) restores that slice, whether the checkpoint holds the
+// tensor whole or in slices.
 class RestoreV2Kernel : public OpKernel {
  public:
   RestoreV2Kernel(const OpKernelConstruction& c, Status* s) { *s = c.GetAttr("dtypes", &dtypes_); }
@@ -39,12 +127,30 @@ class RestoreV2Kernel : public OpKernel {
     if (!reader.ok()) return reader.status().WithContext("RestoreV2 '" + ctx->node().name() + "'");
     for (size_t i = 0; i < dtypes_.size(); ++i) {
       const std::string& name = names.flat<std::string>()[i];
-      if (!slices.flat<std::string>()[i].empty()) {
-        return Unimplemented("RestoreV2 '" + ctx->node().name() + "': restoring slice '" +
-                             slices.flat<std::string>()[i] + "' of '" + name + "'");
-      }
-      auto t = (*reader)->Read(name);
-      if (!t.ok()) return t.status().WithContext("restoring '" + name + "' from " + prefix);
+      const std::string& spec = slices.flat<std::string>()[i];
+      auto context = [&](const Status& s) {
+        return s.WithContext("RestoreV2 '" + ctx->node().name() + "': restoring '" + name +
+                             "' from " + prefix);
+      };
+      auto read = [&]() -> StatusOr<Tensor> {
+        if (spec.empty()) return (*reader)->Read(name);
+        ASSIGN_OR_RETURN(ShapeAndSlice parsed, ParseShapeAndSlice(spec, name));
+        ASSIGN_OR_RETURN(bundle::TensorInfo info, (*reader)->Info(name));
+        if (info.shape.dims() != parsed.full_shape) {
+          return InvalidArgument("tensor '" + name + "': shape in shape_and_slice '" + spec +
+                                 "' does not match the shape stored in the checkpoint, " +
+                                 info.shape.DebugString());
+        }
+        // Checked before reading, so a wrong dtype costs no read.
+        if (info.dtype != dtypes_[i]) {
+          return InvalidArgument("tensor '" + name + "': checkpoint has " +
+                                 DataTypeString(info.dtype) + ", graph expects " +
+                                 DataTypeString(dtypes_[i]));
+        }
+        return (*reader)->ReadSlice(name, parsed.slice);
+      };
+      StatusOr<Tensor> t = read();
+      if (!t.ok()) return context(t.status());
       if (t->dtype() != dtypes_[i]) {
         return InvalidArgument("restoring '" + name + "' from " + prefix + ": checkpoint has " +
                                DataTypeString(t->dtype()) + ", graph expects " +
