@@ -38,12 +38,12 @@ bool ParseInt64(std::string_view s, int64_t* out) {
   return true;
 }
 
-std::vector<std::string_view> SplitSkipEmpty(std::string_view s, char sep) {
+std::vector<std::string_view> Split(std::string_view s, char sep, bool skip_empty) {
   std::vector<std::string_view> parts;
-  while (!s.empty()) {
+  while (true) {
     const size_t at = s.find(sep);
     std::string_view part = s.substr(0, at);
-    if (!part.empty()) parts.push_back(part);
+    if (!part.empty() || !skip_empty) parts.push_back(part);
     if (at == std::string_view::npos) break;
     s.remove_prefix(at + 1);
   }
@@ -54,7 +54,8 @@ std::vector<std::string_view> SplitSkipEmpty(std::string_view s, char sep) {
 // "start,length" or "-" (the whole dim) per dim, joined by ':', e.g.
 // "10 4 0,4:-". The same rules as TensorFlow's checkpoint::ParseShapeAndSlice:
 // dims non-negative, starts non-negative, lengths positive, each extent inside
-// its dim, and as many extents as dims.
+// its dim, and as many extents as dims. Numbers are plain decimals (no '+',
+// spaces or hex), a little stricter than TensorFlow's strto64.
 struct ShapeAndSlice {
   std::vector<int64_t> full_shape;
   std::vector<bundle::SliceExtent> slice;
@@ -64,7 +65,9 @@ StatusOr<ShapeAndSlice> ParseShapeAndSlice(const std::string& spec, const std::s
   auto bad = [&](const std::string& why) {
     return InvalidArgument("shape_and_slice '" + spec + "' of tensor '" + tensor + "': " + why);
   };
-  std::vector<std::string_view> parts = SplitSkipEmpty(spec, ' ');
+  // Spaces are not collapsed: TensorFlow reads "4  3 -:-" as having an
+  // empty, non-numeric dim. Empty extents between ':' are skipped, as there.
+  std::vector<std::string_view> parts = Split(spec, ' ', /*skip_empty=*/false);
   if (parts.size() < 2) return bad("needs the full shape's dims and then a slice");
   ShapeAndSlice out;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -75,7 +78,7 @@ StatusOr<ShapeAndSlice> ParseShapeAndSlice(const std::string& spec, const std::s
     out.full_shape.push_back(dim);
   }
   if (!TensorShape::FromDims(out.full_shape).ok()) return bad("the full shape is too large");
-  for (std::string_view x : SplitSkipEmpty(parts.back(), ':')) {
+  for (std::string_view x : Split(parts.back(), ':', /*skip_empty=*/true)) {
     bundle::SliceExtent e;
     if (x == "-") {
       out.slice.push_back(e);
@@ -109,7 +112,9 @@ StatusOr<ShapeAndSlice> ParseShapeAndSlice(const std::string& spec, const std::s
 // RestoreV2(prefix, tensor_names, shape_and_slices) -> tensors of `dtypes`.
 // An empty spec restores the whole tensor; a non-empty one (a TF1 partitioned
 // variable's part) restores that slice, whether the checkpoint holds the
-// tensor whole or in slices.
+// tensor whole or in slices. String tensors restore by slice too, where
+// TensorFlow refuses ("Dtype string not supported"); nothing depends on that
+// refusal, and the bundle reader already reassembles sliced strings.
 class RestoreV2Kernel : public OpKernel {
  public:
   RestoreV2Kernel(const OpKernelConstruction& c, Status* s) { *s = c.GetAttr("dtypes", &dtypes_); }

@@ -84,8 +84,8 @@ TEST_F(RestoreSliceTest, SliceOfTensorStoredWhole) {
   ExpectTensor<float>(Restore("full", "4 3 -:2,1"), {2, 5, 8, 11}, {4, 1});
   ExpectTensor<float>(Restore("full", "4 3 3,1:1,2"), {10, 11}, {1, 2});
   ExpectTensor<float>(Restore("full", "4 3 -:-"), Iota(12), {4, 3});
-  // Repeated separators are skipped, as TensorFlow's parser does.
-  ExpectTensor<float>(Restore("full", "4  3 1,1:-"), {3, 4, 5}, {1, 3});
+  // Empty extents between ':' are skipped, as TensorFlow's parser does.
+  ExpectTensor<float>(Restore("full", "4 3 1,1::-"), {3, 4, 5}, {1, 3});
 }
 
 TEST_F(RestoreSliceTest, SliceOfTensorStoredInSlices) {
@@ -140,6 +140,9 @@ TEST_F(RestoreSliceTest, HostileSpecsAreInvalidArgumentNamingTheTensor) {
            "4 3 1 ,1:-",
            "4 3 0,1:- extra",
            "4.0 3 -:-",
+           "4  3 1,1:-",                                 // TensorFlow splits on each space
+           " 4 3 -:-",
+           "4 3 -:- ",
        }) {
     SCOPED_TRACE(spec);
     auto r = Restore("full", spec);
