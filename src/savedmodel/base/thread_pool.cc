@@ -1,5 +1,7 @@
 #include "savedmodel/base/thread_pool.h"
 
+#include "savedmodel/base/denormal.h"
+
 #include <algorithm>
 #include <atomic>
 
@@ -28,6 +30,9 @@ void ThreadPool::Schedule(std::function<void()> fn) {
 }
 
 void ThreadPool::WorkerLoop() {
+  // Workers only run kernels; they flush denormals as the calling thread does
+  // inside Session::Run, so results do not depend on which thread ran a chunk.
+  ScopedFlushDenormal flush;
   for (;;) {
     std::function<void()> fn;
     {

@@ -1,5 +1,7 @@
 #include "savedmodel/exec/session.h"
 
+#include "savedmodel/base/denormal.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -334,7 +336,10 @@ StatusOr<std::vector<Tensor>> Session::Run(
     values[plan->feed_slots[i]].tensor = t;
   }
 
-  RETURN_IF_ERROR(Execute(*plan, &values));
+  {
+    ScopedFlushDenormal flush;  // kernels see denormals as zero, as in TensorFlow
+    RETURN_IF_ERROR(Execute(*plan, &values));
+  }
 
   std::vector<Tensor> result;
   result.reserve(fetches.size());

@@ -20,7 +20,6 @@ class GatherKernel : public OpKernel {
  public:
   GatherKernel(const OpKernelConstruction& c, Status* s) : v2_(c.node().op() == "GatherV2") {
     if (c.HasAttr("batch_dims")) *s = c.GetAttr("batch_dims", &batch_dims_);
-    if (s->ok() && batch_dims_ != 0) *s = c.Error("batch_dims != 0 is not supported");
   }
   Status Compute(OpKernelContext* ctx) const override {
     const Tensor params = ctx->input(0), indices_t = ctx->input(1);
@@ -36,6 +35,28 @@ class GatherKernel : public OpKernel {
                              std::to_string(rank) + "), but got " + std::to_string(axis));
     }
     if (axis < 0) axis += rank;
+    // batch_dims: the leading dims params and indices share; each batch
+    // gathers from its own slice with its own indices.
+    int64_t bd = batch_dims_;
+    const int irank = indices_t.rank();
+    if (bd < 0) bd += irank;
+    if (bd < 0 || bd > irank) {
+      return ctx->InvalidArg("Expected batch_dims in the range [" + std::to_string(-irank) + ", " +
+                             std::to_string(irank) + "], but got " + std::to_string(batch_dims_));
+    }
+    if (bd > axis) {
+      return ctx->InvalidArg("batch_dims (" + std::to_string(bd) + ") must be less than or equal to axis (" +
+                             std::to_string(axis) + ")");
+    }
+    int64_t batch = 1;
+    for (int d = 0; d < bd; ++d) {
+      if (params.dim(d) != indices_t.dim(d)) {
+        return ctx->InvalidArg("params.shape[" + std::to_string(d) + "]: " + std::to_string(params.dim(d)) +
+                               " should be equal to indices.shape[" + std::to_string(d) +
+                               "]: " + std::to_string(indices_t.dim(d)));
+      }
+      batch *= params.dim(d);
+    }
     ASSIGN_OR_RETURN(std::vector<int64_t> indices, IntValues(indices_t));
     const int64_t limit = params.dim(static_cast<int>(axis));
     for (size_t i = 0; i < indices.size(); ++i) {
@@ -49,9 +70,9 @@ class GatherKernel : public OpKernel {
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < axis; ++d) {
       dims.push_back(params.dim(d));
-      outer *= params.dim(d);
+      if (d >= bd) outer *= params.dim(d);
     }
-    for (int64_t d : indices_t.shape().dims()) dims.push_back(d);
+    for (int d = static_cast<int>(bd); d < irank; ++d) dims.push_back(indices_t.dim(d));
     for (int d = static_cast<int>(axis) + 1; d < rank; ++d) {
       dims.push_back(params.dim(d));
       inner *= params.dim(d);
@@ -59,14 +80,17 @@ class GatherKernel : public OpKernel {
     auto shape = ShapeFrom(dims);
     if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
     Tensor* out = ctx->allocate_output(0, params.dtype(), *shape);
-    const int64_t k = static_cast<int64_t>(indices.size());
+    const int64_t k = batch == 0 ? 0 : static_cast<int64_t>(indices.size()) / batch;  // per batch
     return VisitBySize(params.dtype(), [&](auto tag) -> Status {
       using E = decltype(tag);
       const E* in = static_cast<const E*>(params.raw_data());
       E* y = static_cast<E*>(out->raw_data());
-      for (int64_t o = 0; o < outer; ++o) {
-        for (int64_t j = 0; j < k; ++j) {
-          CopyN(in + (o * limit + indices[j]) * inner, y + (o * k + j) * inner, inner);
+      for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t o = 0; o < outer; ++o) {
+          const int64_t slab = b * outer + o;
+          for (int64_t j = 0; j < k; ++j) {
+            CopyN(in + (slab * limit + indices[b * k + j]) * inner, y + (slab * k + j) * inner, inner);
+          }
         }
       }
       return Status();

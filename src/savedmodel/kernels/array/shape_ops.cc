@@ -76,6 +76,7 @@ class ReshapeKernel : public OpKernel {
     std::vector<int64_t> dims = *sizes;
     int unknown = -1;
     int64_t product = 1;
+    bool has_zero_dim = false;
     for (size_t d = 0; d < dims.size(); ++d) {
       if (dims[d] == -1) {
         if (unknown >= 0) {
@@ -86,8 +87,10 @@ class ReshapeKernel : public OpKernel {
       } else if (dims[d] < 0) {
         return ctx->InvalidArg("Size " + std::to_string(d) + " must be non-negative, not " +
                                std::to_string(dims[d]));
+      } else if (dims[d] == 0) {
+        has_zero_dim = true;  // left out of `product`, as TensorFlow does
       } else {
-        if (dims[d] > 0 && product > kMaxTensorElements / dims[d]) {
+        if (product > kMaxTensorElements / dims[d]) {
           return ctx->InvalidArg("Requested shape is too large: " + shape_t.DebugString());
         }
         product *= dims[d];
@@ -95,22 +98,22 @@ class ReshapeKernel : public OpKernel {
     }
     const int64_t n = x.num_elements();
     if (unknown >= 0) {
-      if (product == 0) {
-        if (n != 0) {
-          return ctx->InvalidArg("Reshape cannot infer the missing input size for an empty "
-                                 "tensor unless all specified input sizes are non-zero");
-        }
-        dims[unknown] = 0;
-      } else {
-        if (n % product != 0) {
-          return ctx->InvalidArg("Input to reshape is a tensor with " + std::to_string(n) +
-                                 " values, but the requested shape requires a multiple of " +
-                                 std::to_string(product));
-        }
-        dims[unknown] = n / product;
+      // TensorFlow infers the -1 from the input's non-zero dims when the
+      // requested shape has a zero dim, so [0, -1] of a [0, 3] input is [0, 3].
+      int64_t known = 1;
+      for (int64_t d : x.shape().dims()) {
+        if (d > 0 || !has_zero_dim) known *= d;
       }
-      product = n;
+      const int64_t missing = known / product;
+      if (missing * product != known) {
+        return ctx->InvalidArg("Input to reshape is a tensor with " + std::to_string(n) +
+                               " values, but the requested shape requires a multiple of " +
+                               std::to_string(product));
+      }
+      dims[unknown] = missing;
+      product *= missing;
     }
+    if (has_zero_dim) product = 0;
     if (product != n) {
       return ctx->InvalidArg("Input to reshape is a tensor with " + std::to_string(n) +
                              " values, but the requested shape has " + std::to_string(product));

@@ -175,6 +175,13 @@ struct SquaredDifferenceOp : NoCheck {
     C d = WrapSub(a, b);
     return WrapMul(d, d);
   }
+  // 16-bit floats: TensorFlow rounds the difference before squaring it.
+  template <typename T>
+    requires kIsHalfLike<T>
+  static T Typed(const T& a, const T& b) {
+    const Calc<T> d = RoundTo<T>(ToCalc(a) - ToCalc(b));
+    return FromCalc<T>(d * d);
+  }
 };
 
 struct PowOp {
@@ -247,7 +254,9 @@ struct LogicalOrOp : NoCheck {
 // convert to float and back (bool results need no conversion).
 template <typename Op, typename T>
 inline auto ApplyOne(const T& a, const T& b) {
-  if constexpr (std::is_same_v<T, std::string> || !kIsHalfLike<T>) {
+  if constexpr (requires { Op::template Typed<T>(a, b); }) {
+    return Op::template Typed<T>(a, b);  // ops that round the way TensorFlow's do
+  } else if constexpr (std::is_same_v<T, std::string> || !kIsHalfLike<T>) {
     return Op::F(a, b);
   } else {
     auto r = Op::F(ToCalc(a), ToCalc(b));

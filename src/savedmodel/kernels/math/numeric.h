@@ -46,6 +46,21 @@ inline T FromCalc(Calc<T> v) {
   else return v;
 }
 
+// Machine epsilon of T (2^-7 for bfloat16, 2^-10 for half), as Eigen's NumTraits.
+template <typename T>
+constexpr double Epsilon() {
+  if constexpr (std::is_same_v<T, bfloat16>) return 0.0078125;
+  else if constexpr (std::is_same_v<T, half>) return 0.0009765625;
+  else return static_cast<double>(std::numeric_limits<T>::epsilon());
+}
+
+// Rounds a Calc value to T's precision and back: 16-bit float kernels in
+// TensorFlow round after every Eigen operation, not only at the end.
+template <typename T>
+inline Calc<T> RoundTo(Calc<T> v) {
+  return ToCalc(FromCalc<T>(v));
+}
+
 // Signed overflow is undefined in C++ but wraps in TensorFlow's kernels; doing
 // the arithmetic in the unsigned type gives the same two's-complement result.
 template <typename T>

@@ -22,19 +22,33 @@
 namespace savedmodel::kernels {
 namespace {
 
-struct SumOp {
+// The type a reduction accumulates in: 16-bit floats in float; bool in uint8_t
+// (vector<bool> packs bits, which threads cannot write independently).
+struct DefaultAcc {
+  template <typename T>
+  using Acc = std::conditional_t<std::is_same_v<T, bool>, uint8_t, Calc<T>>;
+};
+
+struct SumOp : DefaultAcc {
   template <typename T> static constexpr bool kSupports = kIsNumber<T>;
   template <typename C> static C Init() { return C(0); }
   template <typename C> static C Reduce(C a, C b) { return WrapAdd(a, b); }
 };
-struct MeanOp : SumOp {};
-struct ProdOp {
+// TensorFlow's Mean sums 8- and 16-bit integers without wrapping (a wider
+// accumulator), unlike Sum, which wraps in the element type.
+struct MeanOp : SumOp {
+  template <typename T>
+  using Acc = std::conditional_t<kIsInt<T> && (sizeof(T) < 4),
+                                 std::conditional_t<std::is_signed_v<T>, int32_t, uint32_t>,
+                                 DefaultAcc::Acc<T>>;
+};
+struct ProdOp : DefaultAcc {
   template <typename T> static constexpr bool kSupports = kIsNumber<T>;
   template <typename C> static C Init() { return C(1); }
   template <typename C> static C Reduce(C a, C b) { return WrapMul(a, b); }
 };
 // Max and Min propagate NaN, like the Maximum and Minimum ops.
-struct MaxOp {
+struct MaxOp : DefaultAcc {
   template <typename T> static constexpr bool kSupports = kIsReal<T>;
   template <typename C> static C Init() {
     if constexpr (std::numeric_limits<C>::has_infinity) return -std::numeric_limits<C>::infinity();
@@ -48,7 +62,7 @@ struct MaxOp {
     return a < b ? b : a;
   }
 };
-struct MinOp {
+struct MinOp : DefaultAcc {
   template <typename T> static constexpr bool kSupports = kIsReal<T>;
   template <typename C> static C Init() {
     if constexpr (std::numeric_limits<C>::has_infinity) return std::numeric_limits<C>::infinity();
@@ -62,12 +76,12 @@ struct MinOp {
     return b < a ? b : a;
   }
 };
-struct AllOp {
+struct AllOp : DefaultAcc {
   template <typename T> static constexpr bool kSupports = std::is_same_v<T, bool>;
   template <typename C> static C Init() { return true; }
   template <typename C> static C Reduce(C a, C b) { return a && b; }
 };
-struct AnyOp {
+struct AnyOp : DefaultAcc {
   template <typename T> static constexpr bool kSupports = std::is_same_v<T, bool>;
   template <typename C> static C Init() { return false; }
   template <typename C> static C Reduce(C a, C b) { return a || b; }
@@ -92,7 +106,7 @@ class ReductionKernel : public TypedKernel<ReductionKernel<Op>> {
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
     // vector<bool> packs bits, which threads cannot write independently.
-    using C = std::conditional_t<std::is_same_v<T, bool>, uint8_t, Calc<T>>;
+    using C = typename Op::template Acc<T>;
     const Tensor input = ctx->input(0);
     const int rank = input.rank();
     auto axes = IntValues(ctx->input(1));
@@ -186,7 +200,8 @@ class ReductionKernel : public TypedKernel<ReductionKernel<Op>> {
     T* y = out->flat<T>().data();
     for (int64_t i = 0; i < out_n; ++i) {
       if constexpr (std::is_same_v<Op, MeanOp>) {
-        if constexpr (kIsInt<C>) {
+        if constexpr (kIsInt<C> || kIsComplex<T>) {
+          // TensorFlow gives 0 for the mean of no elements here (NaN only for real floats).
           y[i] = count == 0 ? T(0) : static_cast<T>(acc[i] / static_cast<C>(count));
         } else {
           y[i] = FromCalc<T>(acc[i] / static_cast<C>(count));

@@ -71,7 +71,21 @@ SM_FLOAT_UNARY(EluOp, x > 0 ? x : std::expm1(x));
 SM_FLOAT_UNARY(SeluOp, x > 0 ? C(1.0507009873554804934193349852946) * x
                              : C(1.7580993408473768599402175208123) * std::expm1(x));
 // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), finite for every x.
-SM_FLOAT_UNARY(SoftplusOp, (x > 0 ? x : C(0)) + std::log1p(std::exp(-std::fabs(x))));
+// Softplus as TensorFlow computes it: x itself above -threshold, exp(x) below
+// threshold, log(exp(x) + 1) between, with threshold = log(epsilon) + 2 of the
+// element type, and 16-bit types rounded after each step.
+struct SoftplusOp {
+  template <typename T> static constexpr bool kSupports = kIsFloat<T>;
+  template <typename T> static T Typed(T in) {
+    using C = Calc<T>;
+    static const C threshold = static_cast<C>(std::log(Epsilon<T>()) + 2.0);
+    const C x = ToCalc(in);
+    if (x > -threshold) return in;
+    const C e = RoundTo<T>(std::exp(x));
+    if (x < threshold) return FromCalc<T>(e);
+    return FromCalc<T>(std::log(RoundTo<T>(e + C(1))));
+  }
+};
 #undef SM_FLOAT_UNARY
 #undef SM_FLOAT_COMPLEX_UNARY
 
@@ -87,13 +101,14 @@ struct RoundOp {
     else return x;
   }
 };
+// NaN passes through Relu and Relu6, as in TensorFlow (Eigen's max/min).
 struct ReluOp {
   template <typename T> static constexpr bool kSupports = kIsReal<T>;
-  template <typename C> static C F(C x) { return x > C(0) ? x : C(0); }
+  template <typename C> static C F(C x) { return x < C(0) ? C(0) : x; }
 };
 struct Relu6Op {
   template <typename T> static constexpr bool kSupports = kIsReal<T>;
-  template <typename C> static C F(C x) { return x > C(0) ? (x < C(6) ? x : C(6)) : C(0); }
+  template <typename C> static C F(C x) { return x < C(0) ? C(0) : (x > C(6) ? C(6) : x); }
 };
 struct LogicalNotOp {
   template <typename T> static constexpr bool kSupports = std::is_same_v<T, bool>;
@@ -114,7 +129,9 @@ struct IsFiniteOp {
 
 template <typename Op, typename T>
 inline auto ApplyOne(T x) {
-  if constexpr (!kIsHalfLike<T>) {
+  if constexpr (requires { Op::template Typed<T>(x); }) {
+    return Op::template Typed<T>(x);  // ops that round the way TensorFlow's do
+  } else if constexpr (!kIsHalfLike<T>) {
     return Op::F(x);
   } else {
     auto r = Op::F(ToCalc(x));

@@ -132,7 +132,8 @@ class ReplaceKernel : public OpKernel {
     ASSIGN_OR_RETURN(std::string rewrite, ScalarString(ctx, 2, "rewrite"));
     auto re = Compile(pattern);
     if (!re.ok()) return ctx->Error(re.status().message());
-    if (Status s = CheckRewrite(**re, rewrite); !s.ok()) return ctx->Error(s.message());
+    // Unlike the static op, TensorFlow does not check this rewrite: one that
+    // names a missing group leaves the strings unchanged (RE2's behaviour).
     Tensor in = ctx->input(0);
     Replace(**re, rewrite, global_, in, ctx->allocate_output(0, DT_STRING, in.shape()));
     return Status::OK();
