@@ -14,6 +14,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import refutil  # noqa: E402
 
 
+def pytest_sessionfinish(session, exitstatus):
+    refutil.write_doc()
+
+
 def pytest_terminal_summary(terminalreporter):
     for line in refutil.summary_lines():
         terminalreporter.write_line(line)

@@ -16,6 +16,8 @@ RUNNER = os.path.join(BUILD, "tests", "reference", "reference_runner")
 CACHE = os.path.join(BUILD, "reference")
 
 _summary = {}
+_doc = {}
+DOC_SECTIONS = ("kernels", "exports", "tutorial", "models")
 
 
 def record(section, cases=0, passed=0, pending=0, failed=0):
@@ -31,6 +33,28 @@ def summary_lines():
     return ["reference %s: %d cases, %d passed, %d pending, %d failed" %
             (k, v["cases"], v["passed"], v["pending"], v["failed"])
             for k, v in sorted(_summary.items())]
+
+
+def doc_section(section, lines):
+    """Markdown lines for `section` in docs/conformance.md. The file is
+    rewritten at the end of a pytest run that produced every section, so a
+    partial run (pytest -k ...) leaves it as it was."""
+    _doc[section] = list(lines)
+
+
+def write_doc():
+    if any(s not in _doc for s in DOC_SECTIONS):
+        return
+    import tensorflow as tf
+    out = ["# savedmodel against TensorFlow %s" % tf.__version__, "",
+           "Written by the reference suite (`scripts/test-reference`, run by `scripts/test`); do not "
+           "edit by hand. Summary of the last full run:", ""]
+    out += ["- " + l for l in summary_lines()]
+    for s in DOC_SECTIONS:
+        out += [""] + _doc[s]
+    path = os.path.join(ROOT, "docs", "conformance.md")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
 
 
 def cache_dir(name, sources):

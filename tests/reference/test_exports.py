@@ -86,6 +86,19 @@ KNOWN_DIFFERENCES = {
 _pending = []
 
 
+def _doc_lines():
+    lines = ["## Exports (`test_exports.py`)", "",
+             "What we write, loaded by TensorFlow. Differences kept, each reported as pending when "
+             "it shows:", "",
+             "| what | TensorFlow | ours | why |", "|---|---|---|---|"]
+    for key, (tf_side, ours, reason) in KNOWN_DIFFERENCES.items():
+        lines.append("| %s | %s | %s | %s |" % tuple(x.replace("|", "/") for x in (key, tf_side, ours, reason)))
+    return lines
+
+
+refutil.doc_section(SECTION, _doc_lines())
+
+
 def _pending_difference(key, detail):
     tf_side, ours, reason = KNOWN_DIFFERENCES[key]
     message = "%s: TF: %s; ours: %s (%s) [%s]" % (key, tf_side, ours, reason, detail)

@@ -30,8 +30,6 @@ KNOWN = {
                         "returns the input unchanged",
 }
 
-DOC = os.path.join(refutil.ROOT, "docs", "conformance.md")
-
 
 def _placeholder(tf, arr, name):
     dt = tf.string if arr.dtype == object else tf.as_dtype(arr.dtype)
@@ -272,12 +270,10 @@ def _write_doc(outs):
         r["rel"] = max(r["rel"], o["rel"] or 0.0)
         if o["status"] in ("fail", "known", "skipped") and len(r["why"]) < 2:
             r["why"].append((c.note + ": " if c.note else "") + o["why"][:160])
-    import tensorflow as tf
     counts = collections.Counter(o["status"] for o in outs)
     lines = [
-        "# Kernel conformance against TensorFlow %s" % tf.__version__,
+        "## Kernels (`test_kernels.py`, cases in `kernel_cases.py`)",
         "",
-        "Written by `tests/reference/test_kernels.py` (run by `scripts/test`); do not edit by hand.",
         "Each case is a small graph built with real TensorFlow and fed fixed inputs (including NaN, ",
         "+-Inf, -0.0, empty tensors, integer limits and invalid shapes); TensorFlow's outputs are ",
         "compared with ours: exactly for integer, bool and string outputs, within the stated float ",
@@ -303,12 +299,10 @@ def _write_doc(outs):
             "%.2g" % r["rel"] if r["rel"] else "0", status,
             "; ".join(w.replace("|", "/").replace("\n", " ") for w in r["why"])))
     if KNOWN:
-        lines += ["", "## Known differences", ""]
+        lines += ["", "Known kernel differences, TensorFlow's behaviour beside ours:", ""]
         for (op, what), why in sorted(KNOWN.items()):
             lines.append("- **%s** (%s): %s" % (op, what, why))
-    os.makedirs(os.path.dirname(DOC), exist_ok=True)
-    with open(DOC, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    refutil.doc_section(SECTION, lines)
 
 
 @pytest.mark.parametrize("op", OPS)

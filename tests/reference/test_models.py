@@ -231,6 +231,16 @@ def test_generated_models():
     }
     with open(os.path.join(root, "pending.json"), "w") as f:
         json.dump(report, f, indent=1)
+    doc = ["## Models made fresh by TensorFlow (`gen_models.py`, `test_models.py`)", "",
+           "%d models, %d signatures: %d answer as TensorFlow does, %d pending, %d failing. A "
+           "signature is pending when the ops it needs include ops we have no kernel for; the "
+           "missing ops, by the number of models needing each:" % (
+               len(models), report["cases"], len(passed), len(pending), len(failed)), ""]
+    doc += ["- %s: %d" % kv for kv in op_counts.most_common()]
+    doc += ["", "Pending signatures: " + ", ".join(p["case"] for p in pending) + "."]
+    if known:
+        doc += ["", "Known differences:", ""] + ["- " + k for k in known]
+    refutil.doc_section("models", doc)
     refutil.record("models", cases=report["cases"], passed=len(passed), pending=len(pending),
                    failed=len(failed))
     print("\nmodels: %d models, %d cases: %d passed, %d pending (%d models need missing ops; "

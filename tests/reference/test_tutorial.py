@@ -29,10 +29,9 @@ Tolerances (measured on the 2-core machine with TF 2.21, stated per check):
   its float32 run just as ours does), so only the steps before that are held
   to 1e-5; for the rest it checks that our run stays in the same band of
   losses as TensorFlow's.
-- denormals: TensorFlow flushes them to zero in its CPU kernels and we keep
-  them, which shows in one place, Adam's beta1_power after 1000 steps
-  (0.9^1001: 6e-45 in ours, 0 in TensorFlow's). Values below float32's
-  smallest normal are compared as zero.
+- denormals: TensorFlow flushes them to zero in its CPU kernels; Session::Run
+  now does too (base/denormal.h). Values below float32's smallest normal are
+  still compared as zero, so the check does not depend on it.
 """
 import gzip
 import json
@@ -43,6 +42,9 @@ import numpy as np
 import pytest
 
 import refutil
+
+refutil.doc_section("tutorial", ["## The tutorial against TensorFlow's training (`test_tutorial.py`)", ""] +
+                    __doc__.split("\n\n", 1)[1].splitlines())
 
 DATA = "/usr/share/datasets/fashion-mnist"  # the CLI's default --data
 STEPS = 1000
