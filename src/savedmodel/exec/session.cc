@@ -124,8 +124,17 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
                                             : node.control_inputs[next - node.inputs.size()];
         ++next;
         if (state[dep] == kOpen) {
-          return InvalidArgument("graph has a cycle through node '" + g.node(dep).name() +
-                                 "' (control flow loops are not supported here)");
+          // A TF1 while loop closes its cycle through NextIteration: valid in
+          // TensorFlow, not yet run here (Unimplemented, so the loader keeps
+          // the model and fails only signatures that need the loop).
+          for (const Node& n : g.nodes()) {
+            if (n.op() == "NextIteration") {
+              return Unimplemented("node '" + g.node(dep).name() +
+                                   "' is part of a TF1 control flow loop (Enter/Merge/NextIteration), "
+                                   "which is not supported yet");
+            }
+          }
+          return InvalidArgument("graph has a cycle through node '" + g.node(dep).name() + "'");
         }
         if (state[dep] == kUnseen) {
           state[dep] = kOpen;
@@ -238,6 +247,7 @@ constexpr int kTrialRunsPerMode = 4;
 
 Status Session::Execute(const Plan& plan, std::vector<Value>* values) {
   if (!plan.parallel || !inter_pool_) return ExecuteSequential(plan, values);
+  if (options_.force_parallel_executor) return ExecuteParallel(plan, values);
   int mode = plan.mode.load(std::memory_order_relaxed);
   if (mode == 1) return ExecuteSequential(plan, values);
   if (mode == 2) return ExecuteParallel(plan, values);

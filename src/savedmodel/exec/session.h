@@ -30,6 +30,10 @@ struct SessionOptions {
   // thread count, 1 runs every op on the calling thread. Small or chain-shaped
   // graphs always run on the calling thread.
   int inter_op_threads = 0;
+  // Runs every plan that has independent ops on the inter-op pool, skipping the
+  // timing trial that may settle on the calling thread; lets tests exercise the
+  // threaded executor for certain. Needs inter_op_threads != 1.
+  bool force_parallel_executor = false;
 };
 
 class Session {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/math/broadcast.h"
 #include "savedmodel/kernels/testing/kernel_test_helpers.h"
 
@@ -200,13 +201,15 @@ TEST(BinaryOpsTest, HalfComputesThroughFloat) {
 // Big enough to split across threads; each broadcast path against the
 // reference mapping.
 TEST(BinaryOpsTest, LargeBroadcastMatchesReference) {
-  const TensorShape xs{64, 1, 700}, ys{3, 700};
+  const int64_t inner = 2 * kMinParallelWork / (64 * 3) + 1;
+  const TensorShape xs{64, 1, inner}, ys{3, inner};
   std::vector<float> xv(xs.num_elements()), yv(ys.num_elements());
   for (size_t i = 0; i < xv.size(); ++i) xv[i] = static_cast<float>(i % 97);
   for (size_t i = 0; i < yv.size(); ++i) yv[i] = static_cast<float>(i % 13) * 0.5f;
-  auto got = OpTest("Sub").Input(T_<float>(xv, xs)).Input(T_<float>(yv, ys)).Run1();
+  auto got = OpTest("Sub").Input(T_<float>(xv, xs)).Input(T_<float>(yv, ys)).IntraOpThreads(4).Run1();
   ASSERT_TRUE(got.ok()) << got.status();
-  const TensorShape out{64, 3, 700};
+  const TensorShape out{64, 3, inner};
+  ASSERT_GT(out.num_elements(), 2 * kMinParallelWork);
   ASSERT_EQ(got->shape(), out);
   auto flat = got->flat<float>();
   for (int64_t i = 0; i < out.num_elements(); ++i) {

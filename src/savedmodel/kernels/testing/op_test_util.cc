@@ -100,7 +100,9 @@ StatusOr<std::vector<Tensor>> OpTest::Run() const {
   if (op_node == nullptr) return Internal("op node missing after import");
   std::vector<std::string> fetches;
   for (int i = 0; i < op_node->num_outputs(); ++i) fetches.push_back("op:" + std::to_string(i));
-  ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(std::move(graph)));
+  SessionOptions options;
+  options.intra_op_threads = intra_op_threads_;
+  ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(std::move(graph), options));
   // Ops without outputs (SaveV2, AssignVariableOp) run as targets.
   return session->Run(feeds, fetches, fetches.empty() ? std::vector<std::string>{"op"}
                                                       : std::vector<std::string>{});

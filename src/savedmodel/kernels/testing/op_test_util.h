@@ -34,6 +34,14 @@ class OpTest {
   OpTest& Attr(const std::string& name, const std::vector<int64_t>& v);
   OpTest& Attr(const std::string& name, const tensorflow::AttrValue& v);
 
+  // Intra-op threads of the Session that runs the op (0: hardware threads).
+  // Tests of a kernel's threaded path set it above 1 so the pool has workers on
+  // any machine, and feed more than kMinParallelWork items so the work splits.
+  OpTest& IntraOpThreads(int n) {
+    intra_op_threads_ = n;
+    return *this;
+  }
+
   // Every output of the op node, in order.
   StatusOr<std::vector<Tensor>> Run() const;
   // Output 0.
@@ -42,6 +50,7 @@ class OpTest {
  private:
   tensorflow::NodeDef node_;
   std::vector<Tensor> inputs_;
+  int intra_op_threads_ = 0;
 };
 
 }  // namespace savedmodel::testing

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/testing/kernel_test_helpers.h"
 
 namespace savedmodel {
@@ -114,13 +115,14 @@ TEST(BiasAddGradTest, SumsPerChannel) {
 }
 
 TEST(BiasAddGradTest, LargeInputMatchesSerialSum) {
-  // Enough rows to split across threads; every channel sums to a known value.
-  const int64_t rows = 50000, channels = 3;
+  // Enough rows for several blocks of kMinParallelWork items, so the blocks
+  // split across threads; every channel sums to a known value.
+  const int64_t channels = 3, rows = 3 * (kMinParallelWork / channels + 1);
   std::vector<float> x(rows * channels);
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < channels; ++c) x[r * channels + c] = static_cast<float>(c + 1) * 0.5f;
   }
-  ExpectNear<float>(OpTest("BiasAddGrad").Input(T_<float>(x, {rows, channels})).Run1(),
+  ExpectNear<float>(OpTest("BiasAddGrad").Input(T_<float>(x, {rows, channels})).IntraOpThreads(4).Run1(),
                     {0.5f * rows, 1.0f * rows, 1.5f * rows}, {channels}, 1e-3);
 }
 
