@@ -8,7 +8,7 @@
 
 #include <Eigen/Core>
 
-#include "savedmodel/train/mnist_softmax.h"
+#include "mnist_softmax/mnist_softmax.h"
 
 using namespace savedmodel;
 

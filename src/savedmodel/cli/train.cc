@@ -6,9 +6,9 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "mnist_softmax/mnist_softmax.h"
 #include "savedmodel/core/npy.h"
 #include "savedmodel/exec/saved_model_bundle.h"
-#include "savedmodel/train/mnist_softmax.h"
 
 namespace savedmodel::cli {
 namespace {

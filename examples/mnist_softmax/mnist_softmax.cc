@@ -1,4 +1,4 @@
-#include "savedmodel/train/mnist_softmax.h"
+#include "mnist_softmax/mnist_softmax.h"
 
 #include <algorithm>
 #include <cstring>

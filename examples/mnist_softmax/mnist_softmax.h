@@ -4,6 +4,10 @@
 // Adam on batches drawn from a per-epoch shuffle or in file order), saved as a
 // SavedModel with a "predict" signature (myInput -> myOutput) that TensorFlow
 // and TF Serving load.
+//
+// An example program, not library code: it uses only the library's public
+// headers and is built as its own static library, which the CLI's
+// `train mnist-softmax` (and so scripts/demo) links.
 #pragma once
 
 #include <cstdint>

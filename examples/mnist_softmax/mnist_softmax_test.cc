@@ -1,7 +1,7 @@
 // The tutorial on the real Fashion-MNIST data (Debian's dataset-fashion-mnist,
 // installed by scripts/setup): first losses against a double-precision
 // reference, final accuracy, and the export rules.
-#include "savedmodel/train/mnist_softmax.h"
+#include "mnist_softmax/mnist_softmax.h"
 
 #include <cmath>
 #include <algorithm>
