@@ -23,7 +23,8 @@ TEST(CliRunTest, InputExprs) {
                    &out),
             0)
       << out;
-  EXPECT_EQ(out, "Result for output key y:\ndtype: float, shape: [3,1]\n[[2.5]\n [3. ]\n [4.5]]\n");
+  // saved_model_cli prints the key, then NumPy's text of the array, nothing else.
+  EXPECT_EQ(out, "Result for output key y:\n[[2.5]\n [3. ]\n [4.5]]\n");
 }
 
 TEST(CliRunTest, InputsFromNpyAndOutdir) {
@@ -36,6 +37,7 @@ TEST(CliRunTest, InputsFromNpyAndOutdir) {
   std::string cmd = "run '" + dir.string() + "' --tag_set serve --signature_def serving_default --inputs 'x=" +
                     in + "' --outdir '" + outdir + "'";
   ASSERT_EQ(RunCli(cmd, &out), 0) << out;
+  EXPECT_EQ(out, "Result for output key y:\n[[4.]\n [5.]]\nOutput y is saved to " + outdir + "/y.npy\n");
   auto y = ReadNpyFile(Env::Default(), outdir + "/y.npy");
   ASSERT_TRUE(y.ok()) << y.status();
   EXPECT_EQ(y->dtype(), DT_FLOAT);
@@ -74,7 +76,7 @@ TEST(CliRunTest, ByTensorNameAndEmptyTagSet) {
   ASSERT_TRUE(WriteNpyFile(Env::Default(), in, Tensor::FromVector<float>({2}, TensorShape{1, 1})).ok());
   std::string out;
   ASSERT_EQ(RunCli("run '" + dir.string() + "' --tag_set '' --feed 'x:0=" + in + "' --fetch y:0", &out), 0) << out;
-  EXPECT_EQ(out, "Result for output key y:0:\ndtype: float, shape: [1,1]\n[[3.]]\n");
+  EXPECT_EQ(out, "Result for output key y:0:\n[[3.]]\n");
 }
 
 TEST(CliRunTest, ErrorsAreClear) {
@@ -84,12 +86,107 @@ TEST(CliRunTest, ErrorsAreClear) {
   EXPECT_EQ(RunCli(base + "--input_exprs 'x=[[1.0],[2.0]'", &out), 1);
   EXPECT_NE(out.find("cannot parse"), std::string::npos) << out;
   EXPECT_EQ(RunCli(base + "--input_exprs 'z=[1.0]'", &out), 1);
-  EXPECT_NE(out.find("no input 'z'"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"z\" is not a valid input key. Please choose from \"x\", or use --show option."),
+            std::string::npos) << out;
   EXPECT_EQ(RunCli(base + "--inputs 'x=/nonexistent.npy'", &out), 1);
   EXPECT_NE(out.find("/nonexistent.npy"), std::string::npos) << out;
   EXPECT_EQ(RunCli(base, &out), 1);
-  EXPECT_NE(out.find("'x' was not given"), std::string::npos) << out;
+  EXPECT_NE(out.find("At least one of --inputs, --input_exprs or --input_examples must be required"),
+            std::string::npos) << out;
   EXPECT_EQ(RunCli("run '" + dir.string() + "' --signature_def serving_default", &out), 2);
+}
+
+// Each of these once ran with exit code 0 and a wrong answer; saved_model_cli
+// refuses every one of them.
+TEST(CliRunTest, InputsSavedModelCliRefusesAreErrors) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, kHalfPlusTwo);
+  const std::string sig = "run '" + dir.string() + "' --tag_set serve --signature_def ";
+  struct Case {
+    std::string args, message;
+  } cases[] = {
+      {"serving_default --input_exprs 'x={\"a\":1}'", "not 'dict'"},
+      {"serving_default --input_exprs 'x=[{\"x\":[5.0]}]'", "not 'dict'"},
+      {"serving_default --input_exprs 'x=[[{1.0}]]'", "not 'set'"},
+      {"serving_default --input_exprs 'x=[[\"a\"],[2.0]]'", "could not convert string to float: 'a'"},
+      {"serving_default --input_exprs 'x=[[1.0],2.0]'", "not rectangular"},
+      {"serving_default --input_exprs 'x=[[1.0],[[2.0]]]'", "not rectangular"},
+      {"serving_default --input_exprs 'x=(1.0,2.0)'",
+       "Cannot feed value of shape (2,) for Tensor x:0, which has shape (None, 1)"},
+      {"serving_default --input_exprs 'x=1.0'", "Cannot feed value of shape () for Tensor x:0"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":[1, 2.0]}]'", "a float cannot go in the int64_list"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":[\"a\", 5.0]}]'", "a float cannot go in the bytes_list"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":[1.0, \"a\"]}]'", "a str cannot go in the float_list"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":[True]}]'", "got a boolean"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":[1, True]}]'", "a bool cannot go in the int64_list"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":[[1.0]]}]'", "type list is not supported"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":[None]}]'", "type NoneType is not supported"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":[]}]'", "empty value list"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":(1.0,)}]'", "must be a list, but x is a tuple"},
+      {"regress_x_to_y --input_examples 'inputs={\"x\":[1.0]}'", "must be a list of dictionaries"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":[1.0]}, 5]'", "must be a dict"},
+      {"regress_x_to_y --input_examples 'inputs=[{\"x\":[99999999999999999999]}]'", "value out of range"},
+      {"serving_default --input_exprs 'x=[[2**70]]'", "is not a valid python literal"},
+      {"nope --input_exprs 'x=[[1.0]]'", "Could not find signature \"nope\". Please choose from: classify_x_to_y"},
+      {"serving_default --inputs 'x=a[b][c]'", "format is incorrect"},
+      {"serving_default --input_exprs 'x'", "format is incorrect"},
+  };
+  for (const auto& c : cases) {
+    std::string out;
+    EXPECT_EQ(RunCli(sig + c.args, &out), 1) << c.args << "\n" << out;
+    EXPECT_NE(out.find(c.message), std::string::npos) << c.args << "\n" << out;
+    EXPECT_EQ(out.find("Result for output key"), std::string::npos) << c.args << "\n" << out;
+  }
+}
+
+TEST(CliRunTest, InputsSavedModelCliAcceptsConvertAsNumpy) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, kHalfPlusTwo);
+  const std::string base = "run '" + dir.string() + "' --tag_set serve --signature_def serving_default ";
+  std::string out;
+  // np.asarray([[True], [2.0]]).astype(float32), None -> nan, numeric strings parse.
+  ASSERT_EQ(RunCli(base + "--input_exprs 'x=[[True],[2.0],[None],[\"1.5\"]]'", &out), 0) << out;
+  EXPECT_EQ(out, "Result for output key y:\n[[2.5 ]\n [3.  ]\n [ nan]\n [2.75]]\n");
+  // A key given twice: the later value wins; --input_exprs overrides --inputs with a warning.
+  ASSERT_EQ(RunCli(base + "--input_exprs 'x=[[1.0]];x=[[3.0]]'", &out), 0) << out;
+  EXPECT_EQ(out, "Result for output key y:\n[[3.5]]\n");
+}
+
+TEST(PyLiteralTest, OverflowAndStringsInNumericInputsAreErrors) {
+  auto conv = [](const std::string& text, DataType dt) {
+    auto v = cli::ParsePyLiteral(text);
+    EXPECT_TRUE(v.ok()) << text << " " << v.status();
+    return cli::PyValueToTensor(*v, dt);
+  };
+  EXPECT_FALSE(conv("[300]", DT_INT8).ok());
+  EXPECT_FALSE(conv("[-1]", DT_UINT8).ok());
+  EXPECT_FALSE(conv("[9223372036854775808]", DT_INT64).ok());
+  EXPECT_FALSE(conv("[2147483648]", DT_INT32).ok());
+  EXPECT_FALSE(conv("[1e20]", DT_INT32).ok());
+  EXPECT_FALSE(cli::ParsePyLiteral("[float('nan')]").ok());
+  EXPECT_FALSE(conv("[None]", DT_INT32).ok());
+  EXPECT_FALSE(conv("['1.5']", DT_INT32).ok());
+  EXPECT_FALSE(conv("['1', 2.0]", DT_INT32).ok());   // numpy: int('2.0') fails
+  EXPECT_FALSE(conv("['1', True]", DT_FLOAT).ok());  // numpy: float('True') fails
+  EXPECT_FALSE(conv("[{'a': 1}]", DT_BOOL).ok());
+  EXPECT_FALSE(conv("[1.0]", DT_STRING).ok());
+  auto big = conv("[18446744073709551615, 1180591620717411303424]", DT_DOUBLE);
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->flat<double>()[1], 1180591620717411303424.0);
+  auto u64 = conv("[18446744073709551615]", DT_UINT64);
+  ASSERT_TRUE(u64.ok()) << u64.status();
+  EXPECT_EQ(u64->flat<uint64_t>()[0], 18446744073709551615ull);
+  auto ints = conv("[' 1_000 ', True, -128, 2.9]", DT_INT16);
+  EXPECT_FALSE(ints.ok());  // a text array: int('2.9') fails in numpy too
+  auto i8 = conv("[True, -128, 127, 2.9]", DT_INT8);
+  ASSERT_TRUE(i8.ok()) << i8.status();
+  EXPECT_EQ(i8->flat<int8_t>()[1], -128);
+  EXPECT_EQ(i8->flat<int8_t>()[3], 2);
+  auto b = conv("[0, 2.5, '', 'x', None]", DT_BOOL);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->flat<bool>()[0], false);
+  EXPECT_EQ(b->flat<bool>()[1], true);
+  EXPECT_EQ(b->flat<bool>()[2], false);
+  EXPECT_EQ(b->flat<bool>()[3], true);
+  EXPECT_EQ(b->flat<bool>()[4], false);
 }
 
 TEST(PyLiteralTest, ParsesPythonLiterals) {

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include "tensorflow/core/example/example.pb.h"
 
@@ -56,6 +57,7 @@ class Parser {
       char close = c == '[' ? ']' : ')';
       ++pos_;
       v.kind = PyValue::kList;
+      v.tuple = c == '(';
       if (Eat(close)) return v;
       for (;;) {
         ASSIGN_OR_RETURN(PyValue item, Parse(depth + 1));
@@ -69,10 +71,11 @@ class Parser {
       ++pos_;
       v.kind = PyValue::kDict;
       if (Eat('}')) return v;
-      for (;;) {
+      for (bool first = true;; first = false) {
         ASSIGN_OR_RETURN(PyValue key, Parse(depth + 1));
+        if (first && !Eat(':')) return ParseSetRest(std::move(key), depth);
         if (key.kind != PyValue::kString) return Error("dict keys must be strings");
-        if (!Eat(':')) return Error("expected ':'");
+        if (!first && !Eat(':')) return Error("expected ':'");
         ASSIGN_OR_RETURN(PyValue item, Parse(depth + 1));
         v.fields.push_back({key.s, std::move(item)});
         if (Eat('}')) return v;
@@ -82,9 +85,9 @@ class Parser {
     }
     if (c == '"' || c == '\'' || ((c == 'b' || c == 'u') && pos_ + 1 < text_.size() &&
                                   (text_[pos_ + 1] == '"' || text_[pos_ + 1] == '\''))) {
+      v.kind = c == 'b' ? PyValue::kBytes : PyValue::kString;
       if (c == 'b' || c == 'u') ++pos_;
       char quote = text_[pos_++];
-      v.kind = PyValue::kString;
       while (pos_ < text_.size() && text_[pos_] != quote) {
         char ch = text_[pos_++];
         if (ch == '\\' && pos_ < text_.size()) {
@@ -129,67 +132,259 @@ class Parser {
       v.kind = PyValue::kInt;
       errno = 0;
       v.i = std::strtoll(num.c_str(), &end, 10);
-      if (errno == ERANGE) return Error("integer out of range");
+      if (errno == ERANGE) {
+        v.big = true;
+        v.s = num;
+        v.f = std::strtod(num.c_str(), nullptr);
+      }
     }
     if (end != num.c_str() + num.size()) return Error("malformed number '" + num + "'");
     return v;
+  }
+
+  // `{a, b}`: only its elements matter, as no conversion accepts a set.
+  StatusOr<PyValue> ParseSetRest(PyValue first, int depth) {
+    PyValue v;
+    v.kind = PyValue::kSet;
+    v.items.push_back(std::move(first));
+    for (;;) {
+      if (Eat('}')) return v;
+      if (!Eat(',')) return Error("expected ',' or '}'");
+      if (Eat('}')) return v;
+      ASSIGN_OR_RETURN(PyValue item, Parse(depth + 1));
+      v.items.push_back(std::move(item));
+    }
   }
 
   std::string_view text_;
   size_t pos_ = 0;
 };
 
-// Walks a rectangular nested list, collecting its shape and leaves.
+// Walks a rectangular nested list, collecting its shape and leaves; tuples
+// count as lists and everything else (sets and dicts too) as a leaf, as numpy.
 Status Flatten(const PyValue& v, size_t depth, std::vector<int64_t>* shape,
                std::vector<const PyValue*>* leaves) {
+  auto ragged = [&] {
+    return InvalidArgument(
+        "setting an array element with a sequence: the nested lists are not rectangular "
+        "(inhomogeneous shape after " + std::to_string(depth) + " dimensions)");
+  };
   if (v.kind != PyValue::kList) {
-    if (depth != shape->size()) return InvalidArgument("ragged nested list (not rectangular)");
+    if (depth != shape->size()) return ragged();
     leaves->push_back(&v);
     return Status::OK();
   }
   if (depth == shape->size()) {
-    if (!leaves->empty()) return InvalidArgument("ragged nested list (not rectangular)");
+    if (!leaves->empty()) return ragged();
     shape->push_back(static_cast<int64_t>(v.items.size()));
   } else if (depth > shape->size() || (*shape)[depth] != static_cast<int64_t>(v.items.size())) {
-    return InvalidArgument("ragged nested list (not rectangular)");
+    return ragged();
   }
   for (const auto& item : v.items) RETURN_IF_ERROR(Flatten(item, depth + 1, shape, leaves));
   return Status::OK();
 }
 
-double AsDouble(const PyValue& v) {
+// The dtype np.asarray infers for the leaves, which decides how each converts.
+enum class ArrayKind { kNumber, kText, kObject };
+
+ArrayKind InferKind(const std::vector<const PyValue*>& leaves) {
+  bool text = false;
+  for (const PyValue* v : leaves) {
+    switch (v->kind) {
+      case PyValue::kNone: case PyValue::kDict: case PyValue::kSet: return ArrayKind::kObject;
+      case PyValue::kInt:
+        if (v->big) return ArrayKind::kObject;
+        break;
+      case PyValue::kString: case PyValue::kBytes: text = true; break;
+      default: break;
+    }
+  }
+  return text ? ArrayKind::kText : ArrayKind::kNumber;
+}
+
+std::string Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// Python allows single underscores between digits ("1_000").
+StatusOr<std::string> DropUnderscores(const std::string& s, const std::string& err) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '_') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i == 0 || i + 1 == s.size() || !std::isdigit(static_cast<unsigned char>(s[i - 1])) ||
+        !std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
+      return InvalidArgument(err);
+    }
+  }
+  return out;
+}
+
+// Python's float(str).
+StatusOr<double> ParsePyFloat(const std::string& text) {
+  const std::string err = "could not convert string to float: '" + text + "'";
+  std::string t = Trim(text);
+  std::string lower;
+  for (char c : t) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  std::string body = lower.empty() || (lower[0] != '-' && lower[0] != '+') ? lower : lower.substr(1);
+  double sign = !lower.empty() && lower[0] == '-' ? -1 : 1;
+  if (body == "inf" || body == "infinity") return sign * INFINITY;
+  if (body == "nan") return NAN;
+  if (t.empty() || t.find_first_of("xXpP") != std::string::npos ||
+      !(std::isdigit(static_cast<unsigned char>(body.empty() ? 'x' : body[0])) || body[0] == '.')) {
+    return InvalidArgument(err);
+  }
+  ASSIGN_OR_RETURN(std::string clean, DropUnderscores(t, err));
+  char* end = nullptr;
+  double v = std::strtod(clean.c_str(), &end);
+  if (end != clean.c_str() + clean.size()) return InvalidArgument(err);
+  return v;
+}
+
+// Python's int(str), as the value of T; out-of-range is an error.
+template <typename T>
+StatusOr<T> ParsePyInt(const std::string& text) {
+  const std::string err = "invalid literal for int() with base 10: '" + text + "'";
+  ASSIGN_OR_RETURN(std::string clean, DropUnderscores(Trim(text), err));
+  size_t digits = clean.find_first_not_of("+-") == 1 ? 1 : 0;
+  if (clean.empty() || clean.size() == digits ||
+      clean.find_first_not_of("0123456789", digits) != std::string::npos) {
+    return InvalidArgument(err);
+  }
+  errno = 0;
+  char* end = nullptr;
+  if (clean[0] != '-') {
+    unsigned long long u = std::strtoull(clean.c_str(), &end, 10);
+    if (errno != ERANGE && u <= static_cast<unsigned long long>(std::numeric_limits<T>::max())) {
+      return static_cast<T>(u);
+    }
+  } else {
+    long long s = std::strtoll(clean.c_str(), &end, 10);
+    if (errno != ERANGE && s >= static_cast<long long>(std::numeric_limits<T>::min())) {
+      return static_cast<T>(s);
+    }
+  }
+  return InvalidArgument("integer " + Trim(text) + " is out of range for " +
+                         DataTypeString(DataTypeOf<T>::value));
+}
+
+template <typename T>
+StatusOr<T> IntInRange(int64_t v) {
+  bool ok = std::is_signed_v<T>
+                ? v >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                      v <= static_cast<int64_t>(std::numeric_limits<T>::max())
+                : v >= 0 && static_cast<uint64_t>(v) <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+  if (!ok) {
+    return InvalidArgument("integer " + std::to_string(v) + " is out of range for " +
+                           DataTypeString(DataTypeOf<T>::value));
+  }
+  return static_cast<T>(v);
+}
+
+Status NotANumber(const PyValue& v, const char* conv) {
+  return InvalidArgument(std::string(conv) + "() argument must be a string or a real number, not '" +
+                         PyTypeName(v) + "'");
+}
+
+// One leaf as a floating value, following numpy's cast from the inferred kind.
+StatusOr<double> LeafToDouble(const PyValue& v, ArrayKind kind) {
   switch (v.kind) {
-    case PyValue::kBool: return v.b ? 1 : 0;
-    case PyValue::kInt: return static_cast<double>(v.i);
-    default: return v.f;
+    case PyValue::kBool:
+      // In a text array numpy has already turned True into 'True'.
+      if (kind == ArrayKind::kText) return ParsePyFloat(v.b ? "True" : "False");
+      return v.b ? 1.0 : 0.0;
+    case PyValue::kInt: return v.big ? v.f : static_cast<double>(v.i);
+    case PyValue::kFloat: return v.f;
+    case PyValue::kString: case PyValue::kBytes: return ParsePyFloat(v.s);
+    case PyValue::kNone: return static_cast<double>(NAN);  // numpy's float(None) in object arrays
+    default: return NotANumber(v, "float");
   }
 }
 
 template <typename T>
-Status FillNumeric(const std::vector<const PyValue*>& leaves, Tensor* t) {
+StatusOr<T> LeafToInt(const PyValue& v, ArrayKind kind) {
+  switch (v.kind) {
+    case PyValue::kBool:
+      if (kind == ArrayKind::kText) return ParsePyInt<T>(v.b ? "True" : "False");
+      return static_cast<T>(v.b);
+    case PyValue::kInt:
+      if (v.big) return ParsePyInt<T>(v.s);
+      return IntInRange<T>(v.i);
+    case PyValue::kFloat: {
+      if (kind == ArrayKind::kText) {
+        return InvalidArgument("invalid literal for int() with base 10: a float in a list with strings");
+      }
+      double t = std::trunc(v.f);
+      // numpy gives an arbitrary value here; refuse rather than feed it.
+      if (!std::isfinite(t) || t < static_cast<double>(std::numeric_limits<T>::min()) ||
+          t >= static_cast<double>(std::numeric_limits<T>::max()) + 1.0) {
+        return InvalidArgument("float " + std::to_string(v.f) + " is out of range for " +
+                               DataTypeString(DataTypeOf<T>::value));
+      }
+      return static_cast<T>(t);
+    }
+    case PyValue::kString: case PyValue::kBytes: return ParsePyInt<T>(v.s);
+    default: return NotANumber(v, "int");
+  }
+}
+
+StatusOr<bool> LeafToBool(const PyValue& v) {
+  switch (v.kind) {
+    case PyValue::kNone: return false;
+    case PyValue::kBool: return v.b;
+    case PyValue::kInt: return v.big || v.i != 0;
+    case PyValue::kFloat: return v.f != 0;
+    case PyValue::kString: case PyValue::kBytes: return !v.s.empty();
+    default: return InvalidArgument("cannot convert a " + PyTypeName(v) + " to bool");
+  }
+}
+
+template <typename T>
+Status FillNumeric(const std::vector<const PyValue*>& leaves, ArrayKind kind, Tensor* t) {
   auto out = t->flat<T>();
   for (size_t i = 0; i < leaves.size(); ++i) {
     const PyValue& v = *leaves[i];
-    if (v.kind == PyValue::kString || v.kind == PyValue::kNone) {
-      return InvalidArgument("expected a number, got a " +
-                             std::string(v.kind == PyValue::kNone ? "None" : "string"));
-    }
-    if constexpr (std::is_same_v<T, half>) {
-      out[i] = FloatToHalf(static_cast<float>(AsDouble(v)));
-    } else if constexpr (std::is_same_v<T, bfloat16>) {
-      out[i] = FloatToBFloat16(static_cast<float>(AsDouble(v)));
-    } else if constexpr (std::is_same_v<T, complex64> || std::is_same_v<T, complex128>) {
-      out[i] = T(AsDouble(v), 0);
+    if constexpr (std::is_same_v<T, bool>) {
+      ASSIGN_OR_RETURN(out[i], LeafToBool(v));
     } else if constexpr (std::is_integral_v<T>) {
-      out[i] = v.kind == PyValue::kInt ? static_cast<T>(v.i) : static_cast<T>(AsDouble(v));
+      ASSIGN_OR_RETURN(out[i], LeafToInt<T>(v, kind));
     } else {
-      out[i] = static_cast<T>(AsDouble(v));
+      ASSIGN_OR_RETURN(double d, LeafToDouble(v, kind));
+      if constexpr (std::is_same_v<T, half>) {
+        out[i] = FloatToHalf(static_cast<float>(d));
+      } else if constexpr (std::is_same_v<T, bfloat16>) {
+        out[i] = FloatToBFloat16(static_cast<float>(d));
+      } else if constexpr (std::is_same_v<T, complex64> || std::is_same_v<T, complex128>) {
+        out[i] = T(d, 0);
+      } else {
+        out[i] = static_cast<T>(d);
+      }
     }
   }
   return Status::OK();
 }
 
 }  // namespace
+
+std::string PyTypeName(const PyValue& v) {
+  switch (v.kind) {
+    case PyValue::kNone: return "NoneType";
+    case PyValue::kBool: return "bool";
+    case PyValue::kInt: return "int";
+    case PyValue::kFloat: return "float";
+    case PyValue::kString: return "str";
+    case PyValue::kBytes: return "bytes";
+    case PyValue::kList: return v.tuple ? "tuple" : "list";
+    case PyValue::kDict: return "dict";
+    case PyValue::kSet: return "set";
+  }
+  return "object";
+}
 
 StatusOr<PyValue> ParsePyLiteral(std::string_view text) { return Parser(text).ParseAll(); }
 
@@ -201,52 +396,85 @@ StatusOr<Tensor> PyValueToTensor(const PyValue& v, DataType dtype) {
   if (dtype == DT_STRING) {
     auto out = t.flat<std::string>();
     for (size_t i = 0; i < leaves.size(); ++i) {
-      if (leaves[i]->kind != PyValue::kString) return InvalidArgument("expected a string");
+      if (leaves[i]->kind != PyValue::kString && leaves[i]->kind != PyValue::kBytes) {
+        return InvalidArgument("a string input needs strings, got a " + PyTypeName(*leaves[i]));
+      }
       out[i] = leaves[i]->s;
     }
     return t;
   }
+  const ArrayKind kind = InferKind(leaves);
   RETURN_IF_ERROR(VisitDataType(dtype, [&](auto zero) -> Status {
     using T = decltype(zero);
     if constexpr (std::is_same_v<T, std::string>) {
       return Status::OK();
     } else {
-      return FillNumeric<T>(leaves, &t);
+      return FillNumeric<T>(leaves, kind, &t);
     }
   }));
   return t;
 }
 
 StatusOr<Tensor> PyValueToExamples(const PyValue& v) {
-  if (v.kind != PyValue::kList) return InvalidArgument("examples must be a list of dicts");
+  if (v.kind != PyValue::kList || v.tuple) {
+    return InvalidArgument("tf.Example input must be a list of dictionaries, but it is a " +
+                           PyTypeName(v));
+  }
   Tensor out(DT_STRING, TensorShape{static_cast<int64_t>(v.items.size())});
   for (size_t e = 0; e < v.items.size(); ++e) {
     const PyValue& dict = v.items[e];
-    if (dict.kind != PyValue::kDict) return InvalidArgument("each example must be a dict");
+    if (dict.kind != PyValue::kDict) {
+      return InvalidArgument("each tf.Example must be a dict of feature lists, got a " + PyTypeName(dict));
+    }
     tensorflow::Example example;
     auto& features = *example.mutable_features()->mutable_feature();
     for (const auto& [name, value] : dict.fields) {
-      if (value.kind != PyValue::kList || value.items.empty()) {
-        return InvalidArgument("feature '" + name + "' must be a non-empty list");
+      if (value.kind != PyValue::kList || value.tuple) {
+        return InvalidArgument("feature value must be a list, but " + name + " is a " +
+                               PyTypeName(value));
       }
+      if (value.items.empty()) return InvalidArgument("feature '" + name + "' has an empty value list");
       tensorflow::Feature& f = features[name];
+      f.Clear();  // a repeated key replaces the earlier one, as in a Python dict
+      const PyValue& first = value.items[0];
+      auto bad = [&](const PyValue& x, const char* list) {
+        return InvalidArgument("feature '" + name + "': a " + PyTypeName(x) + " cannot go in the " +
+                               list + " that its first value (a " + PyTypeName(first) + ") selects");
+      };
       for (const PyValue& x : value.items) {
-        switch (x.kind) {
-          case PyValue::kFloat: f.mutable_float_list()->add_value(static_cast<float>(x.f)); break;
-          case PyValue::kInt: case PyValue::kBool:
-            // saved_model_cli makes an int64 list when the first value is an int.
-            if (f.has_float_list()) {
-              f.mutable_float_list()->add_value(static_cast<float>(AsDouble(x)));
+        switch (first.kind) {
+          case PyValue::kFloat: {
+            auto* list = f.mutable_float_list();
+            if (x.kind == PyValue::kFloat || x.kind == PyValue::kBool || x.kind == PyValue::kInt) {
+              list->add_value(static_cast<float>(x.kind == PyValue::kFloat ? x.f
+                                                 : x.kind == PyValue::kBool ? (x.b ? 1.0 : 0.0)
+                                                 : x.big ? x.f : static_cast<double>(x.i)));
             } else {
-              f.mutable_int64_list()->add_value(x.kind == PyValue::kInt ? x.i : x.b);
+              return bad(x, "float_list");
             }
             break;
-          case PyValue::kString: f.mutable_bytes_list()->add_value(x.s); break;
-          default: return InvalidArgument("feature '" + name + "' has an unsupported value");
+          }
+          case PyValue::kString:
+            if (x.kind != PyValue::kString) return bad(x, "bytes_list");
+            f.mutable_bytes_list()->add_value(x.s);
+            break;
+          case PyValue::kBytes:
+            if (x.kind != PyValue::kBytes && x.kind != PyValue::kString) return bad(x, "bytes_list");
+            f.mutable_bytes_list()->add_value(x.s);
+            break;
+          case PyValue::kInt:
+            if (x.kind != PyValue::kInt) return bad(x, "int64_list");
+            if (x.big) return InvalidArgument("feature '" + name + "': value out of range: " + x.s);
+            f.mutable_int64_list()->add_value(x.i);
+            break;
+          case PyValue::kBool:
+            return InvalidArgument("feature '" + name +
+                                   "': tf.train.Int64List expects an int, got a boolean");
+          default:
+            return InvalidArgument("feature '" + name + "': type " + PyTypeName(first) +
+                                   " is not supported for tf.train.Feature");
         }
       }
-      int kinds = f.has_float_list() + f.has_int64_list() + f.has_bytes_list();
-      if (kinds != 1) return InvalidArgument("feature '" + name + "' mixes value types");
     }
     example.SerializeToString(&out.flat<std::string>()[e]);
   }

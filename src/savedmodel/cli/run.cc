@@ -1,7 +1,10 @@
 // `savedmodel run`: saved_model_cli run, same input flags and conventions, plus
 // --feed/--fetch to run by tensor names.
+#include <algorithm>
 #include <cstdio>
+#include <tuple>
 #include <map>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -12,54 +15,149 @@
 #include "savedmodel/core/npy.h"
 #include "savedmodel/core/tensor_cast.h"
 #include "savedmodel/exec/saved_model_bundle.h"
+#include "savedmodel/format/saved_model/saved_model_reader.h"
 
 namespace savedmodel::cli {
 namespace {
 
-// Splits "a=1;b=2" on ';' and each part on the first '='.
-StatusOr<std::vector<std::pair<std::string, std::string>>> SplitAssignments(
-    const std::string& flag, const std::string& text) {
-  std::vector<std::pair<std::string, std::string>> out;
+void Warn(const std::string& msg) { std::fprintf(stderr, "WARNING: %s\n", msg.c_str()); }
+
+// saved_model_cli's feed dict: keys in first-given order, a later value for a
+// key replacing the earlier one.
+struct Feed {
+  std::vector<std::string> order;
+  std::map<std::string, Tensor> tensors;         // from --inputs files and --input_examples
+  std::map<std::string, PyValue> exprs;          // from --input_exprs, converted once dtypes are known
+  std::map<std::string, std::string> origin;     // which flag gave the value
+
+  void Set(const std::string& key, const std::string& flag) {
+    if (!origin.count(key)) order.push_back(key);
+    tensors.erase(key);
+    exprs.erase(key);
+    origin[key] = flag;
+  }
+};
+
+// --inputs 'k=file.npy;k2=file.npz[name]', checked as saved_model_cli's
+// preprocess_inputs_arg_string does.
+StatusOr<std::vector<std::tuple<std::string, std::string, std::string>>> ParseInputsFlag(
+    const std::string& text) {
+  static const std::regex with_name(R"(([^=]+)=([^\[\]]+)\[([^\[\]]+)\]$)");
+  static const std::regex plain(R"(([^=]+)=([^\[\]]+)$)");
+  std::vector<std::tuple<std::string, std::string, std::string>> out;
   size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find(';', start);
-    if (end == std::string::npos) end = text.size();
+  while (start <= text.size()) {
+    size_t end = std::min(text.find(';', start), text.size());
     std::string part = text.substr(start, end - start);
     start = end + 1;
-    if (part.find_first_not_of(' ') == std::string::npos) continue;
-    size_t eq = part.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return InvalidArgument(flag + ": expected KEY=VALUE, got '" + part + "'");
+    if (part.empty()) continue;
+    std::smatch m;
+    if (std::regex_search(part, m, with_name, std::regex_constants::match_continuous)) {
+      out.emplace_back(m[1], m[2], m[3]);
+    } else if (std::regex_search(part, m, plain, std::regex_constants::match_continuous)) {
+      out.emplace_back(m[1], m[2], "");
+    } else {
+      return InvalidArgument("--inputs \"" + part +
+                             "\" format is incorrect. Please follow\"<input_key>=<filename>\", or"
+                             "\"<input_key>=<filename>[<variable_name>]\"");
     }
-    out.push_back({part.substr(0, eq), part.substr(eq + 1)});
   }
   return out;
 }
 
-// "file.npy", "file.npz" (its only array) or "file.npz[key]".
-StatusOr<Tensor> LoadInputFile(const std::string& spec) {
-  std::string path = spec, key;
+// --input_exprs / --input_examples 'k=<python literal>;k2=...'.
+StatusOr<std::vector<std::pair<std::string, PyValue>>> ParseExprsFlag(const std::string& text) {
+  std::vector<std::pair<std::string, PyValue>> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = std::min(text.find(';', start), text.size());
+    std::string part = text.substr(start, end - start);
+    start = end + 1;
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    if (eq == std::string::npos) {
+      return InvalidArgument("--input_exprs \"" + text +
+                             "\" format is incorrect. Please follow\"<input_key>=<python expression>\"");
+    }
+    std::string expr = part.substr(eq + 1);
+    auto v = ParsePyLiteral(expr);
+    if (!v.ok()) {
+      return InvalidArgument("Expression \"" + expr + "\" is not a valid python literal (" +
+                             v.status().message() + ")");
+    }
+    out.push_back({part.substr(0, eq), std::move(v).value()});
+  }
+  return out;
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// np.load of a .npy or .npz, with saved_model_cli's rules for "[name]".
+StatusOr<Tensor> LoadInputFile(const std::string& path, const std::string& name) {
+  Env* env = Env::Default();
+  if (!EndsWith(path, ".npz")) {
+    ASSIGN_OR_RETURN(Tensor t, ReadNpyFile(env, path));
+    if (!name.empty()) {
+      Warn("Input file " + path + " contains a single ndarray. Name key \"" + name + "\" ignored.");
+    }
+    return t;
+  }
+  ASSIGN_OR_RETURN(auto arrays, ReadNpzFile(env, path));
+  if (name.empty()) {
+    if (arrays.size() != 1) {
+      return InvalidArgument("Input file " + path +
+                             " contains more than one ndarrays. Please specify the name of ndarray to use.");
+    }
+    return arrays.begin()->second;
+  }
+  auto it = arrays.find(name);
+  if (it == arrays.end()) {
+    return InvalidArgument("Input file " + path + " does not contain variable with name \"" + name + "\".");
+  }
+  return it->second;
+}
+
+// For --feed NAME=file.npy or file.npz[name].
+StatusOr<Tensor> LoadInputSpec(const std::string& spec) {
   if (!spec.empty() && spec.back() == ']') {
     size_t open = spec.rfind('[');
     if (open == std::string::npos) return InvalidArgument("malformed input file spec '" + spec + "'");
-    path = spec.substr(0, open);
-    key = spec.substr(open + 1, spec.size() - open - 2);
+    return LoadInputFile(spec.substr(0, open), spec.substr(open + 1, spec.size() - open - 2));
   }
-  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".npz") == 0) {
-    ASSIGN_OR_RETURN(auto arrays, ReadNpzFile(Env::Default(), path));
-    if (key.empty()) {
-      if (arrays.size() != 1) {
-        return InvalidArgument(path + " holds " + std::to_string(arrays.size()) +
-                               " arrays; pick one with " + path + "[name]");
-      }
-      return arrays.begin()->second;
-    }
-    auto it = arrays.find(key);
-    if (it == arrays.end()) return NotFound(path + " has no array named '" + key + "'");
-    return it->second;
+  return LoadInputFile(spec, "");
+}
+
+// Python's str() of a shape tuple: "()", "(2,)", "(2, 1)".
+std::string PyShapeTuple(const TensorShape& shape) {
+  std::string s = "(";
+  for (int i = 0; i < shape.rank(); ++i) s += (i ? ", " : "") + std::to_string(shape.dim(i));
+  return s + (shape.rank() == 1 ? ",)" : ")");
+}
+
+// str(tf.TensorShape): "(None, 1)", "<unknown>".
+std::string TfShapeString(const tensorflow::TensorShapeProto& shape) {
+  if (shape.unknown_rank()) return "<unknown>";
+  std::string s = "(";
+  for (int i = 0; i < shape.dim_size(); ++i) {
+    s += i ? ", " : "";
+    s += shape.dim(i).size() < 0 ? "None" : std::to_string(shape.dim(i).size());
   }
-  if (!key.empty()) return InvalidArgument("'[" + key + "]' applies only to .npz files");
-  return ReadNpyFile(Env::Default(), path);
+  return s + (shape.dim_size() == 1 ? ",)" : ")");
+}
+
+// Session.run's check of a fed value against the tensor's static shape.
+Status CheckFeedShape(const Tensor& t, const tensorflow::TensorInfo& info) {
+  const auto& want = info.tensor_shape();
+  if (want.unknown_rank()) return Status::OK();
+  bool ok = want.dim_size() == t.rank();
+  for (int i = 0; ok && i < want.dim_size(); ++i) {
+    ok = want.dim(i).size() < 0 || want.dim(i).size() == t.dim(i);
+  }
+  if (ok) return Status::OK();
+  return InvalidArgument("Cannot feed value of shape " + PyShapeTuple(t.shape()) + " for Tensor " +
+                         info.name() + ", which has shape " + TfShapeString(want));
 }
 
 int Fail(const Status& s) {
@@ -68,10 +166,22 @@ int Fail(const Status& s) {
 }
 
 void PrintResult(const std::string& key, const Tensor& t) {
-  std::printf("Result for output key %s:\n", key.c_str());
-  std::printf("dtype: %s, shape: %s\n", DataTypeString(t.dtype()).c_str(),
-              t.shape().DebugString().c_str());
-  std::printf("%s\n", t.ValuesString().c_str());
+  std::printf("Result for output key %s:\n%s\n", key.c_str(), t.ValuesString().c_str());
+}
+
+// Writes OUTDIR/<name>.npy as saved_model_cli does after each result.
+Status SaveResult(const std::string& outdir, const std::string& key, const std::string& name,
+                  const Tensor& t, bool overwrite) {
+  Env* env = Env::Default();
+  RETURN_IF_ERROR(env->CreateDirs(outdir));
+  std::string path = JoinPath(outdir, name + ".npy");
+  if (!overwrite && env->FileExists(path)) {
+    return AlreadyExists("Output file " + path +
+                         " already exists. Add \"--overwrite\" to overwrite the existing output files.");
+  }
+  RETURN_IF_ERROR(WriteNpyFile(env, path, t));
+  std::printf("Output %s is saved to %s\n", key.c_str(), path.c_str());
+  return Status::OK();
 }
 
 }  // namespace
@@ -112,92 +222,125 @@ int RunMain(int argc, char** argv) {
     return 2;
   }
 
-  auto bundle = LoadSavedModel(dir, ParseTagSet(tag_set));
-  if (!bundle.ok()) return Fail(bundle.status());
-
-  std::map<std::string, Tensor> results;
-  std::vector<std::string> order;
   if (by_name) {
+    auto bundle = LoadSavedModel(dir, ParseTagSet(tag_set));
+    if (!bundle.ok()) return Fail(bundle.status());
     std::vector<std::pair<std::string, Tensor>> feed_tensors;
     for (const std::string& f : feeds) {
       size_t eq = f.find('=');
       if (eq == std::string::npos) return Fail(InvalidArgument("--feed expects NAME=FILE, got '" + f + "'"));
-      auto t = LoadInputFile(f.substr(eq + 1));
+      auto t = LoadInputSpec(f.substr(eq + 1));
       if (!t.ok()) return Fail(t.status());
       feed_tensors.push_back({f.substr(0, eq), *t});
     }
     auto out = (*bundle)->session().Run(feed_tensors, fetches);
     if (!out.ok()) return Fail(out.status());
     for (size_t i = 0; i < fetches.size(); ++i) {
-      results[fetches[i]] = (*out)[i];
-      order.push_back(fetches[i]);
-    }
-  } else {
-    auto sig = FindSignatureDef((*bundle)->meta_graph_def(), signature_def);
-    if (!sig.ok()) return Fail(sig.status());
-    std::map<std::string, Tensor> input_tensors;
-    auto expected_dtype = [&](const std::string& key) -> StatusOr<DataType> {
-      auto it = (*sig)->inputs().find(key);
-      if (it == (*sig)->inputs().end()) {
-        return InvalidArgument("signature '" + signature_def + "' has no input '" + key + "'");
-      }
-      return static_cast<DataType>(it->second.dtype());
-    };
-    auto add = [&](const std::string& key, StatusOr<Tensor> t) -> Status {
-      if (!t.ok()) return t.status().WithContext("input '" + key + "'");
-      ASSIGN_OR_RETURN(DataType dt, expected_dtype(key));
-      // Like feeding numpy arrays from Python: numbers convert to the declared dtype.
-      ASSIGN_OR_RETURN(Tensor cast, CastTensor(*t, dt));
-      if (input_tensors.count(key)) return InvalidArgument("input '" + key + "' given twice");
-      input_tensors[key] = cast;
-      return Status::OK();
-    };
-    auto files = SplitAssignments("--inputs", inputs);
-    auto exprs = SplitAssignments("--input_exprs", input_exprs);
-    auto examples = SplitAssignments("--input_examples", input_examples);
-    for (const auto* r : {&files, &exprs, &examples}) {
-      if (!r->ok()) return Fail(r->status());
-    }
-    for (const auto& [k, v] : *files) {
-      Status s = add(k, LoadInputFile(v));
-      if (!s.ok()) return Fail(s);
-    }
-    for (const auto& [k, v] : *exprs) {
-      auto dt = expected_dtype(k);
-      if (!dt.ok()) return Fail(dt.status());
-      auto parsed = ParsePyLiteral(v);
-      Status s = parsed.ok() ? add(k, PyValueToTensor(*parsed, *dt)) : parsed.status();
-      if (!s.ok()) return Fail(s.WithContext("--input_exprs"));
-    }
-    for (const auto& [k, v] : *examples) {
-      auto parsed = ParsePyLiteral(v);
-      Status s = parsed.ok() ? add(k, PyValueToExamples(*parsed)) : parsed.status();
-      if (!s.ok()) return Fail(s.WithContext("--input_examples"));
-    }
-    auto out = (*bundle)->Predict(signature_def, input_tensors);
-    if (!out.ok()) return Fail(out.status());
-    results = std::move(out).value();
-    for (const auto& [k, _] : results) order.push_back(k);
-  }
-
-  for (const std::string& key : order) PrintResult(key, results[key]);
-  if (!outdir.empty()) {
-    Env* env = Env::Default();
-    Status s = env->CreateDirs(outdir);
-    if (!s.ok()) return Fail(s);
-    for (const std::string& key : order) {
-      std::string name = key;
+      PrintResult(fetches[i], (*out)[i]);
+      if (outdir.empty()) continue;
+      std::string name = fetches[i];
       for (char& c : name) {
         if (c == '/' || c == ':') c = '_';
       }
-      std::string path = JoinPath(outdir, name + ".npy");
-      if (env->FileExists(path) && !overwrite) {
-        return Fail(AlreadyExists("output file " + path + " already exists; pass --overwrite"));
-      }
-      s = WriteNpyFile(env, path, results[key]);
+      Status s = SaveResult(outdir, fetches[i], name, (*out)[i], overwrite);
       if (!s.ok()) return Fail(s);
-      std::printf("Output %s is saved to %s\n", key.c_str(), path.c_str());
     }
+    return 0;
+  }
+
+  // saved_model_cli's order: inputs are parsed and files read before the
+  // model; then the signature and keys are checked; the values are converted
+  // and their shapes checked as Session.run does.
+  if (inputs.empty() && input_exprs.empty() && input_examples.empty()) {
+    return Fail(InvalidArgument("At least one of --inputs, --input_exprs or --input_examples must be required"));
+  }
+  Feed feed;
+  auto files = ParseInputsFlag(inputs);
+  if (!files.ok()) return Fail(files.status());
+  auto exprs = ParseExprsFlag(input_exprs);
+  if (!exprs.ok()) return Fail(exprs.status());
+  auto examples = ParseExprsFlag(input_examples);
+  if (!examples.ok()) return Fail(examples.status());
+  std::vector<std::pair<std::string, Tensor>> example_tensors;
+  for (const auto& [key, value] : *examples) {
+    auto t = PyValueToExamples(value);
+    if (!t.ok()) return Fail(t.status().WithContext("--input_examples " + key));
+    example_tensors.push_back({key, *t});
+  }
+  for (const auto& [key, path, name] : *files) {
+    auto t = LoadInputFile(path, name);
+    if (!t.ok()) return Fail(t.status());
+    feed.Set(key, "--inputs");
+    feed.tensors[key] = *t;
+  }
+  for (const auto& [key, value] : *exprs) {
+    if (feed.origin.count(key) && feed.origin[key] == "--inputs") {
+      Warn("input_key " + key + " has been specified with both --inputs and --input_exprs options. "
+           "Value in --input_exprs will be used.");
+    }
+    feed.Set(key, "--input_exprs");
+    feed.exprs[key] = value;
+  }
+  for (const auto& [key, t] : example_tensors) {
+    if (feed.origin.count(key) && feed.origin[key] != "--input_examples") {
+      Warn("input_key " + key + " has been specified in multiple options. "
+           "Value in --input_examples will be used.");
+    }
+    feed.Set(key, "--input_examples");
+    feed.tensors[key] = t;
+  }
+
+  // Only the proto: structural problems of the graph surface when it loads.
+  auto proto = ReadSavedModelProto(Env::Default(), dir);
+  if (!proto.ok()) return Fail(proto.status());
+  auto mg = FindMetaGraphDef(*proto, ParseTagSet(tag_set));
+  if (!mg.ok()) return Fail(mg.status());
+  auto sig_it = (*mg)->signature_def().find(signature_def);
+  if (sig_it == (*mg)->signature_def().end()) {
+    std::vector<std::string> keys;
+    for (const auto& [k, _] : (*mg)->signature_def()) keys.push_back(k);
+    std::sort(keys.begin(), keys.end());
+    std::string list;
+    for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
+    return Fail(InvalidArgument("Could not find signature \"" + signature_def + "\". Please choose from: " + list));
+  }
+  const tensorflow::SignatureDef& sig = sig_it->second;
+  std::vector<std::string> input_keys;
+  for (const auto& [k, _] : sig.inputs()) input_keys.push_back(k);
+  std::sort(input_keys.begin(), input_keys.end());
+  for (const std::string& key : feed.order) {
+    if (sig.inputs().count(key)) continue;
+    std::string list;
+    for (const auto& k : input_keys) list += (list.empty() ? "\"" : "\", \"") + k;
+    return Fail(InvalidArgument("\"" + key + "\" is not a valid input key. Please choose from " + list +
+                                "\", or use --show option."));
+  }
+  std::vector<std::pair<std::string, Tensor>> feed_tensors;
+  for (const std::string& key : feed.order) {
+    const tensorflow::TensorInfo& info = sig.inputs().at(key);
+    const auto dtype = static_cast<DataType>(info.dtype());
+    StatusOr<Tensor> t = feed.exprs.count(key) ? PyValueToTensor(feed.exprs[key], dtype)
+                                               : CastTensor(feed.tensors[key], dtype);
+    if (!t.ok()) return Fail(t.status().WithContext("input '" + key + "'"));
+    Status s = CheckFeedShape(*t, info);
+    if (!s.ok()) return Fail(s);
+    feed_tensors.push_back({info.name(), *std::move(t)});
+  }
+  // Outputs are fetched sorted by key, as saved_model_cli does.
+  std::vector<std::string> output_keys, fetch_names;
+  for (const auto& [k, _] : sig.outputs()) output_keys.push_back(k);
+  std::sort(output_keys.begin(), output_keys.end());
+  for (const auto& k : output_keys) fetch_names.push_back(sig.outputs().at(k).name());
+
+  auto bundle = LoadSavedModel(dir, ParseTagSet(tag_set));
+  if (!bundle.ok()) return Fail(bundle.status());
+  auto out = (*bundle)->session().Run(feed_tensors, fetch_names);
+  if (!out.ok()) return Fail(out.status());
+  for (size_t i = 0; i < output_keys.size(); ++i) {
+    PrintResult(output_keys[i], (*out)[i]);
+    if (outdir.empty()) continue;
+    Status s = SaveResult(outdir, output_keys[i], output_keys[i], (*out)[i], overwrite);
+    if (!s.ok()) return Fail(s);
   }
   return 0;
 }
