@@ -29,6 +29,7 @@
 #include "savedmodel/base/env.h"
 #include "savedmodel/exec/session.h"
 #include "savedmodel/format/tensor_proto.h"
+#include "savedmodel/graph/function_inline.h"
 #include "savedmodel/graph/graph.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/train/gradients.h"
@@ -133,7 +134,12 @@ int List() {
   for (const auto& op : train::GradientOps()) {
     (train::HasGradientFunction(op) ? grads : none).push_back(op);
   }
-  std::cout << "{\"kernels\":" << JsonList(KernelRegistry::Global().Ops())
+  // "kernels": every op a loaded model may use (registered kernels and the
+  // call ops the loader inlines); "registered_kernels": the kernel registry.
+  std::vector<std::string> usable = KernelRegistry::Global().Ops();
+  for (const auto& op : InlinedCallOps()) usable.push_back(op);
+  std::cout << "{\"kernels\":" << JsonList(usable) << ",\"registered_kernels\":"
+            << JsonList(KernelRegistry::Global().Ops())
             << ",\"gradients\":" << JsonList(grads) << ",\"no_gradient\":" << JsonList(none) << "}\n";
   return 0;
 }

@@ -317,7 +317,7 @@ def test_every_kernel_and_gradient_has_a_compared_case(outcomes):
     reg = refutil.registry()
     compared = {o["case"].op for o in outcomes if o["status"] in ("pass", "fail", "known") and not o["case"].grad}
     grads = {o["case"].op for o in outcomes if o["status"] in ("pass", "fail", "known") and o["case"].grad}
-    no_case = sorted(set(reg["kernels"]) - compared)
+    no_case = sorted(set(reg["registered_kernels"]) - compared)
     no_grad_case = sorted(set(reg["gradients"]) - grads)
     assert not no_case, "registered kernels without a TensorFlow-compared case: %s" % no_case
     assert not no_grad_case, "registered gradients without a TensorFlow-compared case: %s" % no_grad_case

@@ -28,6 +28,15 @@ TOLERANCES = {}
 # already understood: {"model/tags/signature": "reason"}.
 KNOWN_DIFFERENCES = {}
 
+# Cases that need no missing op but a part of the runtime not built yet; they
+# count as pending, with the reason, and fail the test once they pass (so the
+# list stays true).
+PENDING = {
+    "keras3_tf_saved_model_save/serve/serving_default":
+        "variables are restored only through the object graph (TensorFlow's own TF1 loader fails "
+        "on this export too: 'Could not find variable'); we restore through the SaverDef",
+}
+
 OUT = os.path.join(refutil.CACHE, "models_runs")
 
 
@@ -209,6 +218,12 @@ def test_generated_models():
                 pending.append({"case": key, "family": case["family"], "missing_ops": missing,
                                 "ours": outcome or "runs and matches TF despite the missing ops",
                                 "oracle": run.get("oracle")})
+            elif key in PENDING:
+                if outcome is None:
+                    failed.append("%s: now matches TensorFlow: take it off PENDING" % key)
+                else:
+                    pending.append({"case": key, "family": case["family"], "missing_ops": [],
+                                    "reason": PENDING[key], "ours": outcome})
             elif outcome is None:
                 passed.append(key)
             elif key in KNOWN_DIFFERENCES:

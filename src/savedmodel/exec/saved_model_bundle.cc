@@ -1,5 +1,7 @@
 #include "savedmodel/exec/saved_model_bundle.h"
 
+#include "savedmodel/graph/function_inline.h"
+
 #include <algorithm>
 
 #include "savedmodel/format/bundle/bundle_reader.h"
@@ -71,7 +73,10 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
                    FindMetaGraphDef(bundle->data_.saved_model, tags));
   bundle->meta_graph_ = *mg;
   const auto& meta = bundle->meta_graph_;
-  auto graph = Graph::Import(meta.graph_def());
+  // TF2 graphs call into their function library; the runtime runs plain ops.
+  tensorflow::GraphDef graph_def = meta.graph_def();
+  RETURN_IF_ERROR(InlineFunctionCalls(&graph_def).WithContext("loading " + export_dir));
+  auto graph = Graph::Import(graph_def);
   if (!graph.ok()) return graph.status().WithContext("loading " + export_dir);
   ASSIGN_OR_RETURN(bundle->session_, Session::Create(std::move(graph).value(), options.session));
 
