@@ -92,13 +92,9 @@ class Tensor {
   // Element-wise equality of dtype, shape and values (bit-exact for floats).
   bool Equals(const Tensor& other) const;
 
-  // "Tensor<type: float shape: [2] values: 1 2>", at most `max_entries` values,
-  // flat, each printed as TensorFlow's DebugString does ("%g" that reads back).
+  // TensorDebugString(*this) and TensorValuesString(*this): TensorFlow's
+  // DebugString and numpy's str(), described in tensor_format.h.
   std::string DebugString(int max_entries = 10) const;
-  // The values only, as numpy's str() prints them: "[[1. 2.]\n [3. 4.]]",
-  // "[[2.5]\n [3. ]]" (shared column width), "[]" when empty, "1.0" for a
-  // scalar. Above `max_entries` elements (numpy's threshold) each axis shows
-  // its first and last 3 entries around "...". Lines wrap at 75 columns.
   std::string ValuesString(int64_t max_entries = 1000) const;
 
  private:
