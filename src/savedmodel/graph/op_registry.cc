@@ -26,7 +26,8 @@ const AttrValue* FindAttr(const NodeDef& node, const std::string& name) {
 
 std::string NodeDesc(const NodeDef& node) { return "node '" + node.name() + "' (op " + node.op() + ")"; }
 
-StatusOr<DataType> TypeAttr(const NodeDef& node, const OpDef& def, const std::string& attr_name) {
+// Allowed values and kinds were checked by ValidateAttrs before this runs.
+StatusOr<DataType> TypeAttr(const NodeDef& node, const std::string& attr_name) {
   const AttrValue* v = FindAttr(node, attr_name);
   if (v == nullptr) {
     return InvalidArgument(NodeDesc(node) + " is missing attr '" + attr_name + "'");
@@ -34,19 +35,10 @@ StatusOr<DataType> TypeAttr(const NodeDef& node, const OpDef& def, const std::st
   if (v->value_case() != AttrValue::kType) {
     return InvalidArgument(NodeDesc(node) + ": attr '" + attr_name + "' must be a type");
   }
-  for (const auto& a : def.attr()) {
-    if (a.name() != attr_name || !a.has_allowed_values()) continue;
-    const auto& allowed = a.allowed_values().list().type();
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v->type()) == allowed.end()) {
-      return InvalidArgument(NodeDesc(node) + ": attr '" + attr_name + "' has type " +
-                             DataTypeString(static_cast<DataType>(v->type())) +
-                             ", which the op does not allow");
-    }
-  }
   return static_cast<DataType>(v->type());
 }
 
-Status ResolveArgs(const NodeDef& node, const OpDef& def,
+Status ResolveArgs(const NodeDef& node,
                    const google::protobuf::RepeatedPtrField<OpDef::ArgDef>& args,
                    std::vector<DataType>* out) {
   out->clear();
@@ -62,7 +54,7 @@ Status ResolveArgs(const NodeDef& node, const OpDef& def,
     } else {
       DataType t;
       if (!arg.type_attr().empty()) {
-        ASSIGN_OR_RETURN(t, TypeAttr(node, def, arg.type_attr()));
+        ASSIGN_OR_RETURN(t, TypeAttr(node, arg.type_attr()));
       } else {
         t = static_cast<DataType>(arg.type());
       }
@@ -105,6 +97,82 @@ bool AttrKindMatches(const std::string& type, const AttrValue& value) {
     case AttrValue::kFunc: return type == "func";
     default: return false;
   }
+}
+
+
+std::string QuotedList(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  std::string out;
+  for (const std::string& v : values) out += (out.empty() ? "\"" : ", \"") + v + "\"";
+  return out;
+}
+
+std::string TypeList(const google::protobuf::RepeatedField<int>& types) {
+  std::string out;
+  for (int t : types) out += (out.empty() ? "" : ", ") + DataTypeString(static_cast<DataType>(t));
+  return out;
+}
+
+// One dtype held by a "type" or "list(type)" attr. TensorFlow's
+// ValidateAttrValue wording, so errors read the same as TF's import errors;
+// the parenthesis keeps the phrase callers matched before TF's wording.
+Status ValidateType(const OpDef::AttrDef& attr, int type) {
+  if (type == tensorflow::DT_INVALID || !tensorflow::DataType_IsValid(type)) {
+    return InvalidArgument("Value for attr '" + attr.name() + "' of " + std::to_string(type) +
+                           " is not a valid DataType");
+  }
+  if (type > kDataTypeRefOffset) {
+    return InvalidArgument("AttrValue must not have reference type value of " +
+                           DataTypeString(static_cast<DataType>(type)) + " for attr '" +
+                           attr.name() + "'");
+  }
+  const auto& allowed = attr.allowed_values().list().type();
+  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), type) == allowed.end()) {
+    return InvalidArgument("Value for attr '" + attr.name() + "' of " +
+                           DataTypeString(static_cast<DataType>(type)) +
+                           " is not in the list of allowed values: " + TypeList(allowed) +
+                           " (the op does not allow this type)");
+  }
+  return Status::OK();
+}
+
+Status ValidateString(const OpDef::AttrDef& attr, const std::string& value) {
+  const auto& allowed = attr.allowed_values().list().s();
+  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    return InvalidArgument("Value for attr '" + attr.name() + "' of \"" + value +
+                           "\" is not in the list of allowed values: " + QuotedList(allowed));
+  }
+  return Status::OK();
+}
+
+// Every OpDef constraint on one attr value: minimum (of an int, or of a
+// list's length) and allowed values of type and string attrs. Kernels rely on
+// these (Pack with N=0 has no input to take a shape from), so they are
+// enforced once here rather than in each kernel.
+Status ValidateAttrValue(const OpDef::AttrDef& attr, const AttrValue& v) {
+  const std::string& type = attr.type();
+  if (type.rfind("list(", 0) == 0) {
+    const auto& list = v.list();
+    const int64_t length = std::max({list.s_size(), list.i_size(), list.f_size(), list.b_size(),
+                                     list.type_size(), list.shape_size(), list.tensor_size(),
+                                     list.func_size()});
+    if (attr.has_minimum() && length < attr.minimum()) {
+      return InvalidArgument("Length for attr '" + attr.name() + "' of " + std::to_string(length) +
+                             " must be at least minimum " + std::to_string(attr.minimum()));
+    }
+    if (type == "list(type)") {
+      for (int t : list.type()) RETURN_IF_ERROR(ValidateType(attr, t));
+    } else if (type == "list(string)") {
+      for (const std::string& s : list.s()) RETURN_IF_ERROR(ValidateString(attr, s));
+    }
+    return Status::OK();
+  }
+  if (type == "int" && attr.has_minimum() && v.i() < attr.minimum()) {
+    return InvalidArgument("Value for attr '" + attr.name() + "' of " + std::to_string(v.i()) +
+                           " must be at least minimum " + std::to_string(attr.minimum()));
+  }
+  if (type == "type") return ValidateType(attr, v.type());
+  if (type == "string") return ValidateString(attr, v.s());
+  return Status::OK();
 }
 
 }  // namespace
@@ -175,9 +243,11 @@ Status OpRegistry::ResolveTypes(const NodeDef& node, std::vector<DataType>* inpu
       return InvalidArgument(NodeDesc(node) + ": attr '" + attr.name() + "' should be of type " +
                              attr.type());
     }
+    Status valid = ValidateAttrValue(attr, *v);
+    if (!valid.ok()) return InvalidArgument(NodeDesc(node) + ": " + valid.message());
   }
-  RETURN_IF_ERROR(ResolveArgs(node, *def, def->input_arg(), inputs));
-  RETURN_IF_ERROR(ResolveArgs(node, *def, def->output_arg(), outputs));
+  RETURN_IF_ERROR(ResolveArgs(node, def->input_arg(), inputs));
+  RETURN_IF_ERROR(ResolveArgs(node, def->output_arg(), outputs));
   return Status::OK();
 }
 

@@ -36,8 +36,11 @@ class OpRegistry {
   void AddDefaultAttrs(tensorflow::NodeDef* node) const;
 
   // The dtypes of each input and output of `node` (ref types included),
-  // resolved from its attrs; checks required attrs exist with the right kind and
-  // that type attrs hold allowed types. `node` should have defaults added.
+  // resolved from its attrs. First enforces every OpDef attr constraint as
+  // TensorFlow's ValidateNodeDef does (InvalidArgument in TF's wording, naming
+  // the node): required attrs exist with the right kind, int `minimum`, list
+  // length `minimum`, `allowed_values` of type/string attrs and their lists,
+  // no ref or invalid dtypes. `node` should have defaults added.
   Status ResolveTypes(const tensorflow::NodeDef& node, std::vector<DataType>* inputs,
                       std::vector<DataType>* outputs) const;
 
