@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "py_literal.h"
 #include "savedmodel/core/npy.h"
+#include "savedmodel/core/npz.h"
 #include "savedmodel/core/tensor_cast.h"
 #include "savedmodel/exec/saved_model_bundle.h"
 #include "savedmodel/format/saved_model/saved_model_reader.h"

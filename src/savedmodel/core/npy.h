@@ -9,7 +9,7 @@
 //     of 64; latin-1 in 1.0/2.0, UTF-8 in 3.0
 //   data                               prod(shape) elements, C order unless
 //                                      fortran_order is True
-// .npz is a zip archive (stored or deflated) of "<key>.npy" members.
+// .npz archives of .npy members are in npz.h.
 //
 // Reading maps numpy dtypes to TensorFlow's: f2 f4 f8 -> half float double,
 // i1..i8 / u1..u8 -> int8..int64 / uint8..uint64, b1 -> bool, c8 c16 ->
@@ -23,7 +23,6 @@
 // can fill.
 #pragma once
 
-#include <map>
 #include <string>
 #include <string_view>
 
@@ -43,19 +42,7 @@ StatusOr<Tensor> ReadNpy(std::string_view bytes, std::string_view name_for_error
 // with numpy). DT_BFLOAT16 has no numpy dtype and is Unimplemented.
 StatusOr<std::string> WriteNpy(const Tensor& tensor);
 
-// Parses a .npz image: keys are member names without ".npy"; other members are
-// ignored. Stored (0) and deflated (8) members are supported; CRCs are checked.
-StatusOr<std::map<std::string, Tensor>> ReadNpz(std::string_view bytes,
-                                                std::string_view name_for_errors);
-
-// A .npz image with every tensor as an uncompressed member "<key>.npy"
-// (numpy.savez's layout, readable by numpy.load).
-StatusOr<std::string> WriteNpz(const std::map<std::string, Tensor>& tensors);
-
 StatusOr<Tensor> ReadNpyFile(Env* env, const std::string& path);
 Status WriteNpyFile(Env* env, const std::string& path, const Tensor& tensor);
-StatusOr<std::map<std::string, Tensor>> ReadNpzFile(Env* env, const std::string& path);
-Status WriteNpzFile(Env* env, const std::string& path,
-                    const std::map<std::string, Tensor>& tensors);
 
 }  // namespace savedmodel
