@@ -14,6 +14,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import refutil  # noqa: E402
 
 
+_lock = None
+
+
+def pytest_sessionstart(session):
+    # One reference run at a time per build folder: runs share the cache of
+    # generated cases under build/reference/.
+    import fcntl
+    global _lock
+    os.makedirs(refutil.CACHE, exist_ok=True)
+    _lock = open(os.path.join(refutil.CACHE, ".lock"), "w")
+    fcntl.flock(_lock, fcntl.LOCK_EX)
+
+
 def pytest_sessionfinish(session, exitstatus):
     refutil.write_doc()
 

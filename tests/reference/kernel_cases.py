@@ -37,7 +37,8 @@ GRAD_TOL = {F32: (2e-5, 1e-5), F64: (1e-10, 1e-11)}
 
 class Case:
     def __init__(self, op, inputs=None, attrs=None, build=None, label=None, grad=None, tol=None,
-                 note="", edit=None):
+                 note="", edit=None, fetch=None):
+        self.fetch = fetch  # compare only the first `fetch` outputs (others unspecified)
         self.edit = edit  # applied to the GraphDef our side runs (TF runs the original)
         self.op = op
         self.inputs = inputs or []
@@ -137,6 +138,9 @@ UNARY = {
     "Relu": (FLOATS + SIGNED + UNSIGNED, None, True),
     "Relu6": (FLOATS + [I32, I64], None, False),
     "Elu": (FLOATS, None, False),
+    "Softsign": (FLOATS, None, False),
+    "Erf": (FLOATS, None, False),
+    "Erfc": (FLOATS, None, False),
     "Selu": (FLOATS, None, False),
     "Softplus": (FLOATS, None, False),
     "IsNan": (FLOATS, None, False),
@@ -291,7 +295,7 @@ def reduction_cases():
         out.append(Case("Mean", [val(dt, (6,)), const_i(0)], grad=[0]))
     # Sums of hundreds of terms: the order of additions differs (TensorFlow's
     # Eigen reduction works in packets and blocks), so allow sqrt(n) ulps.
-    out.append(Case("Sum", [val(F32, (300, 257)), const_i(0)], tol=(2e-5, 2e-5), note="large"))
+    out.append(Case("Sum", [val(F32, (300, 257)), const_i(0)], tol=(2e-5, 2e-4), note="large"))
     out.append(Case("Mean", [val(F32, (300, 257)), const_i(1)], tol=(2e-5, 2e-5), note="large"))
     for op in ("All", "Any"):
         for axes in axes_list[:4]:
@@ -325,7 +329,9 @@ def matmul_cases():
                 out.append(Case("MatMul", [a, b], {"transpose_a": ta, "transpose_b": tb}))
         out.append(Case("MatMul", [val(dt, (0, 3)), val(dt, (3, 2))]))
         out.append(Case("MatMul", [val(dt, (2, 0)), val(dt, (0, 3))]))
-    out.append(Case("MatMul", [val(F32, (67, 130)), val(F32, (130, 71))], tol=(1e-5, 1e-5), note="blocked"))
+    # Dot products of 130 terms up to 9: summation order moves the last bits,
+    # so the absolute tolerance scales with the sum's magnitude (~1e-6 relative).
+    out.append(Case("MatMul", [val(F32, (67, 130)), val(F32, (130, 71))], tol=(1e-5, 2e-4), note="blocked"))
     out.append(Case("MatMul", [val(F32, (2, 3)), val(F32, (4, 2))], note="inner dims differ"))
     out.append(Case("MatMul", [val(F32, (2, 3, 1)), val(F32, (1, 2))], note="rank 3"))
     for dt in (F32, F64):
@@ -414,7 +420,50 @@ def nn_cases():
     out.append(Case("Conv2D", [val(F32, (1, 2, 2, 1)), val(F32, (3, 3, 1, 1))],
                     {"strides": [1, 1, 1, 1], "padding": "VALID"}, note="filter larger than input"))
     out.append(Case("Conv2D", [val(F32, (1, 32, 32, 16)), val(F32, (3, 3, 16, 32))],
-                    {"strides": [1, 1, 1, 1], "padding": "SAME"}, tol=(1e-5, 1e-5), note="larger"))
+                    {"strides": [1, 1, 1, 1], "padding": "SAME"}, tol=(1e-5, 2e-4), note="larger"))
+    # Pooling.
+    for op in ("MaxPool", "AvgPool"):
+        dts = FLOATS + ([I32, I64, U8, I8] if op == "MaxPool" else [])
+        for dt in dts:
+            for padding in ("VALID", "SAME"):
+                for ks, st in [([1, 2, 2, 1], [1, 2, 2, 1]), ([1, 3, 3, 1], [1, 1, 1, 1]),
+                               ([1, 3, 2, 1], [1, 2, 3, 1])]:
+                    out.append(Case(op, [val(dt, (2, 7, 8, 3))], {"ksize": ks, "strides": st, "padding": padding}))
+            out.append(Case(op, [val(dt, (2, 3, 7, 8))], {"ksize": [1, 1, 2, 2], "strides": [1, 1, 2, 2],
+                                                         "padding": "SAME", "data_format": "NCHW"}, note="NCHW"))
+        out.append(Case(op, [val(F32, (1, 6, 6, 1), special=True)],
+                        {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "VALID"}, note="NaN and Inf"))
+        # Not generated: a window larger than a VALID input, on which TensorFlow
+        # 2.21's MaxPool kills the process with SIGFPE (ours returns an empty result).
+        out.append(Case(op, [val(F32, (2, 3, 4))], {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1],
+                                                    "padding": "VALID"}, note="rank 3 input"))
+        out.append(Case(op, [val(F32, (1, 4, 4, 2))], {"ksize": [1, 2, 2, 2], "strides": [1, 1, 1, 1],
+                                                       "padding": "VALID"}, note="depth window"))
+    # Batch normalization at inference.
+    for op in ("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"):
+        for dt in ([F32] if op == "FusedBatchNorm" else [F32, F16, BF16]):
+            for fmt, shape in [("NHWC", (2, 3, 4, 5)), ("NCHW", (2, 5, 3, 4))]:
+                params = [val(F32, (5,)), val(F32, (5,)), val(F32, (5,)), pos(F32, (5,))]
+                # Only y, batch_mean and batch_variance: the reserve spaces are
+                # scratch values TensorFlow leaves unspecified at inference.
+                out.append(Case(op, [val(dt, shape)] + params,
+                                {"epsilon": 0.001, "is_training": False, "data_format": fmt}, fetch=3))
+        out.append(Case(op, [val(F32, (2, 3, 4, 5)), val(F32, (4,)), val(F32, (5,)), val(F32, (5,)),
+                             pos(F32, (5,))], {"is_training": False}, note="scale size mismatch"))
+    for dt in (F32, I32, STR, BOOL, F16):
+        x = val(dt, (4, 6, 3))
+        for axis, n in [(0, 2), (1, 3), (-1, 3), (1, 1)]:
+            out.append(Case("Split", [const_i(axis), x], {"num_split": n}))
+        for sizes, axis in [([1, 3], 0), ([2, -1, 1], 1), ([0, 3], 2), ([6], 1)]:
+            out.append(Case("SplitV", [x, const_i(sizes), const_i(axis)], {"num_split": len(sizes)}))
+    out.append(Case("Split", [const_i(1), val(F32, (4, 5))], {"num_split": 2}, note="uneven"))
+    out.append(Case("Split", [const_i(2), val(F32, (4, 6))], {"num_split": 2}, note="axis out of range"))
+    out.append(Case("SplitV", [val(F32, (4, 6)), const_i([-1, -1]), const_i(1)], {"num_split": 2},
+                    note="two -1"))
+    out.append(Case("SplitV", [val(F32, (4, 6)), const_i([2, 2]), const_i(1)], {"num_split": 2},
+                    note="sizes do not add up"))
+    out.append(Case("SplitV", [val(F32, (4, 6)), const_i([7, -1]), const_i(1)], {"num_split": 2},
+                    note="sizes too large"))
     for dt in (F32, F64, I32, F16):
         for k in (1, 3, 6):
             for sorted_ in (True, False):

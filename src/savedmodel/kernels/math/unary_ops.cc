@@ -68,6 +68,9 @@ SM_FLOAT_UNARY(CeilOp, std::ceil(x));
 // Sigmoid without overflow: exp of a non-positive argument only.
 SM_FLOAT_UNARY(SigmoidOp, x >= 0 ? C(1) / (C(1) + std::exp(-x)) : std::exp(x) / (C(1) + std::exp(x)));
 SM_FLOAT_UNARY(EluOp, x > 0 ? x : std::expm1(x));
+SM_FLOAT_UNARY(SoftsignOp, x / (C(1) + std::fabs(x)));
+SM_FLOAT_UNARY(ErfOp, std::erf(x));
+SM_FLOAT_UNARY(ErfcOp, std::erfc(x));
 SM_FLOAT_UNARY(SeluOp, x > 0 ? C(1.0507009873554804934193349852946) * x
                              : C(1.7580993408473768599402175208123) * std::expm1(x));
 // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), finite for every x.
@@ -226,6 +229,9 @@ REGISTER_KERNEL("Relu6", UnaryKernel<Relu6Op>);
 REGISTER_KERNEL("Elu", UnaryKernel<EluOp>);
 REGISTER_KERNEL("Selu", UnaryKernel<SeluOp>);
 REGISTER_KERNEL("Softplus", UnaryKernel<SoftplusOp>);
+REGISTER_KERNEL("Softsign", UnaryKernel<SoftsignOp>);
+REGISTER_KERNEL("Erf", UnaryKernel<ErfOp>);
+REGISTER_KERNEL("Erfc", UnaryKernel<ErfcOp>);
 REGISTER_KERNEL("LeakyRelu", LeakyReluKernel);
 REGISTER_KERNEL("LogicalNot", UnaryKernel<LogicalNotOp>);
 REGISTER_KERNEL("IsNan", UnaryKernel<IsNanOp>);

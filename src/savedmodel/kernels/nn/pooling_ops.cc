@@ -1,0 +1,126 @@
+// MaxPool and AvgPool over 2-D windows.
+//   NHWC: input [batch, h, w, c] -> [batch, out_h, out_w, c]; ksize and strides
+//   are [1, kh, kw, 1]. NCHW: [batch, c, h, w], ksize and strides [1, 1, kh, kw].
+// Output sizes as Conv2D's (VALID: floor((in - k) / s) + 1; SAME: ceil(in / s),
+// with the extra padding at the bottom/right). Padded positions take no part:
+// MaxPool ignores them (and NaN inputs) and AvgPool divides by the number of real elements
+// under the window, as TensorFlow does.
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "savedmodel/base/thread_pool.h"
+#include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/math/numeric.h"
+#include "savedmodel/kernels/typed_kernel.h"
+
+namespace savedmodel::kernels {
+namespace {
+
+struct Window1D {
+  int64_t out = 0, pad = 0;
+};
+
+StatusOr<Window1D> PoolWindow(int64_t in, int64_t k, int64_t stride, const std::string& padding) {
+  Window1D w;
+  if (padding == "VALID") {
+    w.out = in < k ? 0 : (in - k) / stride + 1;
+  } else {
+    w.out = (in + stride - 1) / stride;
+    w.pad = std::max<int64_t>(0, (w.out - 1) * stride + k - in) / 2;
+  }
+  return w;
+}
+
+template <bool kMax>
+class PoolKernel : public TypedKernel<PoolKernel<kMax>> {
+  friend class TypedKernel<PoolKernel>;
+
+ public:
+  PoolKernel(const OpKernelConstruction& c, Status* s) {
+    std::string format = "NHWC";
+    std::vector<int64_t> ksize, strides;
+    *s = c.GetAttr("ksize", &ksize);
+    if (s->ok()) *s = c.GetAttr("strides", &strides);
+    if (s->ok()) *s = c.GetAttr("padding", &padding_);
+    if (s->ok() && c.HasAttr("data_format")) *s = c.GetAttr("data_format", &format);
+    if (!s->ok()) return;
+    *s = this->SelectRun(c, c.input_types()[0], [](auto t) {
+      using T = typename decltype(t)::type;
+      return kMax ? kIsReal<T> : kIsFloat<T>;
+    });
+    if (!s->ok()) return;
+    nchw_ = format == "NCHW";
+    const int hd = nchw_ ? 2 : 1, cd = nchw_ ? 1 : 3;
+    if (format != "NHWC" && format != "NCHW") {
+      *s = c.Error("unknown data_format '" + format + "'");
+    } else if (ksize.size() != 4 || strides.size() != 4) {
+      *s = c.Error("ksize and strides must have 4 values");
+    } else if (ksize[0] != 1 || ksize[cd] != 1 || strides[0] != 1 || strides[cd] != 1) {
+      *s = c.Error("pooling over the batch or depth dimension is not supported");
+    } else if (ksize[hd] < 1 || ksize[hd + 1] < 1 || strides[hd] < 1 || strides[hd + 1] < 1) {
+      *s = c.Error("ksize and strides must be positive");
+    } else if (padding_ != "SAME" && padding_ != "VALID") {
+      *s = c.Error("padding '" + padding_ + "' is not supported");
+    }
+    kh_ = ksize[hd], kw_ = ksize[hd + 1], sh_ = strides[hd], sw_ = strides[hd + 1];
+  }
+
+ private:
+  template <typename T>
+  Status Run(OpKernelContext* ctx) const {
+    const Tensor in = ctx->input(0);
+    if (in.rank() != 4) return ctx->InvalidArg("input must be 4-dimensional, got " + in.shape().DebugString());
+    const int64_t n = in.dim(0);
+    const int64_t c = nchw_ ? in.dim(1) : in.dim(3);
+    const int64_t ih = nchw_ ? in.dim(2) : in.dim(1), iw = nchw_ ? in.dim(3) : in.dim(2);
+    ASSIGN_OR_RETURN(Window1D h, PoolWindow(ih, kh_, sh_, padding_));
+    ASSIGN_OR_RETURN(Window1D w, PoolWindow(iw, kw_, sw_, padding_));
+    const TensorShape shape = nchw_ ? TensorShape{n, c, h.out, w.out} : TensorShape{n, h.out, w.out, c};
+    Tensor* out = ctx->allocate_output(0, in.dtype(), shape);
+    const T* x = in.flat<T>().data();
+    T* y = out->flat<T>().data();
+    // Strides of (batch, y, x, channel) in either layout.
+    const int64_t sn = ih * iw * c, sy = nchw_ ? iw : iw * c, sx = nchw_ ? 1 : c, sc = nchw_ ? ih * iw : 1;
+    const int64_t on = h.out * w.out * c, oy_ = nchw_ ? w.out : w.out * c, ox_ = nchw_ ? 1 : c,
+                  oc_ = nchw_ ? h.out * w.out : 1;
+    using C = Calc<T>;
+    ParallelFor(ctx->pool(), n * h.out, 4, [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) {
+        const int64_t b = row / h.out, oy = row % h.out;
+        const int64_t y0 = std::max<int64_t>(0, oy * sh_ - h.pad), y1 = std::min(ih, oy * sh_ - h.pad + kh_);
+        for (int64_t ox = 0; ox < w.out; ++ox) {
+          const int64_t x0 = std::max<int64_t>(0, ox * sw_ - w.pad), x1 = std::min(iw, ox * sw_ - w.pad + kw_);
+          for (int64_t ch = 0; ch < c; ++ch) {
+            const T* base = x + b * sn + ch * sc;
+            C acc = kMax ? std::numeric_limits<C>::lowest() : C(0);
+            if constexpr (kMax && std::numeric_limits<C>::has_infinity) acc = -std::numeric_limits<C>::infinity();
+            for (int64_t iy = y0; iy < y1; ++iy) {
+              for (int64_t ix = x0; ix < x1; ++ix) {
+                const C v = ToCalc(base[iy * sy + ix * sx]);
+                if constexpr (kMax) {
+                  if (v > acc) acc = v;  // NaN never wins, as in TensorFlow's MaxPool
+                } else {
+                  acc += v;
+                }
+              }
+            }
+            if constexpr (!kMax) acc /= static_cast<C>((y1 - y0) * (x1 - x0));
+            y[b * on + oy * oy_ + ox * ox_ + ch * oc_] = FromCalc<T>(acc);
+          }
+        }
+      }
+    });
+    return Status::OK();
+  }
+
+  std::string padding_;
+  bool nchw_ = false;
+  int64_t kh_ = 1, kw_ = 1, sh_ = 1, sw_ = 1;
+};
+REGISTER_KERNEL("MaxPool", PoolKernel<true>);
+REGISTER_KERNEL("AvgPool", PoolKernel<false>);
+
+}  // namespace
+}  // namespace savedmodel::kernels
