@@ -27,10 +27,17 @@ constexpr Subcommand kSubcommands[] = {
      "Write a frozen GraphDef of one signature (variables folded into constants)"},
 };
 
+// Kept equal to project(VERSION) in CMakeLists.txt.
+constexpr const char* kVersion = "0.1.0";
+
 void PrintUsage(FILE* out) {
-  std::fprintf(out, "usage: savedmodel <command> [args]\n\ncommands:\n");
+  std::fprintf(out, "usage: savedmodel [-h] [-v] <command> [args]\n\n"
+                    "savedmodel: a command-line interface for SavedModels, with saved_model_cli's\n"
+                    "flags and output for show and run.\n\ncommands:\n");
   for (const auto& c : kSubcommands) std::fprintf(out, "  %-10s %s\n", c.name, c.help);
-  std::fprintf(out, "\nRun 'savedmodel <command> --help' for a command's flags.\n");
+  std::fprintf(out, "\noptions:\n  -h, --help     show this help and exit\n"
+                    "  -v, --version  show the version and exit\n"
+                    "\nRun 'savedmodel <command> --help' for a command's flags and examples.\n");
 }
 
 }  // namespace
@@ -43,6 +50,10 @@ int main(int argc, char** argv) {
   std::string_view cmd = argv[1];
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     PrintUsage(stdout);
+    return 0;
+  }
+  if (cmd == "-v" || cmd == "--version") {
+    std::printf("savedmodel %s\n", kVersion);
     return 0;
   }
   for (const auto& c : kSubcommands) {

@@ -2,6 +2,7 @@
 // --feed/--fetch to run by tensor names.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <tuple>
 #include <map>
 #include <regex>
@@ -148,9 +149,29 @@ std::string TfShapeString(const tensorflow::TensorShapeProto& shape) {
   return s + (shape.dim_size() == 1 ? ",)" : ")");
 }
 
-// Session.run's check of a fed value against the tensor's static shape.
-Status CheckFeedShape(const Tensor& t, const tensorflow::TensorInfo& info) {
-  const auto& want = info.tensor_shape();
+// Session.run's check of a fed value against the tensor's static shape: a
+// placeholder's own shape attr, which may be stricter than the signature's.
+Status CheckFeedShape(const Tensor& t, const tensorflow::TensorInfo& info,
+                      const tensorflow::GraphDef& graph) {
+  // Session.run uses the graph's inferred shape; short of inference, a
+  // placeholder's shape attr or the _output_shapes TensorFlow recorded.
+  const tensorflow::TensorShapeProto* shape = &info.tensor_shape();
+  const size_t colon = info.name().find(':');
+  const std::string node = info.name().substr(0, colon);
+  const int index = colon == std::string::npos ? 0 : std::atoi(info.name().c_str() + colon + 1);
+  for (const auto& n : graph.node()) {
+    if (n.name() != node) continue;
+    auto it = n.attr().find("shape");
+    auto recorded = n.attr().find("_output_shapes");
+    if ((n.op() == "Placeholder" || n.op() == "PlaceholderV2" || n.op() == "PlaceholderWithDefault") &&
+        it != n.attr().end() && it->second.has_shape()) {
+      shape = &it->second.shape();
+    } else if (recorded != n.attr().end() && index < recorded->second.list().shape_size()) {
+      shape = &recorded->second.list().shape(index);
+    }
+    break;
+  }
+  const auto& want = *shape;
   if (want.unknown_rank()) return Status::OK();
   bool ok = want.dim_size() == t.rank();
   for (int i = 0; ok && i < want.dim_size(); ++i) {
@@ -204,6 +225,19 @@ int RunMain(int argc, char** argv) {
   app.add_flag("--overwrite", overwrite, "overwrite existing files in --outdir");
   app.add_option("--feed", feeds, "tensor_name=file.npy (repeatable; runs by tensor name)");
   app.add_option("--fetch", fetches, "tensor name to fetch (repeatable)");
+  app.footer(
+      "Examples:\n"
+      "Run a signature on arrays from files and save each output as OUTDIR/<key>.npy:\n"
+      "$savedmodel run --dir /tmp/saved_model --tag_set serve --signature_def serving_default "
+      "--inputs 'input1_key=/tmp/124.npz[x];input2_key=/tmp/123.npy' --outdir /tmp/out\n\n"
+      "Inputs as Python literals (no expressions: ast.literal_eval's syntax) and as tf.Examples:\n"
+      "$savedmodel run --dir /tmp/saved_model --tag_set serve --signature_def serving_default "
+      "--input_exprs 'x=[[1.0], [2.0]]' --input_examples 'examples=[{\"id\": [26], \"weights\": "
+      "[0.5, 0.5]}]'\n\n"
+      "Keys are separated by ';'; a key given again takes the later value (--input_examples over "
+      "--input_exprs over --inputs).\n\n"
+      "Fetch tensors by name instead of running a signature:\n"
+      "$savedmodel run /tmp/saved_model --tag_set serve --feed x:0=/tmp/x.npy --fetch y:0");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -323,7 +357,7 @@ int RunMain(int argc, char** argv) {
     StatusOr<Tensor> t = feed.exprs.count(key) ? PyValueToTensor(feed.exprs[key], dtype)
                                                : CastTensor(feed.tensors[key], dtype);
     if (!t.ok()) return Fail(t.status().WithContext("input '" + key + "'"));
-    Status s = CheckFeedShape(*t, info);
+    Status s = CheckFeedShape(*t, info, (*mg)->graph_def());
     if (!s.ok()) return Fail(s);
     feed_tensors.push_back({info.name(), *std::move(t)});
   }

@@ -1,5 +1,7 @@
 // `savedmodel show`: saved_model_cli show, same flags and output layout.
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -96,6 +98,42 @@ std::string PyShape(const tensorflow::TensorShapeProto& shape) {
 
 std::string PyRepr(const tensorflow::StructuredValue& v);
 
+// Python's repr(float): the shortest digits that read back, positional for
+// exponents in [-4, 16), with ".0" on integral values ("1.0", "0.1", "1e-05").
+std::string PyFloatRepr(double d) {
+  if (std::isnan(d)) return "nan";
+  if (std::isinf(d)) return d < 0 ? "-inf" : "inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+  std::string sci(buf, r.ptr);
+  size_t e = sci.find('e');
+  int exp = std::stoi(sci.substr(e + 1));
+  std::string mant = sci.substr(0, e);
+  bool neg = mant[0] == '-';
+  if (neg) mant.erase(0, 1);
+  std::string digits;
+  for (char c : mant) {
+    if (c != '.') digits.push_back(c);
+  }
+  std::string out;
+  if (exp < -4 || exp >= 16) {
+    out = digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    char ebuf[16];
+    std::snprintf(ebuf, sizeof(ebuf), "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    out += ebuf;
+  } else if (exp < 0) {
+    out = "0." + std::string(-exp - 1, '0') + digits;
+  } else {
+    if (static_cast<int>(digits.size()) <= exp + 1) {
+      out = digits + std::string(exp + 1 - digits.size(), '0') + ".0";
+    } else {
+      out = digits.substr(0, exp + 1) + "." + digits.substr(exp + 1);
+    }
+  }
+  return (neg ? "-" : "") + out;
+}
+
 std::string PyQuoted(const std::string& s) { return "'" + s + "'"; }
 
 std::string TensorSpecRepr(const tensorflow::TensorSpecProto& spec) {
@@ -107,11 +145,7 @@ std::string PyRepr(const tensorflow::StructuredValue& v) {
   using SV = tensorflow::StructuredValue;
   switch (v.kind_case()) {
     case SV::kNoneValue: return "None";
-    case SV::kFloat64Value: {
-      char buf[32];
-      std::snprintf(buf, sizeof(buf), "%.17g", v.float64_value());
-      return buf;
-    }
+    case SV::kFloat64Value: return PyFloatRepr(v.float64_value());
     case SV::kInt64Value: return std::to_string(v.int64_value());
     case SV::kStringValue: return PyQuoted(v.string_value());
     case SV::kBoolValue: return v.bool_value() ? "True" : "False";
@@ -170,7 +204,26 @@ void PrintArg(const tensorflow::StructuredValue& v, int index, const char* kind)
     case SV::kListValue: case SV::kTupleValue: case SV::kDictValue: {
       const char* type = v.kind_case() == SV::kListValue ? "list"
                          : v.kind_case() == SV::kTupleValue ? "tuple" : "dict";
-      std::printf("          DType: %s\n          Value: %s\n", type, PyRepr(v).c_str());
+      // saved_model_cli writes each element followed by ", " and then erases
+      // the last separator with two backspaces: the same bytes are printed.
+      auto quoted = [](const SV& x) {
+        return x.kind_case() == SV::kStringValue ? PyQuoted(x.string_value()) : PyRepr(x);
+      };
+      std::string text;
+      if (v.kind_case() == SV::kDictValue) {
+        std::map<std::string, const SV*> fields;
+        for (const auto& [k, f] : v.dict_value().fields()) fields[k] = &f;
+        text = "{";
+        for (const auto& [k, f] : fields) text += "'" + k + "': " + quoted(*f) + ", ";
+        text += "\b\b}";
+      } else {
+        const auto& items = v.kind_case() == SV::kListValue ? v.list_value().values()
+                                                            : v.tuple_value().values();
+        text = "[";
+        for (const auto& x : items) text += quoted(x) + ", ";
+        text += "\b\b]";
+      }
+      std::printf("          DType: %s\n          Value: %s\n", type, text.c_str());
       return;
     }
     default: {
@@ -190,6 +243,8 @@ void ShowDefinedFunctions(const tensorflow::SavedModel& sm) {
     if (mg.has_object_graph_def()) graph = &mg.object_graph_def();
   }
   if (graph == nullptr || graph->nodes_size() == 0) return;
+  // As saved_model_cli: the heading has no newline of its own; each function
+  // starts with one, so the output ends right after the last line printed.
   std::printf("\nConcrete Functions:");
   std::map<std::string, int> children;
   for (const auto& ref : graph->nodes(0).children()) children[ref.local_name()] = ref.node_id();
@@ -236,7 +291,57 @@ void ShowDefinedFunctions(const tensorflow::SavedModel& sm) {
       }
     }
   }
-  std::printf("\n");
+}
+
+// The ops saved_model_cli lists (meta_graph.ops_used_by_graph_def): node ops,
+// following only PartitionedCall/StatefulPartitionedCall into library
+// functions; function names themselves are not ops.
+std::set<std::string> OpsUsed(const tensorflow::GraphDef& graph) {
+  std::map<std::string, const tensorflow::FunctionDef*> functions;
+  for (const auto& f : graph.library().function()) functions[f.signature().name()] = &f;
+  std::set<std::string> used;
+  std::vector<const tensorflow::FunctionDef*> pending;
+  auto mark = [&](const std::string& op) {
+    auto it = functions.find(op);
+    if (!used.count(op) && it != functions.end()) pending.push_back(it->second);
+    used.insert(op);
+  };
+  auto process = [&](const tensorflow::NodeDef& n) {
+    mark(n.op());
+    if (n.op() == "PartitionedCall" || n.op() == "StatefulPartitionedCall") {
+      auto it = n.attr().find("f");
+      mark(it == n.attr().end() ? std::string() : it->second.func().name());
+    }
+  };
+  for (const auto& n : graph.node()) process(n);
+  while (!pending.empty()) {
+    const tensorflow::FunctionDef* f = pending.back();
+    pending.pop_back();
+    for (const auto& n : f->node_def()) process(n);
+  }
+  std::set<std::string> ops;
+  for (const auto& op : used) {
+    if (!functions.count(op)) ops.insert(op);
+  }
+  return ops;
+}
+
+// Python's repr of a list or set of strings: ['a', 'b'] / {'a', 'b'} (sets
+// are printed sorted; Python's own order varies from run to run).
+std::string PyStrings(const std::vector<std::string>& items, const char* open, const char* close,
+                      const char* empty) {
+  if (items.empty()) return empty;
+  std::string s = open;
+  for (size_t i = 0; i < items.size(); ++i) s += (i ? ", '" : "'") + items[i] + "'";
+  return s + close;
+}
+
+void PrintOps(const tensorflow::MetaGraphDef& mg) {
+  std::set<std::string> ops = OpsUsed(mg.graph_def());
+  std::vector<std::string> tags(mg.meta_info_def().tags().begin(), mg.meta_info_def().tags().end());
+  std::printf("The MetaGraph with tag set %s contains the following ops: %s\n",
+              PyStrings(tags, "[", "]", "[]").c_str(),
+              PyStrings({ops.begin(), ops.end()}, "{", "}", "set()").c_str());
 }
 
 void ShowAll(const tensorflow::SavedModel& sm) {
@@ -244,8 +349,8 @@ void ShowAll(const tensorflow::SavedModel& sm) {
   for (const auto& mg : sm.meta_graphs()) {
     sets.push_back({{mg.meta_info_def().tags().begin(), mg.meta_info_def().tags().end()}, &mg});
   }
-  std::sort(sets.begin(), sets.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(sets.begin(), sets.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [tags, mg] : sets) {
     std::string joined;
     for (size_t i = 0; i < tags.size(); ++i) joined += (i ? ", " : "") + tags[i];
@@ -255,6 +360,7 @@ void ShowAll(const tensorflow::SavedModel& sm) {
       std::printf("\nsignature_def['%s']:\n", key.c_str());
       PrintInputsOutputs(*mg, key, 1);
     }
+    PrintOps(*mg);
   }
   ShowDefinedFunctions(sm);
 }
@@ -281,6 +387,24 @@ int ShowMain(int argc, char** argv) {
   app.add_flag("--json", json,
                "print TF Serving's GetModelMetadata JSON for the MetaGraphDef (default tag 'serve')");
   app.add_option("--model_name", model_name, "model name in --json output")->capture_default_str();
+  app.footer(
+      "Usage examples:\n"
+      "To show all tag-sets in a SavedModel:\n"
+      "$savedmodel show --dir /tmp/saved_model\n\n"
+      "To show all available SignatureDef keys in a MetaGraphDef specified by its tag-set:\n"
+      "$savedmodel show --dir /tmp/saved_model --tag_set serve\n\n"
+      "For a MetaGraphDef with multiple tags in the tag-set, all tags must be passed in, "
+      "separated by ',':\n"
+      "$savedmodel show --dir /tmp/saved_model --tag_set serve,gpu\n\n"
+      "To show all inputs and outputs TensorInfo for a specific SignatureDef specified by the "
+      "SignatureDef key in a MetaGraph:\n"
+      "$savedmodel show --dir /tmp/saved_model --tag_set serve --signature_def serving_default\n\n"
+      "To show all ops in a MetaGraph:\n"
+      "$savedmodel show --dir /tmp/saved_model --tag_set serve --list_ops\n\n"
+      "To show all available information in the SavedModel:\n"
+      "$savedmodel show --dir /tmp/saved_model --all\n\n"
+      "To print TF Serving's GetModelMetadata response:\n"
+      "$savedmodel show --dir /tmp/saved_model/1 --json --model_name my_model");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -293,9 +417,11 @@ int ShowMain(int argc, char** argv) {
     return 2;
   }
 
-  auto data = ReadSavedModel(Env::Default(), dir);
+  // Like saved_model_cli, show prints any SavedModel that parses; a graph's
+  // structural problems are for `run` to report.
+  auto data = ReadSavedModelProto(Env::Default(), dir);
   if (!data.ok()) return Fail(data.status());
-  const tensorflow::SavedModel& sm = data->saved_model;
+  const tensorflow::SavedModel& sm = *data;
 
   if (all) {
     ShowAll(sm);
@@ -317,31 +443,18 @@ int ShowMain(int argc, char** argv) {
     return 0;
   }
   if (!tag_set_given) {
-    if (!signature_def.empty()) {
-      std::fprintf(stderr, "savedmodel show: --signature_def needs --tag_set\n");
-      return 2;
-    }
+    // saved_model_cli ignores --signature_def here and lists the tag sets,
+    // sorted as lists of tags in stored order, each printed sorted.
+    if (list_ops) std::printf("--list_ops must be paired with a tag-set or with --all.\n");
+    std::vector<std::vector<std::string>> sets = GetTagSets(sm);
+    std::sort(sets.begin(), sets.end());
     std::printf("The given SavedModel contains the following tag-sets:\n");
-    for (const auto& tags : GetTagSets(sm)) std::printf("'%s'\n", TagSetToString(tags).c_str());
+    for (const auto& tags : sets) std::printf("'%s'\n", TagSetToString(tags).c_str());
     return 0;
   }
   auto mg = FindMetaGraphDef(sm, ParseTagSet(tag_set));
   if (!mg.ok()) return Fail(mg.status());
-  if (list_ops) {
-    std::set<std::string> ops;
-    for (const auto& n : (*mg)->graph_def().node()) ops.insert(n.op());
-    for (const auto& f : (*mg)->graph_def().library().function()) {
-      for (const auto& n : f.node_def()) ops.insert(n.op());
-    }
-    std::string list;
-    for (const auto& op : ops) list += (list.empty() ? "'" : ", '") + op + "'";
-    std::vector<std::string> tags = ParseTagSet(tag_set);
-    std::string tag_list;
-    for (const auto& t : tags) tag_list += (tag_list.empty() ? "'" : ", '") + t + "'";
-    std::printf("The MetaGraph with tag set [%s] contains the following ops: {%s}\n",
-                tag_list.c_str(), list.c_str());
-    return 0;
-  }
+  if (list_ops) PrintOps(**mg);
   if (signature_def.empty()) {
     std::printf("The given SavedModel MetaGraphDef contains SignatureDefs with the following keys:\n");
     for (const std::string& key : SortedSignatureKeys(**mg)) {
