@@ -15,8 +15,7 @@
 #include "savedmodel/kernels/math/numeric.h"
 #include "savedmodel/kernels/typed_kernel.h"
 
-namespace savedmodel {
-using namespace kernels;  // numeric helpers (Calc, ToCalc, kIsFloat)
+namespace savedmodel::kernels {
 namespace {
 
 struct Geometry {
@@ -163,4 +162,4 @@ class Conv2DKernel : public TypedKernel<Conv2DKernel> {
 REGISTER_KERNEL("Conv2D", Conv2DKernel);
 
 }  // namespace
-}  // namespace savedmodel
+}  // namespace savedmodel::kernels
