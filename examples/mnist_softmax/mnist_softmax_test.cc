@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -134,7 +135,17 @@ TEST(MnistSoftmaxTest, CliTrainThenRunInAnotherProcess) {
                             &out),
             0)
       << out;
-  EXPECT_NE(out.find("shape: [1,10]"), std::string::npos) << out;
+  // saved_model_cli's form: the key, then numpy's text of a [1, 10] array.
+  const std::string key = "Result for output key myOutput:\n[[";
+  const size_t at = out.find(key);
+  ASSERT_NE(at, std::string::npos) << out;
+  const size_t end = out.find("]]", at);
+  ASSERT_NE(end, std::string::npos) << out;
+  std::istringstream values(out.substr(at + key.size(), end - at - key.size()));
+  int count = 0;
+  for (double v; values >> v;) ++count;
+  EXPECT_TRUE(values.eof()) << "not one row of numbers: " << out;
+  EXPECT_EQ(count, 10) << out;
   // Existing directory: refused with a clear error, left untouched.
   auto before = std::filesystem::last_write_time(dir + "/saved_model.pb");
   EXPECT_EQ(testing::RunCli("train mnist-softmax --steps 5 --export '" + dir + "'", &out), 1);
