@@ -1,6 +1,7 @@
 #include "savedmodel/core/tensor.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
@@ -10,15 +11,40 @@
 
 namespace savedmodel {
 
+namespace {
+std::atomic<size_t> max_tensor_bytes{kDefaultMaxTensorBytes};
+
+std::string AllocationMessage(DataType dtype, int64_t num_elements, size_t bytes) {
+  return "OOM when allocating tensor of " + std::to_string(num_elements) + " elements (" +
+         std::to_string(bytes) + " bytes) of type " + DataTypeString(dtype) + "; the limit is " +
+         std::to_string(MaxTensorBytes()) + " bytes per tensor";
+}
+}  // namespace
+
+void SetMaxTensorBytes(size_t bytes) { max_tensor_bytes.store(bytes, std::memory_order_relaxed); }
+size_t MaxTensorBytes() { return max_tensor_bytes.load(std::memory_order_relaxed); }
+
+Status CheckTensorBytes(size_t bytes) {
+  if (bytes <= MaxTensorBytes()) return Status::OK();
+  return ResourceExhausted("OOM when allocating " + std::to_string(bytes) +
+                           " bytes; the limit is " + std::to_string(MaxTensorBytes()) +
+                           " bytes per tensor");
+}
+
+TensorAllocationError::TensorAllocationError(DataType dtype, int64_t num_elements, size_t bytes)
+    : message_(AllocationMessage(dtype, num_elements, bytes)) {}
+
 TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements)
     : dtype_(dtype), num_elements_(num_elements) {
   size_t elem = dtype == DT_STRING ? sizeof(std::string) : DataTypeSize(dtype);
+  // num_elements <= kMaxTensorElements (2^40) and elem <= 32, so no overflow.
   bytes_ = static_cast<size_t>(num_elements) * elem;
+  if (bytes_ > MaxTensorBytes()) throw TensorAllocationError(dtype, num_elements, bytes_);
   // aligned_alloc needs a size that is a multiple of the alignment.
   size_t alloc = (bytes_ + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   if (alloc == 0) alloc = kTensorAlignment;
   data_ = std::aligned_alloc(kTensorAlignment, alloc);
-  if (data_ == nullptr) throw std::bad_alloc();
+  if (data_ == nullptr) throw TensorAllocationError(dtype, num_elements, bytes_);
   if (dtype == DT_STRING) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < num_elements; ++i) new (s + i) std::string();
@@ -46,7 +72,22 @@ StatusOr<Tensor> Tensor::Create(DataType dtype, std::span<const int64_t> dims) {
     return Unimplemented("tensors of type " + DataTypeString(dtype) + " are not supported");
   }
   ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims(dims));
-  return Tensor(dtype, shape);
+  return Allocate(dtype, shape);
+}
+
+StatusOr<Tensor> Tensor::Allocate(DataType dtype, const TensorShape& shape) {
+  if (!IsStorableDataType(dtype)) {
+    return Unimplemented("tensors of type " + DataTypeString(dtype) + " are not supported");
+  }
+  try {
+    return Tensor(dtype, shape);
+  } catch (const TensorAllocationError& e) {
+    return ResourceExhausted(e.message());
+  } catch (const std::bad_alloc&) {
+    // make_shared's own allocation of the buffer object.
+    return ResourceExhausted("OOM when allocating tensor of shape " + shape.DebugString() +
+                             " and type " + DataTypeString(dtype));
+  }
 }
 
 StatusOr<Tensor> Tensor::Reshaped(const TensorShape& shape) const {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <vector>
@@ -19,6 +20,33 @@
 namespace savedmodel {
 
 inline constexpr size_t kTensorAlignment = 64;
+
+// Largest buffer one tensor may own, checked before allocating, so a hostile
+// shape (a feed of [2^34, 0] reduced to [2^34]) fails instead of exhausting
+// memory. The default (8 GiB) leaves a 24 GiB machine room for a Run's other
+// tensors. Thread-safe; a process-wide setting.
+inline constexpr size_t kDefaultMaxTensorBytes = size_t{8} << 30;
+void SetMaxTensorBytes(size_t bytes);
+size_t MaxTensorBytes();
+
+// ResourceExhausted naming `bytes` when a buffer of that size is over the limit.
+Status CheckTensorBytes(size_t bytes);
+
+// Thrown by the Tensor(dtype, shape) constructor when the buffer is over
+// MaxTensorBytes() or the allocator fails. Kernels allocate through
+// OpKernelContext::allocate_output, which has no status to return, so the
+// session catches this at its one kernel-call boundary and returns
+// RESOURCE_EXHAUSTED naming the node; everywhere else use Tensor::Allocate.
+class TensorAllocationError : public std::bad_alloc {
+ public:
+  TensorAllocationError(DataType dtype, int64_t num_elements, size_t bytes);
+  const char* what() const noexcept override { return message_.c_str(); }
+  // "OOM when allocating tensor of 17179869184 elements (68719476736 bytes) of type float ..."
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string message_;
+};
 
 // Owns the bytes of one tensor. For DT_STRING the bytes are std::string objects.
 class TensorBuffer {
@@ -43,9 +71,13 @@ class Tensor {
   Tensor() = default;  // DT_INVALID, no buffer
 
   // Allocates a zero-filled tensor. REQUIRES: IsStorableDataType(dtype); use
-  // Tensor::Create when dtype or shape come from untrusted input.
+  // Tensor::Create when dtype or shape come from untrusted input. Throws
+  // TensorAllocationError when the buffer cannot be had (see above).
   Tensor(DataType dtype, const TensorShape& shape);
+  // Unimplemented for an unstorable dtype, InvalidArgument for bad dims,
+  // ResourceExhausted when the buffer is over the limit or allocation fails.
   static StatusOr<Tensor> Create(DataType dtype, std::span<const int64_t> dims);
+  static StatusOr<Tensor> Allocate(DataType dtype, const TensorShape& shape);
 
   // A scalar or vector built from values.
   template <typename T>

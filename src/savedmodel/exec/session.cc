@@ -7,6 +7,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <new>
+#include <stdexcept>
 
 namespace savedmodel {
 
@@ -236,7 +238,19 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values)
   }
   std::vector<Value> outputs(step.node->num_outputs());
   OpKernelContext ctx(*step.node, std::move(inputs), &outputs, &resources_, pool_.get());
-  RETURN_IF_ERROR(step.kernel->Compute(&ctx));
+  // The one place exceptions stop: allocate_output has no status to return, so
+  // a tensor over the size limit (or any failed allocation in a kernel) throws,
+  // and becomes RESOURCE_EXHAUSTED naming the node here.
+  auto where = [&] { return "node '" + step.node->name() + "' (op " + step.node->op() + "): "; };
+  try {
+    RETURN_IF_ERROR(step.kernel->Compute(&ctx));
+  } catch (const TensorAllocationError& e) {
+    return ResourceExhausted(where() + e.message());
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted(where() + "OOM: an allocation failed");
+  } catch (const std::length_error& e) {
+    return ResourceExhausted(where() + "OOM: " + e.what());
+  }
   for (size_t i = 0; i < outputs.size(); ++i) (*values)[step.output_base + i] = std::move(outputs[i]);
   return Status::OK();
 }

@@ -146,6 +146,11 @@ class ReductionKernel : public TypedKernel<ReductionKernel<Op>> {
     }
     Tensor* out = ctx->allocate_output(0, input.dtype(), TensorShape::FromDims(out_dims).value());
     const int64_t out_n = out->num_elements();
+    // The accumulator may be wider than T (double for float): bounded like a tensor.
+    Status acc_ok = CheckTensorBytes(static_cast<size_t>(out_n) * sizeof(C));
+    if (!acc_ok.ok()) {
+      return acc_ok.WithContext("node '" + ctx->node().name() + "' (op " + ctx->node().op() + ")");
+    }
     std::vector<C> acc(out_n, Op::template Init<C>());
     const T* x = input.flat<T>().data();
     const int ng = static_cast<int>(groups.size());

@@ -1,0 +1,116 @@
+// Hostile feeds and attrs get an error status naming the node, never a crash.
+#include <cstdint>
+#include <limits>
+
+#include <google/protobuf/text_format.h>
+#include <gtest/gtest.h>
+
+#include "savedmodel/exec/session.h"
+
+namespace savedmodel {
+namespace {
+
+StatusOr<std::unique_ptr<Session>> SessionFromText(const std::string& text) {
+  tensorflow::GraphDef g;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &g)) {
+    return InvalidArgument("test graph does not parse");
+  }
+  ASSIGN_OR_RETURN(auto graph, Graph::Import(g));
+  return Session::Create(std::move(graph), SessionOptions());
+}
+
+std::string Placeholder(const std::string& name, const std::string& dtype) {
+  return "node { name: '" + name + "' op: 'Placeholder' attr { key: 'dtype' value { type: " +
+         dtype + " } } }\n";
+}
+
+void ExpectStatus(const Status& s, StatusCode code, const std::string& substr) {
+  EXPECT_EQ(s.code(), code) << s.ToString();
+  EXPECT_NE(s.message().find(substr), std::string::npos) << s.ToString();
+}
+
+TEST(HostileInputsTest, MeanOfEmptyFeedWithHugeOutputIsResourceExhausted) {
+  auto session = SessionFromText(Placeholder("x", "DT_FLOAT") + Placeholder("axis", "DT_INT32") + R"pb(
+    node { name: "mean" op: "Mean" input: "x" input: "axis"
+           attr { key: "T" value { type: DT_FLOAT } }
+           attr { key: "Tidx" value { type: DT_INT32 } } })pb");
+  ASSERT_TRUE(session.ok()) << session.status();
+  // Zero elements in, 2^34 floats (64 GiB) out.
+  Tensor x(DT_FLOAT, TensorShape{int64_t{1} << 34, 0});
+  auto r = (*session)->Run({{"x", x}, {"axis", Tensor::Scalar<int32_t>(1)}}, {"mean"});
+  ExpectStatus(r.status(), StatusCode::kResourceExhausted, "node 'mean' (op Mean)");
+  ExpectStatus(r.status(), StatusCode::kResourceExhausted, "68719476736 bytes");
+}
+
+TEST(HostileInputsTest, FillWithHugeDimsIsResourceExhausted) {
+  auto session = SessionFromText(Placeholder("dims", "DT_INT64") + Placeholder("v", "DT_FLOAT") + R"pb(
+    node { name: "fill" op: "Fill" input: "dims" input: "v"
+           attr { key: "T" value { type: DT_FLOAT } }
+           attr { key: "index_type" value { type: DT_INT64 } } })pb");
+  ASSERT_TRUE(session.ok()) << session.status();
+  auto dims = Tensor::FromVector<int64_t>({int64_t{1} << 20, int64_t{1} << 20});
+  auto r = (*session)->Run({{"dims", dims}, {"v", Tensor::Scalar<float>(1)}}, {"fill"});
+  ExpectStatus(r.status(), StatusCode::kResourceExhausted, "node 'fill' (op Fill)");
+}
+
+TEST(HostileInputsTest, TileAndOneHotWithHugeSizesAreResourceExhausted) {
+  auto session = SessionFromText(
+      Placeholder("x", "DT_FLOAT") + Placeholder("m", "DT_INT32") + Placeholder("i", "DT_INT32") +
+      Placeholder("depth", "DT_INT32") + Placeholder("on", "DT_FLOAT") +
+      Placeholder("off", "DT_FLOAT") + R"pb(
+    node { name: "tile" op: "Tile" input: "x" input: "m"
+           attr { key: "T" value { type: DT_FLOAT } }
+           attr { key: "Tmultiples" value { type: DT_INT32 } } }
+    node { name: "onehot" op: "OneHot" input: "i" input: "depth" input: "on" input: "off"
+           attr { key: "T" value { type: DT_FLOAT } }
+           attr { key: "TI" value { type: DT_INT32 } } })pb");
+  ASSERT_TRUE(session.ok()) << session.status();
+  auto tile = (*session)->Run({{"x", Tensor::FromVector<float>({1, 2, 3, 4, 5, 6, 7, 8})},
+                               {"m", Tensor::FromVector<int32_t>({1 << 30})}},
+                              {"tile"});
+  ExpectStatus(tile.status(), StatusCode::kResourceExhausted, "node 'tile' (op Tile)");
+  auto onehot = (*session)->Run({{"i", Tensor::FromVector<int32_t>({0, 1, 2, 3})},
+                                 {"depth", Tensor::Scalar<int32_t>(1 << 30)},
+                                 {"on", Tensor::Scalar<float>(1)},
+                                 {"off", Tensor::Scalar<float>(0)}},
+                                {"onehot"});
+  ExpectStatus(onehot.status(), StatusCode::kResourceExhausted, "node 'onehot' (op OneHot)");
+}
+
+TEST(HostileInputsTest, Int64RangeOverFullDomainIsInvalidArgument) {
+  auto session = SessionFromText(Placeholder("s", "DT_INT64") + Placeholder("l", "DT_INT64") +
+                                 Placeholder("d", "DT_INT64") + R"pb(
+    node { name: "range" op: "Range" input: "s" input: "l" input: "d"
+           attr { key: "Tidx" value { type: DT_INT64 } } })pb");
+  ASSERT_TRUE(session.ok()) << session.status();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  auto run = [&](int64_t s, int64_t l, int64_t d) {
+    return (*session)->Run({{"s", Tensor::Scalar(s)}, {"l", Tensor::Scalar(l)},
+                            {"d", Tensor::Scalar(d)}},
+                           {"range"});
+  };
+  ExpectStatus(run(kMin, kMax, 1).status(), StatusCode::kInvalidArgument, "node 'range'");
+  ExpectStatus(run(kMax, kMin, -1).status(), StatusCode::kInvalidArgument, "node 'range'");
+  // Near the ends of the domain: exact sizes, and no overflow past the last element.
+  auto top = run(kMax - 2, kMax, 1);
+  ASSERT_TRUE(top.ok()) << top.status();
+  EXPECT_TRUE((*top)[0].Equals(Tensor::FromVector<int64_t>({kMax - 2, kMax - 1})));
+  auto wide = run(kMin, kMax, kMax);
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  EXPECT_TRUE((*wide)[0].Equals(Tensor::FromVector<int64_t>({kMin, -1, kMax - 1})));
+}
+
+TEST(HostileInputsTest, TensorAllocateOverTheLimitIsResourceExhausted) {
+  auto t = Tensor::Allocate(DT_DOUBLE, TensorShape{int64_t{1} << 38});
+  ExpectStatus(t.status(), StatusCode::kResourceExhausted, "2199023255552 bytes");
+  const size_t saved = MaxTensorBytes();
+  SetMaxTensorBytes(1024);
+  EXPECT_EQ(Tensor::Allocate(DT_FLOAT, TensorShape{257}).status().code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_TRUE(Tensor::Allocate(DT_FLOAT, TensorShape{256}).ok());
+  SetMaxTensorBytes(saved);
+}
+
+}  // namespace
+}  // namespace savedmodel
