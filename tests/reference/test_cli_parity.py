@@ -1,7 +1,8 @@
 """`savedmodel show` and `run` against saved_model_cli itself (issue 15).
 
 Every SavedModel under ../shared/testdata (tf_serving/ and corpus/) and every
-one the reference generator writes (gen_models.py) goes through both tools: `show` with no flags, with each `--tag_set`, with each
+one the reference generator writes (gen_models.py), plus a small TF2 model
+with composite TypeSpecs and Python defaults, goes through both tools: `show` with no flags, with each `--tag_set`, with each
 `--signature_def`, and `--all`; `run` of each signature on the same .npy
 inputs. Standard output must be identical, the .npy files written by
 `--outdir` equal, and where saved_model_cli fails ours must fail too.
@@ -219,6 +220,31 @@ def _npy_equal(a, b):
 _ids = itertools.count()
 
 
+def _composite_model(path):
+    """A TF2 model whose concrete functions take composite TypeSpecs and
+    Python defaults (float, bool, tuple), which `show --all` prints."""
+    import tensorflow as tf
+
+    class Module(tf.Module):
+        @tf.function(input_signature=[tf.SparseTensorSpec([None, 3], tf.float32)])
+        def sparse(self, x):
+            return tf.sparse.reduce_sum(x)
+
+        @tf.function(input_signature=[tf.RaggedTensorSpec([None, None], tf.int32, 1)])
+        def ragged(self, x):
+            return x.flat_values
+
+        @tf.function
+        def defaults(self, x, scale=0.1, flag=True, items=(1.0, "a")):
+            return x * scale
+
+    m = Module()
+    m.defaults(tf.constant([1.0]))
+    m.defaults(tf.constant([1.0, 2.0]), 2.5, False, [3, 4])
+    tf.saved_model.save(m, path, signatures={"serving_default": m.sparse})
+    return path
+
+
 def test_cli_parity():
     if not os.path.isdir(refutil.TESTDATA):
         print("no ../shared/testdata: comparing the generated models only")
@@ -226,13 +252,13 @@ def test_cli_parity():
         pytest.fail("build/savedmodel is missing; build the savedmodel_cli target first")
     from tensorflow.python.saved_model import loader_impl
 
-    models = _models()
+    tmp = tempfile.mkdtemp(prefix="cli_parity_")
+    models = _models() + [("made/composite_specs", _composite_model(os.path.join(tmp, "composite")))]
     if not models:
         pytest.skip("no models to compare (no ../shared/testdata, generated models off)")
     smcli = SavedModelCli()
     cases = passed = pending = 0
     failures, pendings, stale = [], [], []
-    tmp = tempfile.mkdtemp(prefix="cli_parity_")
     try:
         for model, path in models:
             saved_model = loader_impl.parse_saved_model(path)

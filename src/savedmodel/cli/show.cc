@@ -141,6 +141,23 @@ std::string TensorSpecRepr(const tensorflow::TensorSpecProto& spec) {
          ", name=" + (spec.name().empty() ? std::string("None") : PyQuoted(spec.name())) + ")";
 }
 
+std::string TypeSpecClassName(const tensorflow::TypeSpecProto& spec) {
+  using TS = tensorflow::TypeSpecProto;
+  if (!spec.type_spec_class_name().empty()) return spec.type_spec_class_name();
+  switch (spec.type_spec_class()) {
+    case TS::SPARSE_TENSOR_SPEC: return "SparseTensorSpec";
+    case TS::INDEXED_SLICES_SPEC: return "IndexedSlicesSpec";
+    case TS::RAGGED_TENSOR_SPEC: return "RaggedTensorSpec";
+    case TS::TENSOR_ARRAY_SPEC: return "TensorArraySpec";
+    case TS::DATA_DATASET_SPEC: return "DatasetSpec";
+    case TS::DATA_ITERATOR_SPEC: return "IteratorSpec";
+    case TS::OPTIONAL_SPEC: return "OptionalSpec";
+    case TS::VARIABLE_SPEC: return "VariableSpec";
+    case TS::ROW_PARTITION_SPEC: return "RowPartitionSpec";
+    default: return "TypeSpec";
+  }
+}
+
 std::string PyRepr(const tensorflow::StructuredValue& v) {
   using SV = tensorflow::StructuredValue;
   switch (v.kind_case()) {
@@ -149,7 +166,32 @@ std::string PyRepr(const tensorflow::StructuredValue& v) {
     case SV::kInt64Value: return std::to_string(v.int64_value());
     case SV::kStringValue: return PyQuoted(v.string_value());
     case SV::kBoolValue: return v.bool_value() ? "True" : "False";
-    case SV::kTensorShapeValue: return "TensorShape(" + PyShape(v.tensor_shape_value()) + ")";
+    case SV::kTensorShapeValue: {
+      // repr(tf.TensorShape): TensorShape([None, 3]), TensorShape(None) when the rank is unknown.
+      const auto& shape = v.tensor_shape_value();
+      if (shape.unknown_rank()) return "TensorShape(None)";
+      std::string s = "TensorShape([";
+      for (int i = 0; i < shape.dim_size(); ++i) {
+        if (i) s += ", ";
+        s += shape.dim(i).size() < 0 ? "None" : std::to_string(shape.dim(i).size());
+      }
+      return s + "])";
+    }
+    case SV::kTypeSpecValue: {
+      // SparseTensorSpec, RaggedTensorSpec, ... print as Class(%r, %r, ...) of
+      // their serialized state, which is what type_state holds.
+      const auto& spec = v.type_spec_value();
+      std::string s = TypeSpecClassName(spec) + "(";
+      const auto& state = spec.type_state();
+      if (state.kind_case() == SV::kTupleValue) {
+        for (int i = 0; i < state.tuple_value().values_size(); ++i) {
+          s += (i ? ", " : "") + PyRepr(state.tuple_value().values(i));
+        }
+      } else {
+        s += PyRepr(state);
+      }
+      return s + ")";
+    }
     case SV::kTensorDtypeValue: return "tf." + PyDtypeName(v.tensor_dtype_value());
     case SV::kTensorSpecValue: return TensorSpecRepr(v.tensor_spec_value());
     case SV::kListValue: {
@@ -227,12 +269,13 @@ void PrintArg(const tensorflow::StructuredValue& v, int index, const char* kind)
       return;
     }
     default: {
-      const char* type = v.kind_case() == SV::kBoolValue      ? "bool"
+      std::string type = v.kind_case() == SV::kBoolValue      ? "bool"
                          : v.kind_case() == SV::kInt64Value   ? "int"
                          : v.kind_case() == SV::kFloat64Value ? "float"
                          : v.kind_case() == SV::kNoneValue    ? "NoneType"
+                         : v.kind_case() == SV::kTypeSpecValue ? TypeSpecClassName(v.type_spec_value())
                                                               : "object";
-      std::printf("          DType: %s\n          Value: %s\n", type, PyRepr(v).c_str());
+      std::printf("          DType: %s\n          Value: %s\n", type.c_str(), PyRepr(v).c_str());
     }
   }
 }
