@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "savedmodel/exec/session.h"
+#include "savedmodel/format/tensor_proto.h"
 
 namespace savedmodel {
 namespace {
@@ -110,6 +111,40 @@ TEST(HostileInputsTest, TensorAllocateOverTheLimitIsResourceExhausted) {
             StatusCode::kResourceExhausted);
   EXPECT_TRUE(Tensor::Allocate(DT_FLOAT, TensorShape{256}).ok());
   SetMaxTensorBytes(saved);
+}
+
+tensorflow::TensorProto HugeProto(tensorflow::DataType dtype) {
+  tensorflow::TensorProto p;
+  p.set_dtype(dtype);
+  p.mutable_tensor_shape()->add_dim()->set_size(int64_t{1} << 36);
+  return p;
+}
+
+// A Const of a few bytes claiming a huge shape fails on its sizes, before its
+// tensor is allocated.
+TEST(HostileInputsTest, TensorProtoSizesAreCheckedBeforeAllocating) {
+  auto content = HugeProto(tensorflow::DT_FLOAT);
+  content.set_tensor_content(std::string(4, '\0'));
+  ExpectStatus(TensorFromProto(content).status(), StatusCode::kInvalidArgument,
+               "tensor_content has 4 bytes but shape [68719476736] of float needs 274877906944");
+  auto strings = HugeProto(tensorflow::DT_STRING);
+  strings.set_tensor_content(std::string(3, '\0'));
+  ExpectStatus(TensorFromProto(strings).status(), StatusCode::kInvalidArgument,
+               "too few for the 68719476736 elements");
+  // One value repeated (or none: zeros) is valid TensorFlow, bounded by the limit.
+  auto repeated = HugeProto(tensorflow::DT_FLOAT);
+  repeated.add_float_val(1);
+  ExpectStatus(TensorFromProto(repeated).status(), StatusCode::kResourceExhausted,
+               "274877906944 bytes");
+  ExpectStatus(TensorFromProto(HugeProto(tensorflow::DT_STRING)).status(),
+               StatusCode::kResourceExhausted, "OOM when allocating");
+  tensorflow::TensorProto too_many;
+  too_many.set_dtype(tensorflow::DT_INT32);
+  too_many.mutable_tensor_shape()->add_dim()->set_size(1);
+  too_many.add_int_val(1);
+  too_many.add_int_val(2);
+  ExpectStatus(TensorFromProto(too_many).status(), StatusCode::kInvalidArgument,
+               "TensorProto has 2 values in int_val but its shape holds only 1 elements");
 }
 
 }  // namespace

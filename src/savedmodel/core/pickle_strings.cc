@@ -17,15 +17,19 @@ struct PObj {
   std::vector<PRef> items;  // tuple/list elements; for kOpaque: [callable, args, state...]
 };
 
-PRef Make(PObj::Kind k) {
-  auto p = std::make_shared<PObj>();
-  p->kind = k;
-  return p;
-}
-
 class Machine {
  public:
   explicit Machine(std::string_view in) : in_(in) {}
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  // The input decides how deep lists nest (200,000 levels in a few hundred KB)
+  // and may tie cycles through the memo, so objects must not free each other
+  // recursively: every object made is held here, and emptied here, which frees
+  // them all one by one. Values returned by Run() are valid until then.
+  ~Machine() {
+    for (const PRef& p : made_) p->items.clear();
+  }
 
   StatusOr<PRef> Run() {
     for (int steps = 0;; ++steps) {
@@ -223,8 +227,16 @@ class Machine {
     return out;
   }
 
+  PRef Make(PObj::Kind k) {
+    auto p = std::make_shared<PObj>();
+    p->kind = k;
+    made_.push_back(p);
+    return p;
+  }
+
   std::string_view in_;
   size_t pos_ = 0;
+  std::vector<PRef> made_;
   std::vector<PRef> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, PRef> memo_;
@@ -234,7 +246,8 @@ class Machine {
 
 StatusOr<std::vector<std::string>> UnpickleObjectArrayStrings(std::string_view pickle,
                                                               int64_t expected_count) {
-  ASSIGN_OR_RETURN(PRef root, Machine(pickle).Run());
+  Machine machine(pickle);
+  ASSIGN_OR_RETURN(PRef root, machine.Run());
   // np.save pickles the ndarray: _reconstruct(...) then BUILD with the state
   // (version, shape, dtype, is_fortran, [elements]).
   if (root->kind != PObj::kOpaque || root->items.size() < 3 ||

@@ -1,5 +1,6 @@
 #include "savedmodel/format/tensor_proto.h"
 
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <string>
@@ -126,6 +127,58 @@ Status FillFromFields(const tensorflow::TensorProto& p, Tensor* t) {
   }
 }
 
+// How many elements the value field for `dtype` holds (complex: pairs), and its name.
+int64_t FieldValueCount(const tensorflow::TensorProto& p, DataType dtype, const char** field) {
+  switch (dtype) {
+    case DT_FLOAT: *field = "float_val"; return p.float_val_size();
+    case DT_DOUBLE: *field = "double_val"; return p.double_val_size();
+    case DT_INT32: case DT_INT16: case DT_INT8: case DT_UINT8: case DT_UINT16:
+      *field = "int_val";
+      return p.int_val_size();
+    case DT_INT64: *field = "int64_val"; return p.int64_val_size();
+    case DT_UINT32: *field = "uint32_val"; return p.uint32_val_size();
+    case DT_UINT64: *field = "uint64_val"; return p.uint64_val_size();
+    case DT_BOOL: *field = "bool_val"; return p.bool_val_size();
+    case DT_HALF: case DT_BFLOAT16: *field = "half_val"; return p.half_val_size();
+    case DT_COMPLEX64: *field = "scomplex_val"; return p.scomplex_val_size() / 2;
+    case DT_COMPLEX128: *field = "dcomplex_val"; return p.dcomplex_val_size() / 2;
+    case DT_STRING: *field = "string_val"; return p.string_val_size();
+    default: *field = "no field"; return 0;
+  }
+}
+
+Status CheckValueCount(const tensorflow::TensorProto& proto, DataType dtype,
+                       const TensorShape& shape) {
+  const int64_t n = shape.num_elements();
+  const std::string& content = proto.tensor_content();
+  if (!content.empty()) {
+    if (dtype == DT_STRING) {
+      // Each element's length takes at least one varint byte.
+      if (static_cast<int64_t>(content.size()) < n) {
+        return InvalidArgument("DT_STRING tensor_content has " + std::to_string(content.size()) +
+                               " bytes, too few for the " + Count(n) + " elements of shape " +
+                               shape.DebugString());
+      }
+      return Status::OK();
+    }
+    // n <= 2^40 and element sizes are small: no overflow.
+    const uint64_t need = static_cast<uint64_t>(n) * DataTypeSize(dtype);
+    if (content.size() != need) {
+      return InvalidArgument("TensorProto tensor_content has " + std::to_string(content.size()) +
+                             " bytes but shape " + shape.DebugString() + " of " +
+                             DataTypeString(dtype) + " needs " + std::to_string(need));
+    }
+    return Status::OK();
+  }
+  const char* field;
+  const int64_t n_values = FieldValueCount(proto, dtype, &field);
+  if (n_values > n) {
+    return InvalidArgument("TensorProto has " + Count(n_values) + " values in " + field +
+                           " but its shape holds only " + Count(n) + " elements");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 StatusOr<TensorShape> TensorShapeFromProto(const tensorflow::TensorShapeProto& proto) {
@@ -197,13 +250,11 @@ StatusOr<Tensor> TensorFromProto(const tensorflow::TensorProto& proto) {
   }
   StatusOr<TensorShape> shape = TensorShapeFromProto(proto.tensor_shape());
   if (!shape.ok()) return shape.status().WithContext("TensorProto");
-  Tensor t;
-  try {
-    t = Tensor(dtype, *shape);
-  } catch (const std::bad_alloc&) {
-    return ResourceExhausted("cannot allocate a " + DataTypeString(dtype) + " tensor of shape " +
-                             shape->DebugString());
-  }
+  // Sizes are checked against the shape before allocating, so a few bytes of
+  // proto cannot claim a huge tensor; only an all-zero (no values) tensor is as
+  // large as its shape says, bounded by MaxTensorBytes.
+  RETURN_IF_ERROR(CheckValueCount(proto, dtype, *shape));
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(dtype, *shape));
   if (!proto.tensor_content().empty()) {
     RETURN_IF_ERROR(FillFromContent(proto, &t));
   } else {
