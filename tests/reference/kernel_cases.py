@@ -456,6 +456,37 @@ def nn_cases():
             out.append(Case("Split", [const_i(axis), x], {"num_split": n}))
         for sizes, axis in [([1, 3], 0), ([2, -1, 1], 1), ([0, 3], 2), ([6], 1)]:
             out.append(Case("SplitV", [x, const_i(sizes), const_i(axis)], {"num_split": len(sizes)}))
+    for dt in (F32, I64, STR, BOOL, F16):
+        x = val(dt, (3, 4, 2))
+        for axes in ([0], [1, 2], [-1], [], [0, 1, 2]):
+            out.append(Case("ReverseV2", [x, const_i(axes)]))
+    out.append(Case("ReverseV2", [val(F32, (3, 4)), const_i([0, -2])], note="axis twice"))
+    out.append(Case("ReverseV2", [val(F32, (3, 4)), const_i([2])], note="axis out of range"))
+    for op in ("Cumsum", "Cumprod"):
+        for dt in (F32, F64, I32, I64, F16, C64):
+            x = val(dt, (3, 5), 0.5, 1.5) if op == "Cumprod" else val(dt, (3, 5))
+            for axis in (0, 1, -1):
+                for exclusive, reverse in [(False, False), (True, False), (False, True), (True, True)]:
+                    out.append(Case(op, [x, const_i(axis)], {"exclusive": exclusive, "reverse": reverse}))
+        out.append(Case(op, [val(F32, (0, 3)), const_i(0)]))
+        out.append(Case(op, [val(F32, (3,)), const_i(1)], note="axis out of range"))
+    words = np.array([b"Hello World", b"", b"ABC def 123", b"\xc3\x89t\xc3\xa9 MIXED", b"x"], dtype=object)
+    out.append(Case("StringLower", [words], label=STR))
+    out.append(Case("StringUpper", [words.reshape(5, 1)], label=STR))
+    for unit in ("BYTE", "UTF8_CHAR"):
+        out.append(Case("StringLength", [words], {"unit": unit}, label=STR))
+    for dt in (F32, F64, F16, BF16):
+        for padding in ("VALID", "SAME"):
+            for strides, dil in [([1, 1, 1, 1], [1, 1, 1, 1]), ([1, 2, 2, 1], [1, 1, 1, 1]),
+                                 ([1, 1, 1, 1], [1, 2, 2, 1])]:
+                # float16: TensorFlow accumulates in float16 (see the reductions).
+                out.append(Case("DepthwiseConv2dNative", [val(dt, (2, 7, 8, 3)), val(dt, (3, 2, 3, 2))],
+                                {"strides": strides, "padding": padding, "dilations": dil},
+                                tol=(2e-3, 2e-2) if dt == F16 else None))
+        out.append(Case("DepthwiseConv2dNative", [val(dt, (2, 3, 7, 8)), val(dt, (3, 3, 3, 1))],
+                        {"strides": [1, 1, 1, 1], "padding": "SAME", "data_format": "NCHW"}, note="NCHW"))
+    out.append(Case("DepthwiseConv2dNative", [val(F32, (1, 5, 5, 3)), val(F32, (3, 3, 2, 1))],
+                    {"strides": [1, 1, 1, 1], "padding": "VALID"}, note="depth mismatch"))
     out.append(Case("Split", [const_i(1), val(F32, (4, 5))], {"num_split": 2}, note="uneven"))
     out.append(Case("Split", [const_i(2), val(F32, (4, 6))], {"num_split": 2}, note="axis out of range"))
     out.append(Case("SplitV", [val(F32, (4, 6)), const_i([-1, -1]), const_i(1)], {"num_split": 2},

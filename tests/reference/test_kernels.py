@@ -151,7 +151,8 @@ def _generate(path):
             # TensorFlow lacking a CPU kernel for a dtype or layout is not a
             # verdict on the values: such cases are skipped, not compared.
             exp["tf_error"] = {"type": type(e).__name__, "message": msg[:300],
-                               "no_kernel": "No OpKernel was registered" in e.message or
+                               "no_kernel": isinstance(e, tf.errors.UnimplementedError) or
+                                            "No OpKernel was registered" in e.message or
                                             "only supports NHWC on device type CPU" in e.message}
         except UnicodeDecodeError as e:
             # TensorFlow fails and its message quotes the (binary) input.

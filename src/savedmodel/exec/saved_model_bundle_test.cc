@@ -157,12 +157,12 @@ TEST(SavedModelBundleTest, CliRunReportsTheMissingKernel) {
   ASSERT_NO_FATAL_FAILURE(WriteModel(tmp.path(), op));
   const std::string dir = tmp.path().string();
   std::string out;
-  EXPECT_EQ(RunCli("run " + dir + " --tag_set serve --signature_def ok --input_exprs 'x=[3.0]'", &out),
+  EXPECT_EQ(RunCli("run " + dir + " --tag_set serve --signature_def ok --input_exprs 'x=3.0'", &out),
             0)
       << out;
   EXPECT_NE(out.find("3"), std::string::npos) << out;
   EXPECT_NE(RunCli("run " + dir +
-                       " --tag_set serve --signature_def needs_missing --input_exprs 's=[\"a\"]'",
+                       " --tag_set serve --signature_def needs_missing --input_exprs 's=\"a\"'",
                    &out),
             0);
   EXPECT_NE(out.find("UNIMPLEMENTED"), std::string::npos) << out;
