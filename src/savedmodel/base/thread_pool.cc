@@ -3,9 +3,23 @@
 #include "savedmodel/base/denormal.h"
 
 #include <algorithm>
-#include <atomic>
 
 namespace savedmodel {
+
+void BlockingCounter::Add(int64_t n) {
+  std::lock_guard<std::mutex> l(mu_);
+  count_ += n;
+}
+
+void BlockingCounter::DecrementCount() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (--count_ == 0) cv_.notify_all();
+}
+
+void BlockingCounter::Wait() {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [this] { return count_ == 0; });
+}
 
 ThreadPool::ThreadPool(int num_threads) {
   if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
@@ -56,23 +70,17 @@ void ThreadPool::ParallelFor(int64_t n, int64_t min_chunk,
     return;
   }
   int64_t chunk = (n + max_parts - 1) / max_parts;
-  std::atomic<int64_t> pending{0};
-  std::mutex done_mu;
-  std::condition_variable done_cv;
+  const int64_t parts = (n + chunk - 1) / chunk;
+  BlockingCounter done(parts - 1);
   for (int64_t begin = chunk; begin < n; begin += chunk) {
     int64_t end = std::min(n, begin + chunk);
-    pending.fetch_add(1);
-    Schedule([&, begin, end] {
+    Schedule([&fn, &done, begin, end] {
       fn(begin, end);
-      if (pending.fetch_sub(1) == 1) {
-        std::lock_guard<std::mutex> l(done_mu);
-        done_cv.notify_one();
-      }
+      done.DecrementCount();
     });
   }
   fn(0, std::min(n, chunk));
-  std::unique_lock<std::mutex> l(done_mu);
-  done_cv.wait(l, [&] { return pending.load() == 0; });
+  done.Wait();
 }
 
 void ParallelFor(ThreadPool* pool, int64_t n, int64_t min_chunk,

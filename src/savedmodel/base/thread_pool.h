@@ -17,6 +17,29 @@ namespace savedmodel {
 // training loop, where smaller chunks made thread switches cost more than the math.
 inline constexpr int64_t kMinParallelWork = 256 * 1024;
 
+// Counts outstanding work down to zero; Wait() returns once it is zero. The
+// last DecrementCount() decrements and notifies while holding the mutex, and
+// Wait() reads the count only under it, so when Wait() returns no other thread
+// touches the counter again and its owner may destroy it at once. (An atomic
+// count decremented outside the lock lets a waiter see zero and return while
+// the decrementing thread is still about to lock a destroyed mutex.)
+class BlockingCounter {
+ public:
+  explicit BlockingCounter(int64_t initial = 0) : count_(initial) {}
+  BlockingCounter(const BlockingCounter&) = delete;
+  BlockingCounter& operator=(const BlockingCounter&) = delete;
+
+  void Add(int64_t n);
+  // REQUIRES: the count is positive.
+  void DecrementCount();
+  void Wait();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t count_;
+};
+
 class ThreadPool {
  public:
   // num_threads <= 0 picks the number of hardware threads.

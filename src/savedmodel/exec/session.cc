@@ -290,12 +290,13 @@ Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values) 
 Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values) {
   struct State {
     std::vector<std::atomic<int>> pending;
-    std::atomic<size_t> remaining;
+    // Counted down under its own mutex, so once Wait() returns no worker
+    // touches `st` again and it may go out of scope.
+    BlockingCounter remaining;
     std::mutex mu;
-    std::condition_variable done;
     Status status;
     std::atomic<bool> failed{false};
-    explicit State(size_t n) : pending(n), remaining(n) {}
+    explicit State(size_t n) : pending(n), remaining(static_cast<int64_t>(n)) {}
   };
   State st(plan.steps.size());
   for (size_t i = 0; i < plan.steps.size(); ++i) st.pending[i].store(plan.num_producers[i]);
@@ -320,10 +321,9 @@ Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values) {
           }
         }
       }
-      if (st.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard<std::mutex> l(st.mu);
-        st.done.notify_all();
-      }
+      // Last use of `st` on this path when this was the final step: `next` is
+      // then -1, since a ready consumer would still be outstanding.
+      st.remaining.DecrementCount();
       index = next;
     }
   };
@@ -337,8 +337,7 @@ Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values) {
     inter_pool_->Schedule([&run_from, c] { run_from(c); });
   }
   if (!roots.empty()) run_from(roots[0]);
-  std::unique_lock<std::mutex> l(st.mu);
-  st.done.wait(l, [&] { return st.remaining.load() == 0; });
+  st.remaining.Wait();
   return st.status;
 }
 
