@@ -487,6 +487,20 @@ def nn_cases():
                         {"strides": [1, 1, 1, 1], "padding": "SAME", "data_format": "NCHW"}, note="NCHW"))
     out.append(Case("DepthwiseConv2dNative", [val(F32, (1, 5, 5, 3)), val(F32, (3, 3, 2, 1))],
                     {"strides": [1, 1, 1, 1], "padding": "VALID"}, note="depth mismatch"))
+    for eq, shapes in [("ab,bc->ac", [(3, 4), (4, 5)]), ("abc,cd->abd", [(2, 3, 4), (4, 5)]),
+                       ("abcd,aecd->acbe", [(2, 3, 2, 4), (2, 5, 2, 4)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]),
+                       ("ij->ji", [(3, 4)]), ("ii->i", [(4, 4)]), ("ij->", [(3, 4)]), ("ab,ab->a", [(3, 4), (3, 4)]),
+                       ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 2)]), ("ab,cd", [(2, 3), (4, 5)]),
+                       ("abc,abd->cd", [(0, 2, 3), (0, 2, 4)])]:
+        for dt in (F32, F64, I32, F16, C64):
+            out.append(Case("Einsum", [[val(dt, sh) for sh in shapes]], {"equation": eq}, label=dt,
+                            tol=(2e-3, 2e-2) if dt == F16 else None))
+    out.append(Case("Einsum", [[val(F32, (3, 4)), val(F32, (5, 6))]], {"equation": "ab,bc->ac"},
+                    note="size mismatch"))
+    out.append(Case("Einsum", [[val(F32, (3, 4)), val(F32, (4, 5))]], {"equation": "ab,bc->ad"},
+                    note="unknown output label"))
+    for dt in (F32, I64, F16):
+        out.append(Case("ResourceGather", build=_resource_gather_case(dt), label=dt))
     out.append(Case("Split", [const_i(1), val(F32, (4, 5))], {"num_split": 2}, note="uneven"))
     out.append(Case("Split", [const_i(2), val(F32, (4, 6))], {"num_split": 2}, note="axis out of range"))
     out.append(Case("SplitV", [val(F32, (4, 6)), const_i([-1, -1]), const_i(1)], {"num_split": 2},
@@ -1021,6 +1035,20 @@ def graph_cases():
         out.append(Case(op, [const_i([2, -1])], {"dtype": F32, "seed": 1, "seed2": 1}, label=F32,
                         note="negative dim"))
     return out
+
+
+def _resource_gather_case(dt, batch_dims=0):
+    def build(tf):
+        init = val(dt, (5, 3))
+        h = tf.raw_ops.VarHandleOp(dtype=tf.as_dtype(np_dtype(dt)), shape=[5, 3], shared_name="emb", name="h")
+        a = tf.raw_ops.AssignVariableOp(resource=h, value=tf.constant(init), name="assign")
+        idx = tf.compat.v1.placeholder(tf.int32, name="idx")
+        with tf.control_dependencies([a]):
+            g = tf.raw_ops.ResourceGather(resource=h, indices=idx, dtype=tf.as_dtype(np_dtype(dt)), name="gather")
+            bad = tf.raw_ops.ResourceGather(resource=h, indices=idx + 4, dtype=tf.as_dtype(np_dtype(dt)),
+                                            name="bad")
+        return [g], {idx: np.array([[4, 0], [1, 1], [2, 3]], dtype=np.int32)}
+    return build
 
 
 FILES = "@FILES@"  # replaced by the generator with the absolute path of the case files

@@ -9,11 +9,83 @@
 #include <vector>
 
 #include "savedmodel/kernels/array/array_util.h"
+#include "savedmodel/kernels/array/gather.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/math/broadcast.h"
 #include "savedmodel/kernels/math/tensor_util.h"
 
 namespace savedmodel::kernels {
+
+Status GatherAxis(OpKernelContext* ctx, const Tensor& params, const Tensor& indices_t, int64_t axis,
+                  int64_t batch_dims) {
+  const int rank = params.rank();
+  if (axis < -rank || axis >= rank) {
+    return ctx->InvalidArg("Expected axis in the range [" + std::to_string(-rank) + ", " +
+                           std::to_string(rank) + "), but got " + std::to_string(axis));
+  }
+  if (axis < 0) axis += rank;
+  // batch_dims: the leading dims params and indices share; each batch
+  // gathers from its own slice with its own indices.
+  int64_t bd = batch_dims;
+  const int irank = indices_t.rank();
+  if (bd < 0) bd += irank;
+  if (bd < 0 || bd > irank) {
+    return ctx->InvalidArg("Expected batch_dims in the range [" + std::to_string(-irank) + ", " +
+                           std::to_string(irank) + "], but got " + std::to_string(batch_dims));
+  }
+  if (bd > axis) {
+    return ctx->InvalidArg("batch_dims (" + std::to_string(bd) + ") must be less than or equal to axis (" +
+                           std::to_string(axis) + ")");
+  }
+  int64_t batch = 1;
+  for (int d = 0; d < bd; ++d) {
+    if (params.dim(d) != indices_t.dim(d)) {
+      return ctx->InvalidArg("params.shape[" + std::to_string(d) + "]: " + std::to_string(params.dim(d)) +
+                             " should be equal to indices.shape[" + std::to_string(d) +
+                             "]: " + std::to_string(indices_t.dim(d)));
+    }
+    batch *= params.dim(d);
+  }
+  ASSIGN_OR_RETURN(std::vector<int64_t> indices, IntValues(indices_t));
+  const int64_t limit = params.dim(static_cast<int>(axis));
+  for (size_t i = 0; i < indices.size(); ++i) {
+    if (indices[i] < 0 || indices[i] >= limit) {
+      return ctx->InvalidArg("indices[" + std::to_string(i) + "] = " +
+                             std::to_string(indices[i]) + " is not in [0, " +
+                             std::to_string(limit) + ")");
+    }
+  }
+  std::vector<int64_t> dims;
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) {
+    dims.push_back(params.dim(d));
+    if (d >= bd) outer *= params.dim(d);
+  }
+  for (int d = static_cast<int>(bd); d < irank; ++d) dims.push_back(indices_t.dim(d));
+  for (int d = static_cast<int>(axis) + 1; d < rank; ++d) {
+    dims.push_back(params.dim(d));
+    inner *= params.dim(d);
+  }
+  auto shape = ShapeFrom(dims);
+  if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
+  Tensor* out = ctx->allocate_output(0, params.dtype(), *shape);
+  const int64_t k = batch == 0 ? 0 : static_cast<int64_t>(indices.size()) / batch;  // per batch
+  return VisitBySize(params.dtype(), [&](auto tag) -> Status {
+    using E = decltype(tag);
+    const E* in = static_cast<const E*>(params.raw_data());
+    E* y = static_cast<E*>(out->raw_data());
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t o = 0; o < outer; ++o) {
+        const int64_t slab = b * outer + o;
+        for (int64_t j = 0; j < k; ++j) {
+          CopyN(in + (slab * limit + indices[b * k + j]) * inner, y + (slab * k + j) * inner, inner);
+        }
+      }
+    }
+    return Status();
+  });
+}
+
 namespace {
 
 class GatherKernel : public OpKernel {
@@ -29,72 +101,7 @@ class GatherKernel : public OpKernel {
       ASSIGN_OR_RETURN(std::vector<int64_t> a, IntValues(ctx->input(2)));
       axis = a[0];
     }
-    const int rank = params.rank();
-    if (axis < -rank || axis >= rank) {
-      return ctx->InvalidArg("Expected axis in the range [" + std::to_string(-rank) + ", " +
-                             std::to_string(rank) + "), but got " + std::to_string(axis));
-    }
-    if (axis < 0) axis += rank;
-    // batch_dims: the leading dims params and indices share; each batch
-    // gathers from its own slice with its own indices.
-    int64_t bd = batch_dims_;
-    const int irank = indices_t.rank();
-    if (bd < 0) bd += irank;
-    if (bd < 0 || bd > irank) {
-      return ctx->InvalidArg("Expected batch_dims in the range [" + std::to_string(-irank) + ", " +
-                             std::to_string(irank) + "], but got " + std::to_string(batch_dims_));
-    }
-    if (bd > axis) {
-      return ctx->InvalidArg("batch_dims (" + std::to_string(bd) + ") must be less than or equal to axis (" +
-                             std::to_string(axis) + ")");
-    }
-    int64_t batch = 1;
-    for (int d = 0; d < bd; ++d) {
-      if (params.dim(d) != indices_t.dim(d)) {
-        return ctx->InvalidArg("params.shape[" + std::to_string(d) + "]: " + std::to_string(params.dim(d)) +
-                               " should be equal to indices.shape[" + std::to_string(d) +
-                               "]: " + std::to_string(indices_t.dim(d)));
-      }
-      batch *= params.dim(d);
-    }
-    ASSIGN_OR_RETURN(std::vector<int64_t> indices, IntValues(indices_t));
-    const int64_t limit = params.dim(static_cast<int>(axis));
-    for (size_t i = 0; i < indices.size(); ++i) {
-      if (indices[i] < 0 || indices[i] >= limit) {
-        return ctx->InvalidArg("indices[" + std::to_string(i) + "] = " +
-                               std::to_string(indices[i]) + " is not in [0, " +
-                               std::to_string(limit) + ")");
-      }
-    }
-    std::vector<int64_t> dims;
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < axis; ++d) {
-      dims.push_back(params.dim(d));
-      if (d >= bd) outer *= params.dim(d);
-    }
-    for (int d = static_cast<int>(bd); d < irank; ++d) dims.push_back(indices_t.dim(d));
-    for (int d = static_cast<int>(axis) + 1; d < rank; ++d) {
-      dims.push_back(params.dim(d));
-      inner *= params.dim(d);
-    }
-    auto shape = ShapeFrom(dims);
-    if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
-    Tensor* out = ctx->allocate_output(0, params.dtype(), *shape);
-    const int64_t k = batch == 0 ? 0 : static_cast<int64_t>(indices.size()) / batch;  // per batch
-    return VisitBySize(params.dtype(), [&](auto tag) -> Status {
-      using E = decltype(tag);
-      const E* in = static_cast<const E*>(params.raw_data());
-      E* y = static_cast<E*>(out->raw_data());
-      for (int64_t b = 0; b < batch; ++b) {
-        for (int64_t o = 0; o < outer; ++o) {
-          const int64_t slab = b * outer + o;
-          for (int64_t j = 0; j < k; ++j) {
-            CopyN(in + (slab * limit + indices[b * k + j]) * inner, y + (slab * k + j) * inner, inner);
-          }
-        }
-      }
-      return Status();
-    });
+    return GatherAxis(ctx, params, indices_t, axis, batch_dims_);
   }
 
  private:

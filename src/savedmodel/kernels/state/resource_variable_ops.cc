@@ -1,5 +1,6 @@
 // Resource variables (VarHandleOp and the ops reading/writing through the
 // handle), as TF >= 1.x Keras layers and all TF2 models create them.
+#include "savedmodel/kernels/array/gather.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/state/accumulate.h"
 #include "savedmodel/kernels/state/resource_variable.h"
@@ -67,6 +68,35 @@ class ReadVariableKernel : public OpKernel {
   DataType dtype_;
 };
 REGISTER_KERNEL("ReadVariableOp", ReadVariableKernel);
+
+// ResourceGather(resource, indices): rows of the variable's value (axis 0,
+// after `batch_dims` leading dims), as an embedding lookup reads them.
+class ResourceGatherKernel : public OpKernel {
+ public:
+  ResourceGatherKernel(const OpKernelConstruction& c, Status* s) {
+    *s = c.GetAttr("dtype", &dtype_);
+    if (s->ok() && c.HasAttr("batch_dims")) *s = c.GetAttr("batch_dims", &batch_dims_);
+  }
+  Status Compute(OpKernelContext* ctx) const override {
+    ASSIGN_OR_RETURN(auto v, VariableInput(ctx));
+    Tensor params = v->var().value();
+    if (!params.IsInitialized()) {
+      return FailedPrecondition("Error while reading resource variable " + v->name() +
+                                ": the variable was uninitialized (node '" + ctx->node().name() + "')");
+    }
+    if (params.dtype() != dtype_) {
+      return ctx->Error("variable '" + v->name() + "' holds " + DataTypeString(params.dtype()) + ", read as " +
+                        DataTypeString(dtype_));
+    }
+    if (params.rank() == 0) return ctx->InvalidArg("params must be at least 1 dimensional");
+    return kernels::GatherAxis(ctx, params, ctx->input(1), batch_dims_, batch_dims_);
+  }
+
+ private:
+  DataType dtype_;
+  int64_t batch_dims_ = 0;
+};
+REGISTER_KERNEL("ResourceGather", ResourceGatherKernel);
 
 class AssignVariableKernel : public OpKernel {
  public:
