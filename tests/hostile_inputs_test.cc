@@ -147,5 +147,40 @@ TEST(HostileInputsTest, TensorProtoSizesAreCheckedBeforeAllocating) {
                "TensorProto has 2 values in int_val but its shape holds only 1 elements");
 }
 
+TEST(HostileInputsTest, MatMulOfEmptyMatricesWithHugeProductIsInvalidArgument) {
+  auto session = SessionFromText(Placeholder("a", "DT_FLOAT") + Placeholder("b", "DT_FLOAT") + R"pb(
+    node { name: "mm" op: "MatMul" input: "a" input: "b"
+           attr { key: "T" value { type: DT_FLOAT } } })pb");
+  ASSERT_TRUE(session.ok()) << session.status();
+  Tensor a(DT_FLOAT, TensorShape{int64_t{1} << 40, 0});
+  Tensor b(DT_FLOAT, TensorShape{0, int64_t{1} << 40});
+  auto r = (*session)->Run({{"a", a}, {"b", b}}, {"mm"});
+  ExpectStatus(r.status(), StatusCode::kInvalidArgument, "node 'mm' (op MatMul)");
+  ExpectStatus(r.status(), StatusCode::kInvalidArgument, "more than 2^40 elements");
+}
+
+TEST(HostileInputsTest, Conv2DWindowArithmeticOverflowIsInvalidArgument) {
+  const std::string conv = R"pb(
+    node { name: "conv" op: "Conv2D" input: "x" input: "f"
+           attr { key: "T" value { type: DT_FLOAT } }
+           attr { key: "strides" value { list { i: [1, 1, 1, 1] } } } )pb";
+  const std::string dilated = conv + R"pb(
+           attr { key: "padding" value { s: "VALID" } }
+           attr { key: "dilations" value { list { i: [1, 9223372036854775807, 1, 1] } } } })pb";
+  const std::string padded = conv + R"pb(
+           attr { key: "padding" value { s: "EXPLICIT" } }
+           attr { key: "explicit_paddings"
+                  value { list { i: [0, 0, 9223372036854775807, 1, 0, 0, 0, 0] } } } })pb";
+  for (const std::string& node : {dilated, padded}) {
+    auto session = SessionFromText(Placeholder("x", "DT_FLOAT") + Placeholder("f", "DT_FLOAT") + node);
+    ASSERT_TRUE(session.ok()) << session.status();
+    auto r = (*session)->Run({{"x", Tensor(DT_FLOAT, TensorShape{1, 2, 2, 1})},
+                              {"f", Tensor(DT_FLOAT, TensorShape{2, 2, 1, 1})}},
+                             {"conv"});
+    ExpectStatus(r.status(), StatusCode::kInvalidArgument, "node 'conv' (op Conv2D)");
+    ExpectStatus(r.status(), StatusCode::kInvalidArgument, "overflow int64");
+  }
+}
+
 }  // namespace
 }  // namespace savedmodel

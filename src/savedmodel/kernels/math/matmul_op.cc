@@ -117,8 +117,11 @@ class MatMulKernel : public TypedKernel<MatMulKernel> {
       return ctx->InvalidArg("Matrix size-incompatible: In[0]: " + a.shape().DebugString() +
                              ", In[1]: " + b.shape().DebugString());
     }
-    Tensor* out = ctx->allocate_output(0, a.dtype(), TensorShape{m, n});
-    if (m * n == 0) return Status();
+    // [2^40, 0] x [0, 2^40] is valid input whose product shape is not.
+    auto shape = TensorShape::FromDims(std::vector<int64_t>{m, n});
+    if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
+    Tensor* out = ctx->allocate_output(0, a.dtype(), *shape);
+    if (shape->num_elements() == 0) return Status();
     Gemm<T>(ctx->pool(), a.flat<T>().data(), b.flat<T>().data(), out->flat<T>().data(), m, k, n,
             ta_, tb_, false, false);
     return Status();

@@ -109,8 +109,11 @@ class SoftmaxXentKernel : public TypedKernel<SoftmaxXentKernel> {
       dims[d] = f == 1 ? l : f;
     }
     const int64_t batch = dims[0], classes = dims[1];
+    // Batch and classes may come from different inputs: check their product.
+    auto backprop_shape = TensorShape::FromDims(std::vector<int64_t>{batch, classes});
+    if (!backprop_shape.ok()) return ctx->InvalidArg(backprop_shape.status().message());
     Tensor* loss = ctx->allocate_output(0, features.dtype(), TensorShape{batch});
-    Tensor* backprop = ctx->allocate_output(1, features.dtype(), TensorShape{batch, classes});
+    Tensor* backprop = ctx->allocate_output(1, features.dtype(), *backprop_shape);
     // Strides that read a broadcast dim of 1 repeatedly.
     const int64_t frs = features.dim(0) == 1 ? 0 : features.dim(1);
     const int64_t fcs = features.dim(1) == 1 ? 0 : 1;

@@ -108,10 +108,17 @@ Status ParseBatch(OpKernelContext* ctx, const Config& cfg, const Tensor& seriali
                              std::to_string(def.num_elements()) + " elements, expected " +
                              std::to_string(fshape.num_elements()));
     }
-    TensorShape out_shape;
-    if (!scalar_input) out_shape.AddDim(batch);
-    for (int64_t dim : fshape.dims()) out_shape.AddDim(dim);
-    Tensor* out = ctx->allocate_output(dense_out + d, dt, out_shape);
+    // The batch comes from the feed, the feature shape from an attr: their
+    // product is checked, not trusted.
+    std::vector<int64_t> out_dims;
+    if (!scalar_input) out_dims.push_back(batch);
+    out_dims.insert(out_dims.end(), fshape.dims().begin(), fshape.dims().end());
+    auto out_shape = TensorShape::FromDims(out_dims);
+    if (!out_shape.ok()) {
+      return ctx->InvalidArg("dense feature '" + dense_keys[d] + "': " +
+                             out_shape.status().message());
+    }
+    Tensor* out = ctx->allocate_output(dense_out + d, dt, *out_shape);
     const int64_t stride = fshape.num_elements();
     for (int64_t i = 0; i < batch; ++i) {
       const auto& fmap = examples[i].features().feature();
