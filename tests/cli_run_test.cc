@@ -176,6 +176,12 @@ TEST(PyLiteralTest, OverflowAndStringsInNumericInputsAreErrors) {
   EXPECT_EQ(u64->flat<uint64_t>()[0], 18446744073709551615ull);
   auto ints = conv("[' 1_000 ', True, -128, 2.9]", DT_INT16);
   EXPECT_FALSE(ints.ok());  // a text array: int('2.9') fails in numpy too
+  auto under = conv("[1_000, 2_5.0_1]", DT_DOUBLE);
+  ASSERT_TRUE(under.ok()) << under.status();
+  EXPECT_EQ(under->flat<double>()[0], 1000.0);
+  EXPECT_EQ(under->flat<double>()[1], 25.01);
+  EXPECT_FALSE(cli::ParsePyLiteral("[1__0]").ok());
+  EXPECT_FALSE(cli::ParsePyLiteral("[10_]").ok());
   auto i8 = conv("[True, -128, 127, 2.9]", DT_INT8);
   ASSERT_TRUE(i8.ok()) << i8.status();
   EXPECT_EQ(i8->flat<int8_t>()[1], -128);

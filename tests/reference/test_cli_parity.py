@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import warnings
 
 import numpy as np
 import pytest
@@ -110,7 +111,9 @@ class SavedModelCli:
             self._flags[name].value = self._flags[name].default
         out = io.StringIO()
         try:
-            with contextlib.redirect_stdout(out):
+            # numpy's cast warnings inside saved_model_cli are its behaviour, not news.
+            with contextlib.redirect_stdout(out), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 ns = self._parser.parse_args([str(a) for a in args])
                 ns.func()
             return True, out.getvalue(), ""
@@ -220,6 +223,80 @@ def _npy_equal(a, b):
 _ids = itertools.count()
 
 
+HALF_PLUS_TWO = "tf_serving/saved_model_half_plus_two_cpu/00000123"
+TYPES = "corpus/mlnet_types_test"
+
+# Input flags on one model, each run by both tools: saved_model_cli's input
+# syntax, its numpy conversions and the errors it raises.
+INPUT_CASES = [
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1.0],[2.0]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[True],[2.0],[None],['1.5'],[b'2']]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1],[100000000000000000000000]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1e300],[-0.0]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", 'x={"a":1}']),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", 'x=[{"x":[5.0]}]']),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[{1.0}]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[['a'],[2.0]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1.0],2.0]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1],[2,3]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=(1.0,2.0)"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=1.0"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[2**70]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1+2j]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1.5]];x=[[2.5]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "z=[[1.0]]"]),
+    (HALF_PLUS_TWO, "nope", ["--input_exprs", "x=[[1.0]]"]),
+    (HALF_PLUS_TWO, "serving_default", []),
+    (HALF_PLUS_TWO, "serving_default", ["--inputs", "x=a[b][c]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1.0]]", "--input_examples", 'x=[{"x":[1.0]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[1.0]},{"x":[3.0]}]']),
+    (HALF_PLUS_TWO, "classify_x_to_y", ["--input_examples", 'inputs=[{"x":[1.0]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[1, 2.0]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":["a", 5.0]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[1.0, "a"]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[1.0, 2]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[True]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[1, True]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[1180591620717411303424]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[[1.0]]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs={"x":[1.0]}']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":1.0}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":(1.0,)}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[None]}]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[1.0]}, 5]']),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[b"a"]}]']),
+    (TYPES, "serving_default", ["--input_exprs", "f32=[[1,2]]"]),
+    (TYPES, "serving_default", ["--input_exprs",
+                                "b=[[1,0]];f32=[[1,2]];f64=[[1,2]];i16=[[1,2]];i32=[[1,2]];i64=[[1,2]];"
+                                "i8=[[-128,127]];u16=[[1,2]];u32=[[1,2]];u64=[[1,2]];u8=[[1,2]]"]),
+    (TYPES, "serving_default", ["--input_exprs",
+                                "b=[[1,0]];f32=[[1,2]];f64=[[1,2]];i16=[[1,2]];i32=[[1,2]];i64=[[1,2]];"
+                                "i8=[[300,1]];u16=[[1,2]];u32=[[1,2]];u64=[[1,2]];u8=[[1,2]]"]),
+    (TYPES, "serving_default", ["--input_exprs",
+                                "b=[['', 'x']];f32=[['1', 2.5]];f64=[[1,2]];i16=[['7', 1_0]];i32=[[1,2]];"
+                                "i64=[[1,2]];i8=[[1,2]];u16=[[1,2]];u32=[[1,2]];u64=[[1,2]];u8=[[1,2]]"]),
+    (TYPES, "serving_default", ["--input_exprs",
+                                "b=[[1,0]];f32=[[1,2]];f64=[[1,2]];i16=[[1,2]];i32=[[1,2]];i64=[[1,2]];"
+                                "i8=[[1,2]];u16=[[1,2]];u32=[[1,2]];u64=[[18446744073709551615,2]];u8=[[1,2]]"]),
+]
+KNOWN.update({
+    ("input " + HALF_PLUS_TWO, "serving_default --input_exprs x=[[1+2j]]"):
+        "complex literals are not parsed (ast.literal_eval accepts them; numpy drops the imaginary part)",
+    ("input " + TYPES, "serving_default --input_exprs b=[[1,0]];f32=[[1,2]];f64=[[1,2]];i16=[[1,2]];"
+                       "i32=[[1,2]];i64=[[1,2]];i8=[[300,1]];u16=[[1,2]];u32=[[1,2]];u64=[[1,2]];u8=[[1,2]]"):
+        "deliberate: an int out of the input's range is an error; saved_model_cli's "
+        "np.asarray(v).astype(int8) silently wraps 300 to 44",
+    ("input " + TYPES, "serving_default --input_exprs b=[[1,0]];f32=[[1,2]];f64=[[1,2]];i16=[[1,2]];"
+                       "i32=[[1,2]];i64=[[1,2]];i8=[[1,2]];u16=[[1,2]];u32=[[1,2]];"
+                       "u64=[[18446744073709551615,2]];u8=[[1,2]]"):
+        "deliberate: ours feeds 2**64-1 to a uint64 input exactly; saved_model_cli's numpy conversion "
+        "goes through float64 and feeds 0",
+})
+
+
 def _composite_model(path):
     """A TF2 model whose concrete functions take composite TypeSpecs and
     Python defaults (float, bool, tuple), which `show --all` prints."""
@@ -327,6 +404,32 @@ def test_cli_parity():
                     pendings.append("%s: %s -- %s" % (model, label, reason))
                 else:
                     failures.append("%s: %s\n%s" % (model, label, problem))
+        for model, key, flags in INPUT_CASES:
+            path = os.path.join(refutil.TESTDATA, model)
+            if not os.path.isdir(path):
+                continue
+            label = " ".join([key] + flags)
+            args = ["run", "--dir", path, "--tag_set", "serve", "--signature_def", key] + flags
+            t_ok, t_out, t_err = smcli(args)
+            o_ok, o_out, o_err = _ours(args)
+            cases += 1
+            problem = None
+            if t_ok != o_ok:
+                problem = "saved_model_cli %s, ours %s (theirs: %s | ours: %s)" % (
+                    "succeeds" if t_ok else "fails", "succeeds" if o_ok else "fails", t_err, o_err)
+            elif t_out != o_out:
+                problem = "stdout differs:\n" + "\n".join(difflib.unified_diff(
+                    t_out.splitlines(), o_out.splitlines(), "saved_model_cli", "savedmodel", n=1, lineterm=""))
+            reason = _known("input " + model, label)
+            if problem is None and reason is None:
+                passed += 1
+            elif problem is None:
+                stale.append("input %s: %s (listed as: %s)" % (model, label, reason))
+            elif reason is not None:
+                pending += 1
+                pendings.append("input %s: %s -- %s" % (model, label, reason))
+            else:
+                failures.append("input %s: %s\n%s" % (model, label, problem))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     failed = len(failures) + len(stale)

@@ -115,14 +115,23 @@ class Parser {
     if (EatWord("inf")) { v.kind = PyValue::kFloat; v.f = text_[start] == '-' ? -INFINITY : INFINITY; return v; }
     if (EatWord("nan")) { v.kind = PyValue::kFloat; v.f = NAN; return v; }
     bool is_float = false;
+    auto digit_at = [&](size_t i) {
+      return i < text_.size() && std::isdigit(static_cast<unsigned char>(text_[i]));
+    };
     while (pos_ < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[pos_])) ||
+                                   // Python allows "1_000": one underscore between digits.
+                                   (text_[pos_] == '_' && pos_ > start && digit_at(pos_ - 1) &&
+                                    digit_at(pos_ + 1)) ||
                                    text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E' ||
                                    ((text_[pos_] == '-' || text_[pos_] == '+') &&
                                     (text_[pos_ - 1] == 'e' || text_[pos_ - 1] == 'E')))) {
-      if (!std::isdigit(static_cast<unsigned char>(text_[pos_]))) is_float = true;
+      if (!std::isdigit(static_cast<unsigned char>(text_[pos_])) && text_[pos_] != '_') is_float = true;
       ++pos_;
     }
-    std::string num(text_.substr(start, pos_ - start));
+    std::string num;
+    for (char ch : text_.substr(start, pos_ - start)) {
+      if (ch != '_') num.push_back(ch);
+    }
     if (num.empty() || num == "-" || num == "+") return Error("expected a value");
     char* end = nullptr;
     if (is_float) {
