@@ -501,6 +501,29 @@ def nn_cases():
                     note="unknown output label"))
     for dt in (F32, I64, F16):
         out.append(Case("ResourceGather", build=_resource_gather_case(dt), label=dt))
+    for dt in (F32, F64, U8, I32, F16):
+        img = val(dt, (2, 4, 5, 3), 0, 5) if dt in INTS else val(dt, (2, 4, 5, 3))
+        for size in ([8, 10], [3, 2], [4, 5], [1, 1], [7, 3]):
+            for ac, hp in [(False, False), (True, False), (False, True)]:
+                attrs = {"align_corners": ac, "half_pixel_centers": hp}
+                out.append(Case("ResizeBilinear", [img, const_i(size)], attrs))
+                out.append(Case("ResizeNearestNeighbor", [img, const_i(size)], attrs))
+    for op in ("ResizeBilinear", "ResizeNearestNeighbor"):
+        out.append(Case(op, [val(F32, (1, 4, 4, 1)), const_i([0, 3])], note="zero output size"))
+        out.append(Case(op, [val(F32, (4, 4, 1)), const_i([2, 2])], note="rank 3 image"))
+    for dt in (F32, F64, F16):
+        for padding in ("VALID", "SAME"):
+            for strides in ([1, 1, 1, 1], [1, 2, 2, 1], [1, 2, 3, 1]):
+                fwd_in = (2, 7, 8, 3)
+                kh, kw, oc = 3, 2, 4
+                oh = (7 - kh) // strides[1] + 1 if padding == "VALID" else -(-7 // strides[1])
+                ow = (8 - kw) // strides[2] + 1 if padding == "VALID" else -(-8 // strides[2])
+                out.append(Case("Conv2DBackpropInput",
+                                [const_i(fwd_in), val(dt, (kh, kw, 3, oc)), val(dt, (2, oh, ow, oc))],
+                                {"strides": strides, "padding": padding},
+                                tol=(2e-3, 2e-2) if dt == F16 else (1e-5, 1e-5)))
+    out.append(Case("Conv2DBackpropInput", [const_i((2, 7, 8, 3)), val(F32, (3, 2, 3, 4)), val(F32, (2, 4, 4, 4))],
+                    {"strides": [1, 1, 1, 1], "padding": "VALID"}, note="out_backprop shape mismatch"))
     out.append(Case("Split", [const_i(1), val(F32, (4, 5))], {"num_split": 2}, note="uneven"))
     out.append(Case("Split", [const_i(2), val(F32, (4, 6))], {"num_split": 2}, note="axis out of range"))
     out.append(Case("SplitV", [val(F32, (4, 6)), const_i([-1, -1]), const_i(1)], {"num_split": 2},
