@@ -66,9 +66,18 @@ TEST(CliShowTest, MissingTagSetAndSignatureAreClearErrors) {
   SAVEDMODEL_REQUIRE_TESTDATA(dir, "tf_serving/saved_model_half_plus_two_cpu/00000123");
   std::string out;
   EXPECT_EQ(RunCli("show '" + dir.string() + "' --tag_set gpu", &out), 1);
-  EXPECT_NE(out.find("available tag sets: {serve}"), std::string::npos) << out;
+  // saved_model_cli's messages.
+  EXPECT_NE(out.find("MetaGraphDef associated with tag-set gpu could not be found in the SavedModel. "
+                     "Please use one of the following tag-sets: ['serve']"),
+            std::string::npos) << out;
   EXPECT_EQ(RunCli("show '" + dir.string() + "' --tag_set serve --signature_def nope", &out), 1);
-  EXPECT_NE(out.find("'serving_default'"), std::string::npos) << out;
+  EXPECT_NE(out.find("Could not find signature \"nope\". Please choose from: classify_x_to_y, "
+                     "regress_x2_to_y3, regress_x_to_y, regress_x_to_y2, serving_default"),
+            std::string::npos) << out;
+  EXPECT_EQ(RunCli("run '" + dir.string() + "' --tag_set gpu,serve --signature_def serving_default "
+                   "--input_exprs 'x=[[1.0]]'", &out), 1);
+  EXPECT_NE(out.find("MetaGraphDef associated with tag-set gpu,serve could not be found"),
+            std::string::npos) << out;
   EXPECT_EQ(RunCli("show /nonexistent/dir", &out), 1);
   EXPECT_NE(out.find("/nonexistent/dir"), std::string::npos) << out;
 }

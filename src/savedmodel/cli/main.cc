@@ -5,6 +5,26 @@
 #include <string_view>
 
 #include "commands.h"
+#include "savedmodel/format/saved_model/saved_model_reader.h"
+
+namespace savedmodel::cli {
+
+StatusOr<const tensorflow::MetaGraphDef*> FindMetaGraphForTagSet(const tensorflow::SavedModel& sm,
+                                                                 const std::string& tag_set) {
+  auto mg = FindMetaGraphDef(sm, ParseTagSet(tag_set));
+  if (mg.ok()) return mg;
+  std::string valid;
+  for (const auto& meta : sm.meta_graphs()) {
+    std::string tags;
+    for (const auto& t : meta.meta_info_def().tags()) tags += (tags.empty() ? "" : ",") + t;
+    valid += (valid.empty() ? "'" : ", '") + tags + "'";
+  }
+  return NotFound("MetaGraphDef associated with tag-set " + tag_set +
+                  " could not be found in the SavedModel. Please use one of the following tag-sets: [" +
+                  valid + "]");
+}
+
+}  // namespace savedmodel::cli
 
 namespace {
 

@@ -328,7 +328,7 @@ int RunMain(int argc, char** argv) {
   // Only the proto: structural problems of the graph surface when it loads.
   auto proto = ReadSavedModelProto(Env::Default(), dir);
   if (!proto.ok()) return Fail(proto.status());
-  auto mg = FindMetaGraphDef(*proto, ParseTagSet(tag_set));
+  auto mg = FindMetaGraphForTagSet(*proto, tag_set);
   if (!mg.ok()) return Fail(mg.status());
   auto sig_it = (*mg)->signature_def().find(signature_def);
   if (sig_it == (*mg)->signature_def().end()) {

@@ -495,7 +495,7 @@ int ShowMain(int argc, char** argv) {
     for (const auto& tags : sets) std::printf("'%s'\n", TagSetToString(tags).c_str());
     return 0;
   }
-  auto mg = FindMetaGraphDef(sm, ParseTagSet(tag_set));
+  auto mg = FindMetaGraphForTagSet(sm, tag_set);
   if (!mg.ok()) return Fail(mg.status());
   if (list_ops) PrintOps(**mg);
   if (signature_def.empty()) {
@@ -505,8 +505,11 @@ int ShowMain(int argc, char** argv) {
     }
     return 0;
   }
-  auto sig = FindSignatureDef(**mg, signature_def);
-  if (!sig.ok()) return Fail(sig.status());
+  if (!(*mg)->signature_def().count(signature_def)) {
+    std::string keys;
+    for (const std::string& key : SortedSignatureKeys(**mg)) keys += (keys.empty() ? "" : ", ") + key;
+    return Fail(NotFound("Could not find signature \"" + signature_def + "\". Please choose from: " + keys));
+  }
   PrintInputsOutputs(**mg, signature_def, 0);
   return 0;
 }
