@@ -113,6 +113,20 @@ TEST(HostileInputsTest, TensorAllocateOverTheLimitIsResourceExhausted) {
   SetMaxTensorBytes(saved);
 }
 
+// Outside a kernel call (a loader sizing a tensor from checked file contents)
+// the limit does not apply; inside one it does.
+TEST(HostileInputsTest, ConstructorLimitOnlyInsideAScope) {
+  const size_t saved = MaxTensorBytes();
+  SetMaxTensorBytes(1024);
+  EXPECT_EQ(Tensor(DT_FLOAT, TensorShape{1000}).num_elements(), 1000);
+  {
+    ScopedTensorByteLimit limit;
+    EXPECT_THROW(Tensor(DT_FLOAT, TensorShape{1000}), TensorAllocationError);
+  }
+  EXPECT_EQ(Tensor(DT_FLOAT, TensorShape{1000}).num_elements(), 1000);
+  SetMaxTensorBytes(saved);
+}
+
 tensorflow::TensorProto HugeProto(tensorflow::DataType dtype) {
   tensorflow::TensorProto p;
   p.set_dtype(dtype);

@@ -13,11 +13,13 @@ namespace savedmodel {
 
 namespace {
 std::atomic<size_t> max_tensor_bytes{kDefaultMaxTensorBytes};
+thread_local bool limit_tensor_bytes = false;
 
-std::string AllocationMessage(DataType dtype, int64_t num_elements, size_t bytes) {
+std::string AllocationMessage(DataType dtype, int64_t num_elements, size_t bytes, bool over_limit) {
   return "OOM when allocating tensor of " + std::to_string(num_elements) + " elements (" +
-         std::to_string(bytes) + " bytes) of type " + DataTypeString(dtype) + "; the limit is " +
-         std::to_string(MaxTensorBytes()) + " bytes per tensor";
+         std::to_string(bytes) + " bytes) of type " + DataTypeString(dtype) +
+         (over_limit ? "; the limit is " + std::to_string(MaxTensorBytes()) + " bytes per tensor"
+                     : std::string());
 }
 }  // namespace
 
@@ -31,20 +33,28 @@ Status CheckTensorBytes(size_t bytes) {
                            " bytes per tensor");
 }
 
-TensorAllocationError::TensorAllocationError(DataType dtype, int64_t num_elements, size_t bytes)
-    : message_(AllocationMessage(dtype, num_elements, bytes)) {}
+ScopedTensorByteLimit::ScopedTensorByteLimit() : saved_(limit_tensor_bytes) {
+  limit_tensor_bytes = true;
+}
+ScopedTensorByteLimit::~ScopedTensorByteLimit() { limit_tensor_bytes = saved_; }
+
+TensorAllocationError::TensorAllocationError(DataType dtype, int64_t num_elements, size_t bytes,
+                                             bool over_limit)
+    : message_(AllocationMessage(dtype, num_elements, bytes, over_limit)) {}
 
 TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements)
     : dtype_(dtype), num_elements_(num_elements) {
   size_t elem = dtype == DT_STRING ? sizeof(std::string) : DataTypeSize(dtype);
   // num_elements <= kMaxTensorElements (2^40) and elem <= 32, so no overflow.
   bytes_ = static_cast<size_t>(num_elements) * elem;
-  if (bytes_ > MaxTensorBytes()) throw TensorAllocationError(dtype, num_elements, bytes_);
+  if (limit_tensor_bytes && bytes_ > MaxTensorBytes()) {
+    throw TensorAllocationError(dtype, num_elements, bytes_, /*over_limit=*/true);
+  }
   // aligned_alloc needs a size that is a multiple of the alignment.
   size_t alloc = (bytes_ + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   if (alloc == 0) alloc = kTensorAlignment;
   data_ = std::aligned_alloc(kTensorAlignment, alloc);
-  if (data_ == nullptr) throw TensorAllocationError(dtype, num_elements, bytes_);
+  if (data_ == nullptr) throw TensorAllocationError(dtype, num_elements, bytes_, /*over_limit=*/false);
   if (dtype == DT_STRING) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < num_elements; ++i) new (s + i) std::string();
@@ -79,6 +89,7 @@ StatusOr<Tensor> Tensor::Allocate(DataType dtype, const TensorShape& shape) {
   if (!IsStorableDataType(dtype)) {
     return Unimplemented("tensors of type " + DataTypeString(dtype) + " are not supported");
   }
+  ScopedTensorByteLimit limit;
   try {
     return Tensor(dtype, shape);
   } catch (const TensorAllocationError& e) {

@@ -32,14 +32,30 @@ size_t MaxTensorBytes();
 // ResourceExhausted naming `bytes` when a buffer of that size is over the limit.
 Status CheckTensorBytes(size_t bytes);
 
+// While one is alive on a thread, the Tensor(dtype, shape) constructor on that
+// thread also refuses buffers over MaxTensorBytes(). The session holds one
+// around each kernel call, where sizes come from feeds and attrs; loaders that
+// size tensors from file contents they have checked (a checkpoint's 10 GiB
+// variable) are not limited. Tensor::Allocate always checks the limit.
+class ScopedTensorByteLimit {
+ public:
+  ScopedTensorByteLimit();
+  ~ScopedTensorByteLimit();
+  ScopedTensorByteLimit(const ScopedTensorByteLimit&) = delete;
+  ScopedTensorByteLimit& operator=(const ScopedTensorByteLimit&) = delete;
+
+ private:
+  bool saved_;
+};
+
 // Thrown by the Tensor(dtype, shape) constructor when the buffer is over
-// MaxTensorBytes() or the allocator fails. Kernels allocate through
+// MaxTensorBytes() (inside a ScopedTensorByteLimit) or the allocator fails. Kernels allocate through
 // OpKernelContext::allocate_output, which has no status to return, so the
 // session catches this at its one kernel-call boundary and returns
 // RESOURCE_EXHAUSTED naming the node; everywhere else use Tensor::Allocate.
 class TensorAllocationError : public std::bad_alloc {
  public:
-  TensorAllocationError(DataType dtype, int64_t num_elements, size_t bytes);
+  TensorAllocationError(DataType dtype, int64_t num_elements, size_t bytes, bool over_limit);
   const char* what() const noexcept override { return message_.c_str(); }
   // "OOM when allocating tensor of 17179869184 elements (68719476736 bytes) of type float ..."
   const std::string& message() const { return message_; }

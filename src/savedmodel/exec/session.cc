@@ -241,6 +241,7 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values)
   // The one place exceptions stop: allocate_output has no status to return, so
   // a tensor over the size limit (or any failed allocation in a kernel) throws,
   // and becomes RESOURCE_EXHAUSTED naming the node here.
+  ScopedTensorByteLimit limit;
   auto where = [&] { return "node '" + step.node->name() + "' (op " + step.node->op() + "): "; };
   try {
     RETURN_IF_ERROR(step.kernel->Compute(&ctx));
