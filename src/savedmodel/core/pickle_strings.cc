@@ -51,7 +51,7 @@ class Machine {
         case 'M': RETURN_IF_ERROR(PushInt(2, false)); break;   // BININT2
         case 'J': RETURN_IF_ERROR(PushInt(4, true)); break;    // BININT
         case 0x8a: {                                            // LONG1
-          uint64_t n;
+          uint64_t n = 0;  // set by ReadLen; zero keeps -Wmaybe-uninitialized quiet
           RETURN_IF_ERROR(ReadLen(1, &n));
           if (n > 8) return Err("LONG1 wider than 8 bytes");
           RETURN_IF_ERROR(PushInt(static_cast<int>(n), true));
@@ -137,11 +137,11 @@ class Machine {
           obj->items.push_back(state);
           break;
         }
-        case 'q': { uint64_t k; RETURN_IF_ERROR(ReadLen(1, &k)); RETURN_IF_ERROR(Memo(k)); break; }
-        case 'r': { uint64_t k; RETURN_IF_ERROR(ReadLen(4, &k)); RETURN_IF_ERROR(Memo(k)); break; }
+        case 'q': { uint64_t k = 0; RETURN_IF_ERROR(ReadLen(1, &k)); RETURN_IF_ERROR(Memo(k)); break; }
+        case 'r': { uint64_t k = 0; RETURN_IF_ERROR(ReadLen(4, &k)); RETURN_IF_ERROR(Memo(k)); break; }
         case 0x94: RETURN_IF_ERROR(Memo(memo_.size())); break;  // MEMOIZE
         case 'h': case 'j': {                                   // BINGET / LONG_BINGET
-          uint64_t k;
+          uint64_t k = 0;  // set by ReadLen; zero keeps -Wmaybe-uninitialized quiet
           RETURN_IF_ERROR(ReadLen(op == 'h' ? 1 : 4, &k));
           auto it = memo_.find(k);
           if (it == memo_.end()) return Err("memo key " + std::to_string(k) + " not set");
@@ -177,7 +177,7 @@ class Machine {
     return Status::OK();
   }
   Status PushInt(int width, bool is_signed) {
-    uint64_t v;
+    uint64_t v = 0;  // set by ReadLen; zero keeps -Wmaybe-uninitialized quiet
     RETURN_IF_ERROR(ReadLen(width, &v));
     auto p = Make(PObj::kInt);
     if (is_signed && width < 8 && width > 0 && (v >> (8 * width - 1)) & 1) {
@@ -188,7 +188,7 @@ class Machine {
     return Status::OK();
   }
   Status PushString(int width, PObj::Kind kind) {
-    uint64_t n;
+    uint64_t n = 0;  // set by ReadLen; zero keeps -Wmaybe-uninitialized quiet
     RETURN_IF_ERROR(ReadLen(width, &n));
     if (n > in_.size() - pos_) return Err("string of " + std::to_string(n) + " bytes runs past the end");
     auto p = Make(kind);
