@@ -173,27 +173,40 @@ TEST(HostileInputsTest, MatMulOfEmptyMatricesWithHugeProductIsInvalidArgument) {
   ExpectStatus(r.status(), StatusCode::kInvalidArgument, "more than 2^40 elements");
 }
 
-TEST(HostileInputsTest, Conv2DWindowArithmeticOverflowIsInvalidArgument) {
-  const std::string conv = R"pb(
-    node { name: "conv" op: "Conv2D" input: "x" input: "f"
-           attr { key: "T" value { type: DT_FLOAT } }
-           attr { key: "strides" value { list { i: [1, 1, 1, 1] } } } )pb";
-  const std::string dilated = conv + R"pb(
-           attr { key: "padding" value { s: "VALID" } }
-           attr { key: "dilations" value { list { i: [1, 9223372036854775807, 1, 1] } } } })pb";
-  const std::string padded = conv + R"pb(
-           attr { key: "padding" value { s: "EXPLICIT" } }
-           attr { key: "explicit_paddings"
-                  value { list { i: [0, 0, 9223372036854775807, 1, 0, 0, 0, 0] } } } })pb";
-  for (const std::string& node : {dilated, padded}) {
-    auto session = SessionFromText(Placeholder("x", "DT_FLOAT") + Placeholder("f", "DT_FLOAT") + node);
-    ASSERT_TRUE(session.ok()) << session.status();
-    auto r = (*session)->Run({{"x", Tensor(DT_FLOAT, TensorShape{1, 2, 2, 1})},
-                              {"f", Tensor(DT_FLOAT, TensorShape{2, 2, 1, 1})}},
-                             {"conv"});
-    ExpectStatus(r.status(), StatusCode::kInvalidArgument, "node 'conv' (op Conv2D)");
-    ExpectStatus(r.status(), StatusCode::kInvalidArgument, "overflow int64");
+TEST(HostileInputsTest, ConvWindowArithmeticOverflowIsInvalidArgument) {
+  for (const std::string op : {"Conv2D", "DepthwiseConv2dNative"}) {
+    const std::string conv = R"pb(
+      node { name: "conv" op: ")pb" + op + R"pb(" input: "x" input: "f"
+             attr { key: "T" value { type: DT_FLOAT } }
+             attr { key: "strides" value { list { i: [1, 1, 1, 1] } } } )pb";
+    const std::string dilated = conv + R"pb(
+             attr { key: "padding" value { s: "VALID" } }
+             attr { key: "dilations" value { list { i: [1, 9223372036854775807, 1, 1] } } } })pb";
+    const std::string padded = conv + R"pb(
+             attr { key: "padding" value { s: "EXPLICIT" } }
+             attr { key: "explicit_paddings"
+                    value { list { i: [0, 0, 9223372036854775807, 1, 0, 0, 0, 0] } } } })pb";
+    for (const std::string& node : {dilated, padded}) {
+      auto session = SessionFromText(Placeholder("x", "DT_FLOAT") + Placeholder("f", "DT_FLOAT") + node);
+      ASSERT_TRUE(session.ok()) << session.status();
+      auto r = (*session)->Run({{"x", Tensor(DT_FLOAT, TensorShape{1, 2, 2, 1})},
+                                {"f", Tensor(DT_FLOAT, TensorShape{2, 2, 1, 1})}},
+                               {"conv"});
+      ExpectStatus(r.status(), StatusCode::kInvalidArgument, "node 'conv' (op " + op + ")");
+      ExpectStatus(r.status(), StatusCode::kInvalidArgument, "overflow int64");
+    }
   }
+}
+
+TEST(HostileInputsTest, TileWhoseOutputDimOverflowsIsInvalidArgument) {
+  auto session = SessionFromText(Placeholder("x", "DT_FLOAT") + Placeholder("m", "DT_INT64") + R"pb(
+    node { name: "tile" op: "Tile" input: "x" input: "m"
+           attr { key: "T" value { type: DT_FLOAT } } attr { key: "Tmultiples" value { type: DT_INT64 } } })pb");
+  ASSERT_TRUE(session.ok()) << session.status();
+  auto r = (*session)->Run({{"x", Tensor(DT_FLOAT, TensorShape{3, 1})},
+                            {"m", Tensor::FromVector<int64_t>({4611686018427387904, 1}, TensorShape{2})}},
+                           {"tile"});
+  ExpectStatus(r.status(), StatusCode::kInvalidArgument, "overflows int64");
 }
 
 }  // namespace

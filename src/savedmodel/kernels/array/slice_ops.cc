@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "savedmodel/kernels/array/array_util.h"
+#include "savedmodel/core/checked_math.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/math/tensor_util.h"
 
@@ -206,7 +207,9 @@ class TileKernel : public OpKernel {
         return ctx->InvalidArg("Expected multiples[" + std::to_string(d) + "] >= 0, but got " +
                                std::to_string(mult[d]));
       }
-      dims[d] = x.dim(d) * mult[d];
+      if (!CheckedMul(x.dim(d), mult[d], &dims[d])) {
+        return ctx->InvalidArg("Tile output dimension " + std::to_string(d) + " overflows int64");
+      }
     }
     auto shape = ShapeFrom(dims);
     if (!shape.ok()) return ctx->InvalidArg(shape.status().message());

@@ -8,7 +8,6 @@
 #include <algorithm>
 
 #include "savedmodel/base/thread_pool.h"
-#include "savedmodel/core/checked_math.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/math/numeric.h"
 #include "savedmodel/kernels/nn/conv_util.h"
@@ -40,19 +39,6 @@ class Conv2DKernel : public TypedKernel<Conv2DKernel> {
     }
     const int64_t groups = ic / fc;
     if (oc % groups != 0) return ctx->Error("output depth must be a multiple of the group count");
-    // Window() computes the dilated filter extent, the padded input and
-    // in + stride in int64 from attrs a model chooses: refuse what overflows.
-    auto window_fits = [](int64_t in, int64_t k, int64_t stride, int64_t dilation,
-                          int64_t before, int64_t after) {
-      int64_t eff, t;
-      return CheckedMul(k - 1, dilation, &eff) && CheckedAdd(eff, 1, &eff) &&
-             CheckedAdd(in, eff, &t) && CheckedAdd(in, stride, &t) &&
-             CheckedAdd(in, before, &t) && CheckedAdd(t, after, &t);
-    };
-    if (!window_fits(ih, kh, conv_.sh, conv_.dh, conv_.pad[0], conv_.pad[1]) ||
-        !window_fits(iw, kw, conv_.sw, conv_.dw, conv_.pad[2], conv_.pad[3])) {
-      return ctx->InvalidArg("filter size, dilations, strides or explicit paddings overflow int64");
-    }
     auto h = conv_.Rows(ih, kh), w = conv_.Cols(iw, kw);
     if (!h.ok()) return ctx->Error(h.status().message());
     if (!w.ok()) return ctx->Error(w.status().message());

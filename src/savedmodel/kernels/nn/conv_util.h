@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "savedmodel/core/checked_math.h"
 #include "savedmodel/kernels/kernel.h"
 
 namespace savedmodel::kernels {
@@ -21,19 +22,26 @@ struct Geometry {
   int64_t out = 0, pad_before = 0;
 };
 
+// Every quantity comes from attrs and shapes a model chooses, so the
+// arithmetic is checked: an overflow is InvalidArgument, never a wrong size.
 inline StatusOr<Geometry> Window(int64_t in, int64_t k, int64_t stride, int64_t dilation,
                                  const std::string& padding, int64_t explicit_before, int64_t explicit_after) {
-  const int64_t eff = (k - 1) * dilation + 1;
+  const Status overflow = InvalidArgument("filter size, dilations, strides or explicit paddings overflow int64");
+  int64_t eff, t;
+  if (k < 1) return InvalidArgument("filter dimensions must be positive, got " + std::to_string(k));
+  if (!CheckedMul(k - 1, dilation, &eff) || !CheckedAdd(eff, 1, &eff) || !CheckedAdd(in, stride, &t)) return overflow;
   Geometry g;
   if (padding == "VALID") {
     g.out = in < eff ? 0 : (in - eff) / stride + 1;
   } else if (padding == "SAME") {
     g.out = (in + stride - 1) / stride;
-    int64_t total = std::max<int64_t>(0, (g.out - 1) * stride + eff - in);
-    g.pad_before = total / 2;
+    int64_t total;
+    if (!CheckedMul(g.out - 1, stride, &total) || !CheckedAdd(total, eff, &total)) return overflow;
+    g.pad_before = std::max<int64_t>(0, total - in) / 2;
   } else {  // EXPLICIT
     if (explicit_before < 0 || explicit_after < 0) return InvalidArgument("explicit paddings must be non-negative");
-    int64_t padded = in + explicit_before + explicit_after;
+    int64_t padded;
+    if (!CheckedAdd(in, explicit_before, &padded) || !CheckedAdd(padded, explicit_after, &padded)) return overflow;
     g.out = padded < eff ? 0 : (padded - eff) / stride + 1;
     g.pad_before = explicit_before;
   }
