@@ -198,6 +198,19 @@ TEST(HostileInputsTest, ConvWindowArithmeticOverflowIsInvalidArgument) {
   }
 }
 
+TEST(HostileInputsTest, EinsumTooLargeForItsLoopIsResourceExhausted) {
+  // 2^20 x 2^20 outer product summed to a scalar: 2^40 steps from 8 MiB of inputs.
+  auto session = SessionFromText(Placeholder("a", "DT_FLOAT") + Placeholder("b", "DT_FLOAT") + R"pb(
+    node { name: "e" op: "Einsum" input: "a" input: "b"
+           attr { key: "T" value { type: DT_FLOAT } } attr { key: "N" value { i: 2 } }
+           attr { key: "equation" value { s: "a,b->" } } })pb");
+  ASSERT_TRUE(session.ok()) << session.status();
+  auto r = (*session)->Run({{"a", Tensor(DT_FLOAT, TensorShape{1 << 20})},
+                            {"b", Tensor(DT_FLOAT, TensorShape{1 << 20})}},
+                           {"e"});
+  ExpectStatus(r.status(), StatusCode::kResourceExhausted, "node 'e'");
+}
+
 TEST(HostileInputsTest, TileWhoseOutputDimOverflowsIsInvalidArgument) {
   auto session = SessionFromText(Placeholder("x", "DT_FLOAT") + Placeholder("m", "DT_INT64") + R"pb(
     node { name: "tile" op: "Tile" input: "x" input: "m"

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "savedmodel/core/checked_math.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/math/numeric.h"
 #include "savedmodel/kernels/math/tensor_util.h"
@@ -20,6 +21,9 @@
 
 namespace savedmodel::kernels {
 namespace {
+
+// The most multiply-adds one run of the direct loop may take (seconds, not hours).
+constexpr int64_t kMaxSteps = int64_t{1} << 34;
 
 // Labels are letters; ellipsis dims get labels 0..k-1, below any letter.
 using Labels = std::vector<int>;
@@ -173,8 +177,17 @@ class EinsumKernel : public TypedKernel<EinsumKernel> {
       }
     }
     const size_t n_out = out_labels.size();
-    int64_t inner = 1;
-    for (size_t k = n_out; k < all.size(); ++k) inner *= size[all[k]];
+    // The loop visits every label combination once; refuse what would run for
+    // hours rather than hang (`ab,cd->` of two 10^4 x 10^4 inputs is 10^16).
+    int64_t inner = 1, steps = out->num_elements();
+    for (size_t k = n_out; k < all.size(); ++k) {
+      if (!CheckedMul(inner, size[all[k]], &inner) || !CheckedMul(steps, size[all[k]], &steps) ||
+          steps > kMaxSteps) {
+        return ResourceExhausted("node '" + ctx->node().name() + "': einsum '" + equation_ +
+                                 "' needs more than " + std::to_string(kMaxSteps) +
+                                 " multiply-adds, the limit of this kernel");
+      }
+    }
     using C = Calc<T>;
     T* y = out->flat<T>().data();
     std::vector<const T*> xs(n);
