@@ -686,11 +686,6 @@ def array_cases():
 # ---------------------------------------------------------------------------
 # Ops whose cases are small graphs.
 
-def _ph(tf, arr, name):
-    dt = tf.string if arr.dtype == object else tf.as_dtype(arr.dtype)
-    return tf.compat.v1.placeholder(dt, shape=None, name=name)
-
-
 def graph_cases():
     out = []
 

@@ -58,33 +58,16 @@ Status ReadProto(Env* env, const std::string& path, Proto* proto) {
   return Status::OK();
 }
 
-// Splits "node:3" into an Output whose dtype is resolved from the node's OpDef.
-StatusOr<train::Output> ResolveOutput(const train::GraphBuilder& b, const std::string& name) {
-  train::Output out;
-  size_t colon = name.rfind(':');
-  out.node = colon == std::string::npos ? name : name.substr(0, colon);
-  out.index = colon == std::string::npos ? 0 : std::atoi(name.c_str() + colon + 1);
-  const tensorflow::NodeDef* node = b.FindNode(out.node);
-  if (node == nullptr) return NotFound("no node '" + out.node + "'");
-  std::vector<DataType> in, outs;
-  RETURN_IF_ERROR(b.registry().ResolveTypes(*node, &in, &outs));
-  if (out.index < 0 || out.index >= static_cast<int>(outs.size())) {
-    return InvalidArgument("no output " + name);
-  }
-  out.dtype = outs[out.index];
-  return out;
-}
-
 // Adds our gradients of `y` w.r.t. `xs` to `graph_def`; returns their tensor names.
 StatusOr<std::vector<std::string>> AddGradientFetches(tensorflow::GraphDef* graph_def,
                                                       const std::string& y,
                                                       const std::vector<std::string>& xs) {
   train::GraphBuilder b;
   RETURN_IF_ERROR(b.AddGraph(*graph_def));
-  ASSIGN_OR_RETURN(train::Output yo, ResolveOutput(b, y));
+  ASSIGN_OR_RETURN(train::Output yo, b.FindOutput(y));
   std::vector<train::Output> xo;
   for (const auto& x : xs) {
-    ASSIGN_OR_RETURN(train::Output o, ResolveOutput(b, x));
+    ASSIGN_OR_RETURN(train::Output o, b.FindOutput(x));
     xo.push_back(o);
   }
   std::vector<train::Output> grads = train::AddGradients(b, yo, xo);

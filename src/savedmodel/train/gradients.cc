@@ -18,27 +18,15 @@ Registry& Reg() {
   return *r;
 }
 
-// Output `index` of node `name`, with its dtype resolved from the OpDef.
+// Output `index` of node `name`, with its dtype resolved from the OpDef; an
+// invalid Output (and the builder's status set) when it cannot be resolved.
 Output OutputOf(GraphBuilder& b, const std::string& input) {
-  std::string name = input;
-  int index = 0;
-  size_t colon = input.rfind(':');
-  if (colon != std::string::npos) {
-    name = input.substr(0, colon);
-    index = std::stoi(input.substr(colon + 1));
-  }
-  const tensorflow::NodeDef* node = b.FindNode(name);
-  if (node == nullptr) {
-    b.UpdateStatus(NotFound("gradients: no node '" + name + "'"));
+  auto out = b.FindOutput(input);
+  if (!out.ok()) {
+    b.UpdateStatus(out.status().WithContext("gradients"));
     return {};
   }
-  std::vector<DataType> in, out;
-  Status s = b.registry().ResolveTypes(*node, &in, &out);
-  if (!s.ok() || index >= static_cast<int>(out.size())) {
-    b.UpdateStatus(s.ok() ? InvalidArgument("gradients: bad output " + input) : s);
-    return {};
-  }
-  return Output{name, index, out[index]};
+  return *out;
 }
 
 Output SumGrads(GraphBuilder& b, const std::vector<Output>& grads) {

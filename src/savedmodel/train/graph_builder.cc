@@ -120,6 +120,28 @@ Status GraphBuilder::AddGraph(const tensorflow::GraphDef& graph) {
   return Status::OK();
 }
 
+StatusOr<Output> GraphBuilder::FindOutput(const std::string& tensor_name) const {
+  Output out;
+  const size_t colon = tensor_name.rfind(':');
+  out.node = tensor_name.substr(0, colon);
+  if (colon != std::string::npos) {
+    const std::string digits = tensor_name.substr(colon + 1);
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      return InvalidArgument("bad output index in tensor name '" + tensor_name + "'");
+    }
+    out.index = std::stoi(digits);
+  }
+  const tensorflow::NodeDef* node = FindNode(out.node);
+  if (node == nullptr) return NotFound("no node '" + out.node + "'");
+  std::vector<DataType> in, outs;
+  RETURN_IF_ERROR(registry_.ResolveTypes(*node, &in, &outs));
+  if (out.index >= static_cast<int>(outs.size())) {
+    return InvalidArgument("node '" + out.node + "' has no output " + std::to_string(out.index));
+  }
+  out.dtype = outs[out.index];
+  return out;
+}
+
 const tensorflow::NodeDef* GraphBuilder::FindNode(const std::string& name) const {
   auto it = node_index_.find(name);
   return it == node_index_.end() ? nullptr : &graph_.node(it->second);

@@ -99,6 +99,9 @@ class GraphBuilder {
   void UpdateStatus(const Status& s) {
     if (status_.ok() && !s.ok()) status_ = s;
   }
+  // The output a tensor name ("node" or "node:3") refers to, with its dtype
+  // resolved from the node's OpDef; NotFound / InvalidArgument naming it.
+  StatusOr<Output> FindOutput(const std::string& tensor_name) const;
   // The NodeDef named `name`, or null.
   const tensorflow::NodeDef* FindNode(const std::string& name) const;
   // Marks `name` as used, so later ops named like it get "_1".

@@ -1,10 +1,10 @@
 // MaxPool and AvgPool over 2-D windows.
 //   NHWC: input [batch, h, w, c] -> [batch, out_h, out_w, c]; ksize and strides
 //   are [1, kh, kw, 1]. NCHW: [batch, c, h, w], ksize and strides [1, 1, kh, kw].
-// Output sizes as Conv2D's (VALID: floor((in - k) / s) + 1; SAME: ceil(in / s),
-// with the extra padding at the bottom/right). Padded positions take no part:
-// MaxPool ignores them (and NaN inputs) and AvgPool divides by the number of real elements
-// under the window, as TensorFlow does.
+// Output sizes as Conv2D's, from conv_util.h's Window() (dilation 1).
+// Padded positions take no part: MaxPool ignores them (and NaN inputs) and
+// AvgPool divides by the number of real elements under the window, as
+// TensorFlow does.
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -13,25 +13,11 @@
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/math/numeric.h"
+#include "savedmodel/kernels/nn/conv_util.h"
 #include "savedmodel/kernels/typed_kernel.h"
 
 namespace savedmodel::kernels {
 namespace {
-
-struct Window1D {
-  int64_t out = 0, pad = 0;
-};
-
-StatusOr<Window1D> PoolWindow(int64_t in, int64_t k, int64_t stride, const std::string& padding) {
-  Window1D w;
-  if (padding == "VALID") {
-    w.out = in < k ? 0 : (in - k) / stride + 1;
-  } else {
-    w.out = (in + stride - 1) / stride;
-    w.pad = std::max<int64_t>(0, (w.out - 1) * stride + k - in) / 2;
-  }
-  return w;
-}
 
 template <bool kMax>
 class PoolKernel : public TypedKernel<PoolKernel<kMax>> {
@@ -75,8 +61,10 @@ class PoolKernel : public TypedKernel<PoolKernel<kMax>> {
     const int64_t n = in.dim(0);
     const int64_t c = nchw_ ? in.dim(1) : in.dim(3);
     const int64_t ih = nchw_ ? in.dim(2) : in.dim(1), iw = nchw_ ? in.dim(3) : in.dim(2);
-    ASSIGN_OR_RETURN(Window1D h, PoolWindow(ih, kh_, sh_, padding_));
-    ASSIGN_OR_RETURN(Window1D w, PoolWindow(iw, kw_, sw_, padding_));
+    auto hw = Window(ih, kh_, sh_, 1, padding_, 0, 0), ww = Window(iw, kw_, sw_, 1, padding_, 0, 0);
+    if (!hw.ok()) return ctx->InvalidArg(hw.status().message());
+    if (!ww.ok()) return ctx->InvalidArg(ww.status().message());
+    const Geometry h = *hw, w = *ww;
     const TensorShape shape = nchw_ ? TensorShape{n, c, h.out, w.out} : TensorShape{n, h.out, w.out, c};
     Tensor* out = ctx->allocate_output(0, in.dtype(), shape);
     const T* x = in.flat<T>().data();
@@ -89,9 +77,9 @@ class PoolKernel : public TypedKernel<PoolKernel<kMax>> {
     ParallelFor(ctx->pool(), n * h.out, 4, [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / h.out, oy = row % h.out;
-        const int64_t y0 = std::max<int64_t>(0, oy * sh_ - h.pad), y1 = std::min(ih, oy * sh_ - h.pad + kh_);
+        const int64_t y0 = std::max<int64_t>(0, oy * sh_ - h.pad_before), y1 = std::min(ih, oy * sh_ - h.pad_before + kh_);
         for (int64_t ox = 0; ox < w.out; ++ox) {
-          const int64_t x0 = std::max<int64_t>(0, ox * sw_ - w.pad), x1 = std::min(iw, ox * sw_ - w.pad + kw_);
+          const int64_t x0 = std::max<int64_t>(0, ox * sw_ - w.pad_before), x1 = std::min(iw, ox * sw_ - w.pad_before + kw_);
           for (int64_t ch = 0; ch < c; ++ch) {
             const T* base = x + b * sn + ch * sc;
             C acc = kMax ? std::numeric_limits<C>::lowest() : C(0);
