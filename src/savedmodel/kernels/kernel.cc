@@ -153,6 +153,24 @@ Status OpKernelConstruction::GetAttr(std::string_view name, std::vector<PartialS
   return Status::OK();
 }
 
+Status OpKernelConstruction::GetAttr(std::string_view name, tensorflow::NameAttrList* out) const {
+  const AttrValue* v = Find(name);
+  if (v == nullptr) return Error("missing attr '" + std::string(name) + "'");
+  if (!v->has_func()) return Error("attr '" + std::string(name) + "' is not a function");
+  *out = v->func();
+  return Status::OK();
+}
+
+Status OpKernelConstruction::GetAttr(std::string_view name,
+                                     std::vector<tensorflow::NameAttrList>* out) const {
+  const AttrValue* v = Find(name);
+  if (v == nullptr) return Error("missing attr '" + std::string(name) + "'");
+  const AttrValue::ListValue* list = ListOf(v);
+  if (list == nullptr) return Error("attr '" + std::string(name) + "' is not a list");
+  out->assign(list->func().begin(), list->func().end());
+  return Status::OK();
+}
+
 // ---- OpKernelContext -----------------------------------------------------------
 
 Status OpKernelContext::Error(std::string_view message) const {
@@ -173,12 +191,13 @@ void KernelRegistry::Register(std::string op, KernelFactory factory) {
   factories_[std::move(op)] = std::move(factory);
 }
 
-StatusOr<std::unique_ptr<OpKernel>> KernelRegistry::Create(const Node& node, Env* env) const {
+StatusOr<std::unique_ptr<OpKernel>> KernelRegistry::Create(const Node& node, Env* env,
+                                                           FunctionLibraryRuntime* functions) const {
   auto it = factories_.find(node.op());
   if (it == factories_.end()) {
     return Unimplemented("no kernel for op '" + node.op() + "' (node '" + node.name() + "')");
   }
-  return it->second(OpKernelConstruction(node, env));
+  return it->second(OpKernelConstruction(node, env, functions));
 }
 
 bool KernelRegistry::Has(std::string_view op) const {

@@ -24,6 +24,7 @@
 namespace savedmodel {
 
 class ThreadPool;
+class FunctionLibraryRuntime;
 
 // A TF1 reference variable (VariableV2): a tensor shared by every Run of one
 // loaded model. Thread-safe.
@@ -107,7 +108,8 @@ struct Value {
 
 class OpKernelConstruction {
  public:
-  OpKernelConstruction(const Node& node, Env* env) : node_(node), env_(env) {}
+  OpKernelConstruction(const Node& node, Env* env, FunctionLibraryRuntime* functions = nullptr)
+      : node_(node), env_(env), functions_(functions) {}
 
   const Node& node() const { return node_; }
   const tensorflow::NodeDef& def() const { return node_.def; }
@@ -115,6 +117,9 @@ class OpKernelConstruction {
   const std::vector<DataType>& input_types() const { return node_.input_types; }
   const std::vector<DataType>& output_types() const { return node_.output_types; }
   Env* env() const { return env_; }
+  // Instantiates the graph's library functions for call-style kernels; null
+  // when the graph has no library.
+  FunctionLibraryRuntime* functions() const { return functions_; }
 
   // Attr getters fail with InvalidArgument naming the node and attr.
   Status GetAttr(std::string_view name, int64_t* out) const;
@@ -130,6 +135,8 @@ class OpKernelConstruction {
   Status GetAttr(std::string_view name, std::vector<std::string>* out) const;
   Status GetAttr(std::string_view name, std::vector<DataType>* out) const;
   Status GetAttr(std::string_view name, std::vector<PartialShape>* out) const;
+  Status GetAttr(std::string_view name, tensorflow::NameAttrList* out) const;
+  Status GetAttr(std::string_view name, std::vector<tensorflow::NameAttrList>* out) const;
   bool HasAttr(std::string_view name) const;
 
   // "node 'x' (op Foo): message", for errors raised while building.
@@ -141,6 +148,7 @@ class OpKernelConstruction {
   const tensorflow::AttrValue* Find(std::string_view name) const;
   const Node& node_;
   Env* env_;
+  FunctionLibraryRuntime* functions_;
 };
 
 class OpKernelContext {
@@ -202,7 +210,8 @@ class KernelRegistry {
   static KernelRegistry& Global();
   void Register(std::string op, KernelFactory factory);
   // Builds the kernel for `node`; Unimplemented when no kernel exists for its op.
-  StatusOr<std::unique_ptr<OpKernel>> Create(const Node& node, Env* env) const;
+  StatusOr<std::unique_ptr<OpKernel>> Create(const Node& node, Env* env,
+                                             FunctionLibraryRuntime* functions = nullptr) const;
   bool Has(std::string_view op) const;
   std::vector<std::string> Ops() const;  // sorted
 
