@@ -1072,6 +1072,150 @@ def _resource_gather_case(dt, batch_dims=0):
 FILES = "@FILES@"  # replaced by the generator with the absolute path of the case files
 
 
+# ------------------------------------------------------------ control flow v2
+# Graphs TensorFlow builds itself (tf.cond, tf.switch_case, tf.while_loop,
+# TensorArray), so the branch and body functions are TensorFlow's own. Where
+# TF picks the stateless form of an op, `edit` renames it for our side to
+# cover the stateful kernel too (the two differ only in what TF may optimise).
+
+def _rename_op(old, new):
+    def edit(graph_def):
+        for n in graph_def.node:
+            if n.op == old:
+                n.op = new
+    return edit
+
+
+def control_flow_cases():
+    out = []
+
+    def cond_case(pred_value):
+        def build(tf):
+            p = tf.compat.v1.placeholder(tf.bool, name="p")
+            x = tf.compat.v1.placeholder(tf.float32, name="x")
+            y = tf.cond(p, lambda: tf.sin(x) * 2.0, lambda: x - 1.0, name="cond")
+            return [tf.identity(y, name="out")], {p: np.array(pred_value), x: val(F32, (2, 3))}
+        return build
+    for pv in (True, False):
+        out.append(Case("StatelessIf", build=cond_case(pv), label=F32, note="pred %s" % pv))
+        out.append(Case("If", build=cond_case(pv), label=F32, note="pred %s" % pv,
+                        edit=_rename_op("StatelessIf", "If")))
+
+    def switch_case(index):
+        def build(tf):
+            i = tf.compat.v1.placeholder(tf.int32, name="i")
+            x = tf.compat.v1.placeholder(tf.float64, name="x")
+            y = tf.switch_case(i, [lambda: x + 1.0, lambda: x * x, lambda: -x], name="case")
+            return [tf.identity(y, name="out")], {i: np.array(index, np.int32), x: val(F64, (4,))}
+        return build
+    for index in (0, 1, 2, 7, -3):
+        out.append(Case("StatelessCase", build=switch_case(index), label=F64, note="index %d" % index))
+        out.append(Case("Case", build=switch_case(index), label=F64, note="index %d" % index,
+                        edit=_rename_op("StatelessCase", "Case")))
+
+    def while_case(limit):
+        def build(tf):
+            n = tf.compat.v1.placeholder(tf.int32, name="n")
+            x = tf.compat.v1.placeholder(tf.float32, name="x")
+            i, acc = tf.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, a * 0.5 + tf.cos(a)),
+                                   [tf.constant(0), x], name="loop")
+            return [tf.identity(i, name="i_out"), tf.identity(acc, name="acc_out")], \
+                {n: np.array(limit, np.int32), x: val(F32, (3,))}
+        return build
+    for limit in (0, 1, 7):
+        out.append(Case("StatelessWhile", build=while_case(limit), label=F32, note="%d steps" % limit))
+        out.append(Case("While", build=while_case(limit), label=F32, note="%d steps" % limit,
+                        edit=_rename_op("StatelessWhile", "While")))
+
+    def tensor_array_case(tf):
+        # TensorArray inside a loop: TensorListReserve/SetItem/Stack through While.
+        x = tf.compat.v1.placeholder(tf.float32, name="x")
+        ta = tf.TensorArray(tf.float32, size=4, element_shape=[3])
+        _, ta = tf.while_loop(lambda i, t: i < 4,
+                              lambda i, t: (i + 1, t.write(i, x * tf.cast(i, tf.float32))), [0, ta])
+        return [tf.identity(ta.stack(), name="out")], {x: val(F32, (3,))}
+    out.append(Case("TensorListReserve", build=tensor_array_case, label=F32, note="TensorArray in a loop"))
+
+    def unstack_case(tf):
+        # Unstack then read back in a loop: TensorListFromTensor/GetItem.
+        x = tf.compat.v1.placeholder(tf.float32, name="x")
+        ta = tf.TensorArray(tf.float32, size=5).unstack(x)
+        _, s = tf.while_loop(lambda i, s: i < 5, lambda i, s: (i + 1, s + ta.read(i)),
+                             [0, tf.zeros([2])])
+        return [tf.identity(s, name="out")], {x: val(F32, (5, 2))}
+    out.append(Case("TensorListFromTensor", build=unstack_case, label=F32, note="TensorArray unstack"))
+
+    def shape(tf, dims):
+        return tf.constant(dims, tf.int32)
+
+    def list_ops_case(dt):
+        def build(tf):
+            x = tf.compat.v1.placeholder(tf.as_dtype(dt), name="x")
+            item = tf.compat.v1.placeholder(tf.as_dtype(dt), name="item")
+            el = tf.as_dtype(dt)
+            h = tf.raw_ops.TensorListFromTensor(tensor=x, element_shape=shape(tf, [-1, 2]), name="from")
+            h2 = tf.raw_ops.TensorListSetItem(input_handle=h, index=1, item=item, name="set")
+            h3 = tf.raw_ops.TensorListPushBack(input_handle=h2, tensor=item, name="push")
+            h4, popped = tf.raw_ops.TensorListPopBack(input_handle=h3, element_shape=shape(tf, [-1, 2]),
+                                                      element_dtype=el, name="pop")
+            got = tf.raw_ops.TensorListGetItem(input_handle=h4, index=2, element_shape=shape(tf, [-1, 2]),
+                                               element_dtype=el, name="get")
+            stacked = tf.raw_ops.TensorListStack(input_handle=h4, element_shape=shape(tf, [-1, 2]),
+                                                 element_dtype=el, name="stack")
+            length = tf.raw_ops.TensorListLength(input_handle=h3, name="length")
+            es = tf.raw_ops.TensorListElementShape(input_handle=h, shape_type=tf.int32, name="eshape")
+            fetches = [tf.identity(t, name="o%d" % k) for k, t in enumerate([popped, got, stacked, length, es])]
+            return fetches, {x: val(dt, (3, 3, 2)), item: val(dt, (3, 2))}
+        return build
+    for dt in (F32, I32, I64, F64):
+        for op in ("TensorListFromTensor", "TensorListSetItem", "TensorListPushBack", "TensorListPopBack",
+                   "TensorListGetItem", "TensorListStack", "TensorListLength", "TensorListElementShape"):
+            out.append(Case(op, build=list_ops_case(dt), label=dt))
+
+    def reserve_case(tf):
+        h = tf.raw_ops.TensorListReserve(element_shape=shape(tf, [2]), num_elements=3,
+                                         element_dtype=tf.float32, name="reserve")
+        item = tf.compat.v1.placeholder(tf.float32, name="item")
+        h2 = tf.raw_ops.TensorListSetItem(input_handle=h, index=2, item=item)
+        unset = tf.raw_ops.TensorListGetItem(input_handle=h2, index=0, element_shape=shape(tf, [2]),
+                                             element_dtype=tf.float32)
+        st = tf.raw_ops.TensorListStack(input_handle=h2, element_shape=shape(tf, [2]),
+                                        element_dtype=tf.float32)
+        e = tf.raw_ops.EmptyTensorList(element_shape=shape(tf, [-1]), max_num_elements=-1,
+                                       element_dtype=tf.float32, name="empty")
+        e2 = tf.raw_ops.TensorListPushBack(input_handle=e, tensor=item)
+        n = tf.raw_ops.TensorListLength(input_handle=e2)
+        return [tf.identity(unset, name="unset"), tf.identity(st, name="st"), tf.identity(n, name="n")], \
+            {item: val(F32, (2,))}
+    for op in ("TensorListReserve", "EmptyTensorList"):
+        out.append(Case(op, build=reserve_case, label=F32, note="unset elements read as zeros"))
+
+    def bad_index_case(op):
+        def build(tf):
+            x = tf.compat.v1.placeholder(tf.float32, name="x")
+            i = tf.compat.v1.placeholder(tf.int32, name="i")
+            h = tf.raw_ops.TensorListFromTensor(tensor=x, element_shape=shape(tf, [2]))
+            if op == "TensorListGetItem":
+                r = tf.raw_ops.TensorListGetItem(input_handle=h, index=i, element_shape=shape(tf, [2]),
+                                                 element_dtype=tf.float32)
+            else:
+                h2 = tf.raw_ops.TensorListSetItem(input_handle=h, index=i, item=x[0])
+                r = tf.raw_ops.TensorListLength(input_handle=h2)
+            return [tf.identity(r, name="out")], {x: val(F32, (3, 2)), i: np.array(3, np.int32)}
+        return build
+    for op in ("TensorListGetItem", "TensorListSetItem"):
+        out.append(Case(op, build=bad_index_case(op), label=F32, note="index out of range"))
+
+    def bad_reserve(tf):
+        n = tf.compat.v1.placeholder(tf.int32, name="n")
+        h = tf.raw_ops.TensorListReserve(element_shape=shape(tf, [2]), num_elements=n,
+                                         element_dtype=tf.float32)
+        return [tf.identity(tf.raw_ops.TensorListLength(input_handle=h), name="out")], \
+            {n: np.array(-2, np.int32)}
+    out.append(Case("TensorListReserve", build=bad_reserve, label=F32, note="negative size"))
+    return out
+
+
 def all_cases():
     return (unary_cases() + binary_cases() + reduction_cases() + matmul_cases() + nn_cases() +
-            array_cases() + graph_cases())
+            array_cases() + graph_cases() + control_flow_cases())

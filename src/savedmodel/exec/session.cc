@@ -1,6 +1,7 @@
 #include "savedmodel/exec/session.h"
 
 #include "savedmodel/base/denormal.h"
+#include "savedmodel/exec/function_runtime.h"
 
 #include <algorithm>
 #include <atomic>
@@ -49,6 +50,12 @@ constexpr size_t kMinStepsForParallel = 16;
 
 Session::Session(std::unique_ptr<const Graph> graph, const SessionOptions& options)
     : graph_(std::move(graph)), options_(options) {
+  resources_ptr_ = options_.shared_resources ? options_.shared_resources : &resources_;
+  if (graph_->library().function_size() > 0) {
+    functions_ = std::make_unique<SessionFunctionRuntime>(&graph_->library(), options_.env,
+                                                          resources_ptr_,
+                                                          options_.function_call_depth);
+  }
   if (options_.intra_op_threads != 1) pool_ = std::make_unique<ThreadPool>(options_.intra_op_threads);
   // A separate pool so kernels running on inter-op workers can still block on
   // intra-op ParallelFor without starving it.
@@ -70,7 +77,7 @@ StatusOr<const OpKernel*> Session::KernelFor(const Node& node) {
   // Called with mu_ held.
   auto& k = kernels_[node.id];
   if (!k) {
-    ASSIGN_OR_RETURN(k, KernelRegistry::Global().Create(node, options_.env));
+    ASSIGN_OR_RETURN(k, KernelRegistry::Global().Create(node, options_.env, functions_.get()));
   }
   return k.get();
 }
@@ -237,7 +244,7 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values)
     inputs.push_back(&v);
   }
   std::vector<Value> outputs(step.node->num_outputs());
-  OpKernelContext ctx(*step.node, std::move(inputs), &outputs, &resources_, pool_.get());
+  OpKernelContext ctx(*step.node, std::move(inputs), &outputs, resources_ptr_, pool_.get());
   // The one place exceptions stop: allocate_output has no status to return, so
   // a tensor over the size limit (or any failed allocation in a kernel) throws,
   // and becomes RESOURCE_EXHAUSTED naming the node here.
@@ -342,8 +349,8 @@ Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values) {
   return st.status;
 }
 
-StatusOr<std::vector<Tensor>> Session::Run(
-    const std::vector<std::pair<std::string, Tensor>>& feeds,
+StatusOr<std::vector<Value>> Session::RunValues(
+    const std::vector<std::pair<std::string, Value>>& feeds,
     const std::vector<std::string>& fetches, const std::vector<std::string>& targets) {
   std::vector<std::string> feed_names;
   feed_names.reserve(feeds.size());
@@ -352,12 +359,15 @@ StatusOr<std::vector<Tensor>> Session::Run(
 
   std::vector<Value> values(plan->num_slots);
   for (size_t i = 0; i < feeds.size(); ++i) {
-    const Tensor& t = feeds[i].second;
-    if (t.dtype() != plan->feed_types[i]) {
-      return InvalidArgument("feed '" + feeds[i].first + "' has type " + DataTypeString(t.dtype()) +
-                             " but the graph expects " + DataTypeString(plan->feed_types[i]));
+    const Value& v = feeds[i].second;
+    if (!v.resource) {
+      const DataType dt = v.ref ? BaseType(v.Get().dtype()) : v.tensor.dtype();
+      if (dt != plan->feed_types[i]) {
+        return InvalidArgument("feed '" + feeds[i].first + "' has type " + DataTypeString(dt) +
+                               " but the graph expects " + DataTypeString(plan->feed_types[i]));
+      }
     }
-    values[plan->feed_slots[i]].tensor = t;
+    values[plan->feed_slots[i]] = v;
   }
 
   {
@@ -365,20 +375,39 @@ StatusOr<std::vector<Tensor>> Session::Run(
     RETURN_IF_ERROR(Execute(*plan, &values));
   }
 
-  std::vector<Tensor> result;
-  result.reserve(fetches.size());
+  std::vector<Value> result(fetches.size());
   for (size_t i = 0; i < fetches.size(); ++i) {
     const Value& v = values[plan->fetch_slots[i]];
     if (v.resource) {
-      return InvalidArgument("fetch '" + fetches[i] + "' is a resource handle (" +
-                             v.resource->DebugString() + "), which cannot be fetched");
+      result[i].resource = v.resource;
+      continue;
     }
-    Tensor t = v.Get();
-    if (!t.IsInitialized()) {
+    result[i].tensor = v.Get();
+    if (!result[i].tensor.IsInitialized()) {
       return FailedPrecondition("fetch '" + fetches[i] + "' produced no value (its node is fed "
                                 "on another output, or it reads an uninitialized variable)");
     }
-    result.push_back(std::move(t));
+  }
+  return result;
+}
+
+StatusOr<std::vector<Tensor>> Session::Run(
+    const std::vector<std::pair<std::string, Tensor>>& feeds,
+    const std::vector<std::string>& fetches, const std::vector<std::string>& targets) {
+  std::vector<std::pair<std::string, Value>> value_feeds(feeds.size());
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    value_feeds[i].first = feeds[i].first;
+    value_feeds[i].second.tensor = feeds[i].second;
+  }
+  ASSIGN_OR_RETURN(std::vector<Value> values, RunValues(value_feeds, fetches, targets));
+  std::vector<Tensor> result;
+  result.reserve(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i].resource) {
+      return InvalidArgument("fetch '" + fetches[i] + "' is a resource handle (" +
+                             values[i].resource->DebugString() + "), which cannot be fetched");
+    }
+    result.push_back(std::move(values[i].tensor));
   }
   return result;
 }

@@ -18,6 +18,7 @@
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/core/tensor.h"
 #include "savedmodel/graph/graph.h"
+#include "savedmodel/kernels/function_runtime.h"
 #include "savedmodel/kernels/kernel.h"
 
 namespace savedmodel {
@@ -34,6 +35,13 @@ struct SessionOptions {
   // timing trial that may settle on the calling thread; lets tests exercise the
   // threaded executor for certain. Needs inter_op_threads != 1.
   bool force_parallel_executor = false;
+
+  // For sessions that run a function on behalf of a calling kernel (see
+  // exec/function_runtime.h): the caller's resources, so variables and tables
+  // are shared, and how deep such calls already nest (bounded, so a function
+  // that calls itself fails instead of recursing without end).
+  ResourceMgr* shared_resources = nullptr;
+  int function_call_depth = 0;
 };
 
 class Session {
@@ -48,13 +56,21 @@ class Session {
                                     const std::vector<std::string>& fetches,
                                     const std::vector<std::string>& targets = {});
 
+  // Run over Values: resource handles and tensor lists may be fed and fetched
+  // (a reference is fetched as its tensor). For call-style kernels.
+  StatusOr<std::vector<Value>> RunValues(const std::vector<std::pair<std::string, Value>>& feeds,
+                                         const std::vector<std::string>& fetches,
+                                         const std::vector<std::string>& targets = {});
+
   // Builds (and caches) the plan for a Run signature without running it, so
   // missing kernels or unknown tensors surface at load time.
   Status Prepare(const std::vector<std::string>& feed_names,
                  const std::vector<std::string>& fetches, const std::vector<std::string>& targets);
 
   const Graph& graph() const { return *graph_; }
-  ResourceMgr* resources() { return &resources_; }
+  // The Env its kernels touch files through (SessionOptions::env).
+  Env* env() const { return options_.env; }
+  ResourceMgr* resources() { return resources_ptr_; }
 
  private:
   struct Plan;
@@ -76,6 +92,8 @@ class Session {
   std::unique_ptr<ThreadPool> pool_;        // intra-op
   std::unique_ptr<ThreadPool> inter_pool_;  // inter-op
   ResourceMgr resources_;
+  ResourceMgr* resources_ptr_;  // &resources_, or the caller's shared_resources
+  std::unique_ptr<FunctionLibraryRuntime> functions_;  // null without a library
 
   std::mutex mu_;  // guards plans_ and kernels_
   std::map<std::string, std::shared_ptr<const Plan>> plans_;
