@@ -1,0 +1,98 @@
+// Load time and per-call latency of one SavedModel signature, for benchmarks
+// that race us against TensorFlow on the same model and inputs
+// (bench/keras_models.py drives it). Prints one JSON object:
+//   {"load_ms": [...], "run_us": {"<batch>": {"median": .., "p90": .., "runs": N}}}
+//
+//   signature_bench DIR TAGS SIGNATURE LOADS RUNS BATCH:key=file.npy[,key=file.npy] ...
+// TAGS is comma-separated. Each BATCH group feeds the listed .npy files.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "savedmodel/core/npy.h"
+#include "savedmodel/exec/saved_model_bundle.h"
+
+namespace {
+
+using namespace savedmodel;
+using Clock = std::chrono::steady_clock;
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream in(s);
+  for (std::string p; std::getline(in, p, sep);) {
+    if (!p.empty()) parts.push_back(p);
+  }
+  return parts;
+}
+
+double Quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
+}
+
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "signature_bench: %s\n", what.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 7) {
+    return Fail("usage: signature_bench DIR TAGS SIGNATURE LOADS RUNS BATCH:key=file.npy[,...] ...");
+  }
+  const std::string dir = argv[1], signature = argv[3];
+  const std::vector<std::string> tags = Split(argv[2], ',');
+  const int loads = std::max(1, std::atoi(argv[4])), runs = std::max(1, std::atoi(argv[5]));
+
+  std::vector<double> load_ms;
+  std::unique_ptr<SavedModelBundle> bundle;
+  for (int i = 0; i < loads; ++i) {
+    auto start = Clock::now();
+    auto loaded = LoadSavedModel(dir, tags);
+    if (!loaded.ok()) return Fail(loaded.status().ToString());
+    load_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    bundle = std::move(loaded).value();
+  }
+
+  std::string json = "{\"load_ms\": [";
+  for (size_t i = 0; i < load_ms.size(); ++i) json += (i ? ", " : "") + std::to_string(load_ms[i]);
+  json += "], \"run_us\": {";
+  for (int g = 6; g < argc; ++g) {
+    const std::string group = argv[g];
+    const size_t colon = group.find(':');
+    if (colon == std::string::npos) return Fail("bad group '" + group + "'");
+    std::map<std::string, Tensor> inputs;
+    for (const std::string& item : Split(group.substr(colon + 1), ',')) {
+      const size_t eq = item.find('=');
+      if (eq == std::string::npos) return Fail("bad input '" + item + "'");
+      auto t = ReadNpyFile(Env::Default(), item.substr(eq + 1));
+      if (!t.ok()) return Fail(t.status().ToString());
+      inputs[item.substr(0, eq)] = std::move(t).value();
+    }
+    // Warm-up runs build the plan and let the executor settle its mode.
+    for (int i = 0; i < 10; ++i) {
+      auto out = bundle->Predict(signature, inputs);
+      if (!out.ok()) return Fail(out.status().ToString());
+    }
+    std::vector<double> us;
+    for (int i = 0; i < runs; ++i) {
+      auto start = Clock::now();
+      auto out = bundle->Predict(signature, inputs);
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+      if (!out.ok()) return Fail(out.status().ToString());
+    }
+    json += (g > 6 ? ", \"" : "\"") + group.substr(0, colon) + "\": {\"median\": " +
+            std::to_string(Quantile(us, 0.5)) + ", \"p90\": " + std::to_string(Quantile(us, 0.9)) +
+            ", \"runs\": " + std::to_string(runs) + "}";
+  }
+  json += "}}";
+  std::printf("%s\n", json.c_str());
+  return 0;
+}
