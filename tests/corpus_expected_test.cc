@@ -23,8 +23,6 @@ namespace fs = std::filesystem;
 // "model/signature" -> why it cannot match yet.
 const std::map<std::string, std::string>& Pending() {
   static const auto* pending = new std::map<std::string, std::string>{
-      {"rnn_series_gru_tf2_6/serving_default", "TF2 while loops (While, TensorList ops) not run yet"},
-      {"tfc_simple_while_loop/serving_default", "TF2 while loops (StatelessWhile) not run yet"},
       {"tfc_uninitialized_variable/serving_default",
        "the restore function names a variable the checkpoint lacks; TF2's loader restores from "
        "the object graph instead, which we do not read yet"},
