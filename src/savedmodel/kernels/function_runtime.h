@@ -22,18 +22,19 @@ class FunctionHandle {
   // Runs the function on `args` (tensors, resources or lists, in the
   // signature's order) and returns its results in order.
   virtual StatusOr<std::vector<Value>> Call(const std::vector<Value>& args) const = 0;
+  // The function's result types, as its signature declares them.
+  virtual const std::vector<DataType>& result_types() const = 0;
 };
 
 class FunctionLibraryRuntime {
  public:
   virtual ~FunctionLibraryRuntime() = default;
   // Instantiates `fn` (a library function name plus the attrs its `$attr`
-  // placeholders take) for arguments of `arg_types` and results of
-  // `result_types`, as the calling node's attrs declare them. Errors name the
-  // function; building happens once, at kernel construction.
+  // placeholders take) for arguments of `arg_types`, as the calling node
+  // declares them. Errors name the function. Kernels instantiate once, when
+  // they are built, and check the handle's result types there.
   virtual StatusOr<std::shared_ptr<const FunctionHandle>> Instantiate(
-      const tensorflow::NameAttrList& fn, const std::vector<DataType>& arg_types,
-      const std::vector<DataType>& result_types) = 0;
+      const tensorflow::NameAttrList& fn, const std::vector<DataType>& arg_types) = 0;
 };
 
 }  // namespace savedmodel
