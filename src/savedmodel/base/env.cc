@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -83,6 +84,38 @@ class PosixWritableFile : public WritableFile {
   int fd_;
 };
 
+class PosixRandomAccessFile : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+  Status Read(uint64_t offset, size_t n, char* dst) const override {
+    uint64_t at = offset;
+    while (n > 0) {
+      ssize_t got = ::pread(fd_, dst, n, static_cast<off_t>(at));
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("reading " + path_, errno);
+      }
+      if (got == 0) {
+        return DataLoss("reading " + path_ + ": wanted " + std::to_string(n) + " bytes at offset " +
+                        std::to_string(at) + " but the file ends there (it was " +
+                        std::to_string(size_) + " bytes when opened)");
+      }
+      dst += got;
+      at += static_cast<uint64_t>(got);
+      n -= static_cast<size_t>(got);
+    }
+    return Status::OK();
+  }
+  uint64_t size() const override { return size_; }
+
+ private:
+  std::string path_;
+  int fd_;
+  uint64_t size_;
+};
+
 class PosixEnv : public Env {
  public:
   StatusOr<std::shared_ptr<const ReadOnlyMemoryRegion>> MapFile(
@@ -115,6 +148,59 @@ class PosixEnv : public Env {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoStatus("creating " + path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+
+  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("opening " + path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus("stat " + path, err);
+    }
+    if (S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      return InvalidArgument(path + " is a directory, expected a file");
+    }
+    return std::unique_ptr<RandomAccessFile>(
+        new PosixRandomAccessFile(path, fd, static_cast<uint64_t>(st.st_size)));
+  }
+
+  // realpath() on the longest prefix that exists, then the rest lexically: a
+  // path may name a file not yet written. realpath sees links before '..', as
+  // open() does, so "dir/link/.." resolves where the kernel would go.
+  StatusOr<std::string> CanonicalPath(const std::string& path) override {
+    if (path.empty()) return InvalidArgument("empty path");
+    std::string abs = path;
+    if (abs[0] != '/') {
+      char cwd[PATH_MAX];
+      if (::getcwd(cwd, sizeof(cwd)) == nullptr) return ErrnoStatus("getcwd", errno);
+      abs = JoinPath(cwd, path);
+    }
+    std::string head = abs, tail;
+    while (true) {
+      char resolved[PATH_MAX];
+      if (::realpath(head.c_str(), resolved) != nullptr) {
+        std::string out = tail.empty() ? std::string(resolved) : JoinPath(resolved, tail);
+        out = std::filesystem::path(out).lexically_normal().string();
+        while (out.size() > 1 && out.back() == '/') out.pop_back();
+        return out;
+      }
+      struct stat st;
+      if (::lstat(head.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+        // A dangling or looping link: creating a file through it would land
+        // wherever it points, so it cannot be placed.
+        return InvalidArgument(path + ": symbolic link " + head + " does not resolve");
+      }
+      const size_t slash = head.find_last_of('/');
+      if (slash == std::string::npos || head == "/") {
+        return InvalidArgument(path + ": cannot be resolved");
+      }
+      tail = tail.empty() ? head.substr(slash + 1) : JoinPath(head.substr(slash + 1), tail);
+      head = slash == 0 ? "/" : head.substr(0, slash);
+    }
   }
 
   bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
@@ -204,6 +290,42 @@ class MemEnv : public Env {
     auto it = files_.find(Norm(path));
     if (it == files_.end()) return NotFound("opening " + path + ": No such file or directory");
     return std::shared_ptr<const ReadOnlyMemoryRegion>(std::make_shared<StringRegion>(it->second));
+  }
+
+  // Reads the file as it is at each Read, so tests can shrink it underneath.
+  class MemRandomAccessFile : public RandomAccessFile {
+   public:
+    MemRandomAccessFile(MemEnv* env, std::string path, uint64_t size)
+        : env_(env), path_(std::move(path)), size_(size) {}
+    Status Read(uint64_t offset, size_t n, char* dst) const override {
+      std::lock_guard<std::mutex> l(env_->mu_);
+      auto it = env_->files_.find(path_);
+      const uint64_t have = it == env_->files_.end() ? 0 : it->second.size();
+      if (offset > have || n > have - offset) {
+        return DataLoss("reading " + path_ + ": wanted " + std::to_string(n) +
+                        " bytes at offset " + std::to_string(offset) + " but the file has " +
+                        std::to_string(have) + " (it was " + std::to_string(size_) +
+                        " bytes when opened)");
+      }
+      if (n > 0) std::memcpy(dst, it->second.data() + offset, n);
+      return Status::OK();
+    }
+    uint64_t size() const override { return size_; }
+
+   private:
+    MemEnv* env_;
+    std::string path_;
+    uint64_t size_;
+  };
+
+  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string p = Norm(path);
+    auto it = files_.find(p);
+    if (it == files_.end()) return NotFound("opening " + path + ": No such file or directory");
+    return std::unique_ptr<RandomAccessFile>(
+        new MemRandomAccessFile(this, p, static_cast<uint64_t>(it->second.size())));
   }
 
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
@@ -328,6 +450,14 @@ Env* Env::Default() {
 }
 
 std::unique_ptr<Env> NewMemEnv() { return std::make_unique<MemEnv>(); }
+
+StatusOr<std::string> Env::CanonicalPath(const std::string& path) {
+  if (path.empty()) return InvalidArgument("empty path");
+  // Relative paths are taken from the root, as an in-memory Env keys them.
+  std::string p = std::filesystem::path(path[0] == '/' ? path : "/" + path).lexically_normal().string();
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
 
 StatusOr<std::string> Env::ReadFileToString(const std::string& path) {
   ASSIGN_OR_RETURN(auto region, MapFile(path));

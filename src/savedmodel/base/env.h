@@ -20,6 +20,19 @@ class ReadOnlyMemoryRegion {
   virtual std::string_view data() const = 0;
 };
 
+// Positional reads of one file without mapping it, so a file that shrinks
+// under the reader gives an error status rather than SIGBUS. Thread-safe.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads exactly `n` bytes at `offset` into `dst`; DATA_LOSS naming the file
+  // when fewer remain (it was truncated after it was opened).
+  virtual Status Read(uint64_t offset, size_t n, char* dst) const = 0;
+  // The size when the file was opened.
+  virtual uint64_t size() const = 0;
+};
+
+// Sequential writer. Not thread-safe. Close() must be called to see write errors.
 // Sequential writer. Not thread-safe. Close() must be called to see write errors.
 class WritableFile {
  public:
@@ -40,6 +53,8 @@ class Env {
   virtual StatusOr<std::shared_ptr<const ReadOnlyMemoryRegion>> MapFile(
       const std::string& path) = 0;
   virtual StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  virtual StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) = 0;
 
   virtual bool FileExists(const std::string& path) = 0;
   virtual bool IsDirectory(const std::string& path) = 0;
@@ -52,6 +67,12 @@ class Env {
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status DeleteFile(const std::string& path) = 0;
   virtual Status DeleteRecursively(const std::string& path) = 0;
+
+  // `path` made absolute with '.', '..' and repeated '/' resolved, and, where
+  // the file system has them, symbolic links resolved as far as the path
+  // exists (the rest is appended as written). The base version is lexical
+  // only, which is exact for file systems without links.
+  virtual StatusOr<std::string> CanonicalPath(const std::string& path);
 
   // Conveniences over the primitives above.
   StatusOr<std::string> ReadFileToString(const std::string& path);

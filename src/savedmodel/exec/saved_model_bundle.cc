@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "savedmodel/base/confined_env.h"
 #include "savedmodel/format/bundle/bundle_reader.h"
 
 namespace savedmodel {
@@ -41,8 +42,8 @@ std::vector<std::pair<std::string, Tensor>> AssetFeeds(const std::string& export
 }
 
 // Without a SaverDef, variables are restored straight from the bundle by node name.
-Status RestoreWithoutSaver(SavedModelBundle& bundle, const std::string& prefix) {
-  ASSIGN_OR_RETURN(auto reader, bundle::BundleReader::Open(Env::Default(), prefix));
+Status RestoreWithoutSaver(Env* env, SavedModelBundle& bundle, const std::string& prefix) {
+  ASSIGN_OR_RETURN(auto reader, bundle::BundleReader::Open(env, prefix));
   for (const Node& node : bundle.session().graph().nodes()) {
     if (node.op() != "VariableV2" && node.op() != "Variable") continue;
     if (!reader->Contains(node.name())) continue;
@@ -68,6 +69,18 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
                                                            const LoadOptions& options) {
   auto bundle = std::unique_ptr<SavedModelBundle>(new SavedModelBundle());
   Env* env = options.session.env;
+  SessionOptions session_options = options.session;
+  if (options.confine_file_access) {
+    FileAccessRoots roots;
+    roots.read = options.allowed_read_paths;
+    roots.read.push_back(export_dir);
+    roots.write = options.allowed_write_paths;
+    auto confined = ConfinedEnv::Create(env, roots);
+    if (!confined.ok()) return confined.status().WithContext("loading " + export_dir);
+    bundle->confined_env_ = std::move(confined).value();
+    env = bundle->confined_env_.get();
+    session_options.env = env;
+  }
   ASSIGN_OR_RETURN(bundle->data_, ReadSavedModel(env, export_dir));
   ASSIGN_OR_RETURN(const tensorflow::MetaGraphDef* mg,
                    FindMetaGraphDef(bundle->data_.saved_model, tags));
@@ -78,7 +91,7 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
   RETURN_IF_ERROR(InlineFunctionCalls(&graph_def).WithContext("loading " + export_dir));
   auto graph = Graph::Import(graph_def);
   if (!graph.ok()) return graph.status().WithContext("loading " + export_dir);
-  ASSIGN_OR_RETURN(bundle->session_, Session::Create(std::move(graph).value(), options.session));
+  ASSIGN_OR_RETURN(bundle->session_, Session::Create(std::move(graph).value(), session_options));
 
   ASSIGN_OR_RETURN(auto assets, GetAssetFiles(meta));
   auto asset_feeds = AssetFeeds(export_dir, assets);
@@ -92,7 +105,7 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
       auto r = bundle->session_->Run(feeds, {}, {saver.restore_op_name()});
       if (!r.ok()) return r.status().WithContext("restoring variables of " + export_dir);
     } else {
-      RETURN_IF_ERROR(RestoreWithoutSaver(*bundle, prefix).WithContext("restoring variables of " + export_dir));
+      RETURN_IF_ERROR(RestoreWithoutSaver(env, *bundle, prefix).WithContext("restoring variables of " + export_dir));
     }
   }
 

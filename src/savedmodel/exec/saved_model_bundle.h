@@ -20,6 +20,21 @@ namespace savedmodel {
 
 struct LoadOptions {
   SessionOptions session;
+
+  // File-access confinement. A SavedModel is code: its restore and init ops
+  // and its signatures can read, write, rename and delete files at paths the
+  // graph chooses (ReadFile, WriteFile, SaveV2, RestoreV2, MergeV2Checkpoints,
+  // table initialisation from a text file). When set, every file the loaded
+  // model touches must lie under the export directory (read-only) or a path
+  // listed below; anything else is PERMISSION_DENIED naming the path and the
+  // node. Off by default, as in TensorFlow; servers of untrusted models
+  // should turn it on. Paths are resolved through the Env ('..' and symbolic
+  // links followed) before they are compared.
+  bool confine_file_access = false;
+  // With confine_file_access: more files or directories the model may read.
+  std::vector<std::string> allowed_read_paths;
+  // With confine_file_access: directories the model may read and write.
+  std::vector<std::string> allowed_write_paths;
 };
 
 // A loaded model. Thread-safe for concurrent Run/Predict calls.
@@ -70,6 +85,9 @@ class SavedModelBundle {
   tensorflow::MetaGraphDef meta_graph_;
   // Signatures whose plan failed for a missing kernel; written only at load.
   std::map<std::string, Status> unavailable_signatures_;
+  // The confining Env the session's kernels use, when confinement is on;
+  // declared before session_ so that it outlives it.
+  std::unique_ptr<Env> confined_env_;
   std::unique_ptr<Session> session_;
 };
 

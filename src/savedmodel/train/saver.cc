@@ -81,7 +81,8 @@ StatusOr<std::string> SaveCheckpoint(Session& session, const tensorflow::SaverDe
   // The `checkpoint` file: TF's CheckpointState in text format, paths relative to the dir.
   std::string dir(Dirname(prefix)), base(Basename(prefix));
   std::string state = "model_checkpoint_path: \"" + base + "\"\nall_model_checkpoint_paths: \"" + base + "\"\n";
-  Env* env = Env::Default();
+  // The session's Env, where SaveV2 just wrote the bundle.
+  Env* env = session.env();
   std::string tmp = JoinPath(dir, "checkpoint.tmp");
   RETURN_IF_ERROR(env->WriteStringToFile(tmp, state));
   RETURN_IF_ERROR(env->RenameFile(tmp, JoinPath(dir, "checkpoint")));

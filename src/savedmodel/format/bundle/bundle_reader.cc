@@ -7,6 +7,7 @@
 
 #include "savedmodel/base/coding.h"
 #include "savedmodel/base/crc32c.h"
+#include "savedmodel/core/checked_math.h"
 #include "savedmodel/format/bundle/bundle_format.h"
 #include "savedmodel/format/table/table.h"
 
@@ -20,6 +21,21 @@ std::string Hex32(uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof(buf), "0x%08x", v);
   return buf;
+}
+
+// Callers have checked the size against bytes in the file, so TensorFlow's
+// own rule holds: a checkpoint restores whatever fits in memory. What remains
+// is the allocator failing (or the session's per-tensor limit, when a
+// RestoreV2 kernel reads), which becomes a status here.
+StatusOr<Tensor> AllocateTensor(const std::string& what, DataType dtype, const TensorShape& shape) {
+  try {
+    return Tensor(dtype, shape);
+  } catch (const TensorAllocationError& e) {
+    return ResourceExhausted(what + ": " + e.message());
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted(what + ": OOM when allocating " + DataTypeString(dtype) +
+                             shape.DebugString());
+  }
 }
 
 }  // namespace
@@ -78,15 +94,16 @@ StatusOr<std::unique_ptr<BundleReader>> BundleReader::Open(Env* env, const std::
   for (int i = 0; i < h.num_shards(); ++i) {
     Shard s;
     s.filename = DataFilename(prefix, i, h.num_shards());
-    auto region = env->MapFile(s.filename);
-    if (!region.ok()) {
-      return Status(region.status().code(),
+    auto file = env->NewRandomAccessFile(s.filename);
+    if (!file.ok()) {
+      return Status(file.status().code(),
                     "bundle " + index_name + " has " + std::to_string(h.num_shards()) +
                         " data shards but shard " + std::to_string(i) +
-                        " cannot be opened: " + region.status().message());
+                        " cannot be opened: " + file.status().message());
     }
-    s.region = std::move(region).value();
-    r->total_shard_bytes_ += s.region->data().size();
+    s.file = std::move(file).value();
+    s.size = s.file->size();
+    r->total_shard_bytes_ += s.size;
     r->shards_.push_back(std::move(s));
   }
   return r;
@@ -139,30 +156,53 @@ StatusOr<TensorInfo> BundleReader::Info(const std::string& key) const {
   return InfoFromEntry(key, *e);
 }
 
-StatusOr<std::string_view> BundleReader::BytesOf(const std::string& key,
-                                                 const tensorflow::BundleEntryProto& e) const {
+StatusOr<const BundleReader::Shard*> BundleReader::ShardOf(
+    const std::string& key, const tensorflow::BundleEntryProto& e) const {
   if (e.shard_id() < 0 || e.shard_id() >= num_shards()) {
     return Corrupt(key, "shard_id " + std::to_string(e.shard_id()) + " not in [0, " +
                             std::to_string(num_shards()) + ")");
   }
   const Shard& s = shards_[e.shard_id()];
-  const std::string_view data = s.region->data();
-  if (e.offset() < 0 || e.size() < 0 || static_cast<uint64_t>(e.offset()) > data.size() ||
-      static_cast<uint64_t>(e.size()) > data.size() - static_cast<uint64_t>(e.offset())) {
+  if (e.offset() < 0 || e.size() < 0 || static_cast<uint64_t>(e.offset()) > s.size ||
+      static_cast<uint64_t>(e.size()) > s.size - static_cast<uint64_t>(e.offset())) {
     return Corrupt(key, "bytes [" + std::to_string(e.offset()) + ", +" + std::to_string(e.size()) +
                             ") lie outside data file " + s.filename + " (" +
-                            std::to_string(data.size()) + " bytes)");
+                            std::to_string(s.size) + " bytes)");
   }
-  return data.substr(static_cast<size_t>(e.offset()), static_cast<size_t>(e.size()));
+  return &s;
 }
 
-StatusOr<std::string_view> BundleReader::EntryBytes(const std::string& key) const {
+StatusOr<std::string> BundleReader::BytesOf(const std::string& key,
+                                            const tensorflow::BundleEntryProto& e) const {
+  ASSIGN_OR_RETURN(const Shard* s, ShardOf(key, e));
+  std::string bytes;
+  try {
+    bytes.resize(static_cast<size_t>(e.size()));
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted(index_name_ + ": entry '" + key + "': OOM reading " +
+                             std::to_string(e.size()) + " bytes");
+  }
+  Status st = s->file->Read(static_cast<uint64_t>(e.offset()), bytes.size(), bytes.data());
+  if (!st.ok()) return Status(st.code(), index_name_ + ": entry '" + key + "': " + st.message());
+  return bytes;
+}
+
+StatusOr<std::string> BundleReader::EntryBytes(const std::string& key) const {
   auto it = entries_.find(key);
   if (key.empty() || it == entries_.end()) return NotFound("key '" + key + "' not found");
   return BytesOf(key, it->second);
 }
 
 StatusOr<Tensor> BundleReader::Read(const std::string& key) const {
+  // Containers sized from checked file contents can still exhaust memory.
+  try {
+    return ReadImpl(key);
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted(index_name_ + ": entry '" + key + "': out of memory while reading");
+  }
+}
+
+StatusOr<Tensor> BundleReader::ReadImpl(const std::string& key) const {
   ASSIGN_OR_RETURN(const tensorflow::BundleEntryProto* e, FindEntry(key));
   ASSIGN_OR_RETURN(TensorInfo info, InfoFromEntry(key, *e));
   if (!IsStorableDataType(info.dtype)) {
@@ -176,35 +216,46 @@ StatusOr<Tensor> BundleReader::Read(const std::string& key) const {
 StatusOr<Tensor> BundleReader::ReadStored(const std::string& key,
                                           const tensorflow::BundleEntryProto& e,
                                           const TensorInfo& info) const {
-  ASSIGN_OR_RETURN(std::string_view bytes, BytesOf(key, e));
   const uint32_t stored_crc = crc32c::Unmask(e.crc32c());
   const int64_t n = info.shape.num_elements();
 
   if (info.dtype != DT_STRING) {
-    const uint64_t want = static_cast<uint64_t>(n) * DataTypeSize(info.dtype);
-    if (bytes.size() != want) {
-      return Corrupt(key, "size " + std::to_string(bytes.size()) + " bytes, but " +
+    ASSIGN_OR_RETURN(const Shard* shard, ShardOf(key, e));
+    int64_t want = 0;
+    const uint64_t size = static_cast<uint64_t>(e.size());
+    if (!CheckedMul(n, static_cast<int64_t>(DataTypeSize(info.dtype)), &want) ||
+        size != static_cast<uint64_t>(want)) {
+      return Corrupt(key, "size " + std::to_string(size) + " bytes, but " +
                               DataTypeString(info.dtype) + info.shape.DebugString() + " needs " +
-                              std::to_string(want));
+                              (want > 0 ? std::to_string(want) : std::string("more")));
     }
-    const uint32_t actual = crc32c::Value(bytes.data(), bytes.size());
+    // Read straight into the tensor: one copy, and no mapping to fault on.
+    ASSIGN_OR_RETURN(Tensor t, AllocateTensor(index_name_ + ": entry '" + key + "'", info.dtype,
+                                              info.shape));
+    char* dst = static_cast<char*>(t.raw_data());
+    if (size > 0) {
+      Status st = shard->file->Read(static_cast<uint64_t>(e.offset()), size, dst);
+      if (!st.ok()) return Corrupt(key, st.message());
+    }
+    const uint32_t actual = crc32c::Value(dst, size);
     if (actual != stored_crc) {
       return Corrupt(key, "checksum mismatch: stored " + Hex32(stored_crc) + ", computed " +
                               Hex32(actual));
     }
-    Tensor t(info.dtype, info.shape);
     if (info.dtype == DT_BOOL) {
-      // Any nonzero byte is true; copying raw bytes could create invalid bools.
-      auto out = t.flat<bool>();
-      for (int64_t i = 0; i < n; ++i) out[i] = bytes[i] != 0;
-    } else if (!bytes.empty()) {
-      std::memcpy(t.raw_data(), bytes.data(), bytes.size());
+      // Any nonzero byte is true; a bool holding another byte value is invalid.
+      auto* raw = reinterpret_cast<unsigned char*>(dst);
+      for (int64_t i = 0; i < n; ++i) raw[i] = raw[i] != 0 ? 1 : 0;
     }
     return t;
   }
 
   // DT_STRING: varint64 lengths, masked crc of the lengths, then the bytes.
-  if (bytes.empty() && n == 0) return Tensor(DT_STRING, info.shape);
+  ASSIGN_OR_RETURN(std::string stored, BytesOf(key, e));
+  const std::string_view bytes = stored;
+  if (bytes.empty() && n == 0) {
+    return AllocateTensor(index_name_ + ": entry '" + key + "'", DT_STRING, info.shape);
+  }
   // Each element needs at least one length byte, so this bounds the allocation.
   if (static_cast<uint64_t>(n) > bytes.size()) {
     return Corrupt(key, std::to_string(n) + " strings cannot fit in " +
@@ -254,7 +305,8 @@ StatusOr<Tensor> BundleReader::ReadStored(const std::string& key,
     return Corrupt(key, "checksum mismatch: stored " + Hex32(stored_crc) + ", computed " +
                             Hex32(crc));
   }
-  Tensor t(DT_STRING, info.shape);
+  ASSIGN_OR_RETURN(Tensor t,
+                   AllocateTensor(index_name_ + ": entry '" + key + "'", DT_STRING, info.shape));
   auto out = t.flat<std::string>();
   for (int64_t i = 0; i < n; ++i) {
     out[i].assign(in.data(), lengths[i]);
@@ -313,7 +365,8 @@ StatusOr<Tensor> BundleReader::ReadSliced(const std::string& key,
                             " is larger than all its data shards");
   }
   if (info.shape.rank() == 0) return Corrupt(key, "a scalar cannot be partitioned");
-  Tensor full(info.dtype, info.shape);
+  ASSIGN_OR_RETURN(Tensor full,
+                   AllocateTensor(index_name_ + ": entry '" + key + "'", info.dtype, info.shape));
   for (const auto& sp : e.slices()) {
     auto extents = SliceFromProto(sp, info.shape);
     if (!extents.ok()) return Corrupt(key, extents.status().message());
@@ -425,6 +478,15 @@ std::string ExtentsString(const std::vector<SliceExtent>& extents) {
 
 StatusOr<Tensor> BundleReader::ReadSlice(const std::string& key,
                                          const std::vector<SliceExtent>& slice) const {
+  try {
+    return ReadSliceImpl(key, slice);
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted(index_name_ + ": entry '" + key + "': out of memory while reading");
+  }
+}
+
+StatusOr<Tensor> BundleReader::ReadSliceImpl(const std::string& key,
+                                             const std::vector<SliceExtent>& slice) const {
   ASSIGN_OR_RETURN(const tensorflow::BundleEntryProto* e, FindEntry(key));
   ASSIGN_OR_RETURN(TensorInfo info, InfoFromEntry(key, *e));
   if (!IsStorableDataType(info.dtype)) {
@@ -456,7 +518,8 @@ StatusOr<Tensor> BundleReader::ReadSlice(const std::string& key,
 
   if (e->slices_size() == 0) {
     ASSIGN_OR_RETURN(Tensor whole, ReadStored(key, *e, info));
-    Tensor out(info.dtype, want_shape);
+    ASSIGN_OR_RETURN(Tensor out,
+                     AllocateTensor(index_name_ + ": entry '" + key + "'", info.dtype, want_shape));
     std::vector<bool> filled(static_cast<size_t>(n), false);
     CopyIntersection(whole, Resolve(std::vector<SliceExtent>(rank), info.shape), want, &out,
                      &filled);
@@ -471,7 +534,8 @@ StatusOr<Tensor> BundleReader::ReadSlice(const std::string& key,
     return Corrupt(key, "slice " + ExtentsString(slice) + " of partitioned tensor " +
                             info.shape.DebugString() + " is larger than all its data shards");
   }
-  Tensor out(info.dtype, want_shape);
+  ASSIGN_OR_RETURN(Tensor out,
+                   AllocateTensor(index_name_ + ": entry '" + key + "'", info.dtype, want_shape));
   std::vector<bool> filled(static_cast<size_t>(n), false);
   for (const auto& sp : e->slices()) {
     auto extents = SliceFromProto(sp, info.shape);

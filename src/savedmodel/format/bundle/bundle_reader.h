@@ -1,10 +1,15 @@
 // BundleReader: reads a TensorFlow tensor bundle (a checkpoint or a
 // SavedModel's variables/variables). Layout in bundle_format.h.
 //
-// Open() reads and validates the whole index and memory-maps every data shard;
+// Open() reads and validates the whole index and opens every data shard;
 // after that the reader is immutable, so concurrent calls from several threads
 // are safe. Every tensor read is checked against its shard's size and its
 // stored crc32c; corrupt files give DATA_LOSS statuses naming the file.
+//
+// Shards are read with positional reads straight into the tensor, not through
+// a memory map: a shard truncated while the reader is open (another process
+// rewriting the checkpoint) gives DATA_LOSS, where touching a mapping past the
+// new end would raise SIGBUS. Allocation failure is RESOURCE_EXHAUSTED.
 #pragma once
 
 #include <map>
@@ -51,15 +56,22 @@ class BundleReader {
   const std::map<std::string, tensorflow::BundleEntryProto>& entries() const { return entries_; }
   // The stored bytes of an entry that holds data (not a partitioned one),
   // bounds-checked against its shard but not checksummed.
-  StatusOr<std::string_view> EntryBytes(const std::string& key) const;
+  StatusOr<std::string> EntryBytes(const std::string& key) const;
 
  private:
   BundleReader() = default;
   StatusOr<const tensorflow::BundleEntryProto*> FindEntry(const std::string& key) const;
   StatusOr<TensorInfo> InfoFromEntry(const std::string& key,
                                      const tensorflow::BundleEntryProto& e) const;
-  StatusOr<std::string_view> BytesOf(const std::string& key,
-                                     const tensorflow::BundleEntryProto& e) const;
+  struct Shard;
+  // The shard holding `e`'s bytes, after checking they lie inside it.
+  StatusOr<const Shard*> ShardOf(const std::string& key,
+                                 const tensorflow::BundleEntryProto& e) const;
+  StatusOr<std::string> BytesOf(const std::string& key,
+                                const tensorflow::BundleEntryProto& e) const;
+  StatusOr<Tensor> ReadImpl(const std::string& key) const;
+  StatusOr<Tensor> ReadSliceImpl(const std::string& key,
+                                 const std::vector<SliceExtent>& slice) const;
   // Reads an entry that stores its own bytes.
   StatusOr<Tensor> ReadStored(const std::string& key, const tensorflow::BundleEntryProto& e,
                               const TensorInfo& info) const;
@@ -73,7 +85,8 @@ class BundleReader {
   std::map<std::string, tensorflow::BundleEntryProto> entries_;
   struct Shard {
     std::string filename;
-    std::shared_ptr<const ReadOnlyMemoryRegion> region;
+    std::unique_ptr<RandomAccessFile> file;
+    uint64_t size = 0;  // when opened; reads past a later truncation fail
   };
   std::vector<Shard> shards_;
   uint64_t total_shard_bytes_ = 0;

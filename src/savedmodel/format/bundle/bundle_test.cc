@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <unistd.h>
+
 #include "savedmodel/base/crc32c.h"
 #include "savedmodel/format/bundle/bundle_format.h"
 #include "savedmodel/format/bundle/bundle_reader.h"
@@ -430,6 +432,96 @@ TEST(BundleCorruptTest, NoHeaderOrBadHeader) {
   ExpectError(env.get(), StatusCode::kDataLoss, "no header entry");
   ASSERT_TRUE(env->WriteStringToFile("b.index", "not a table at all").ok());
   ExpectError(env.get(), StatusCode::kDataLoss, "b.index");
+}
+
+// A shard truncated after Open (a checkpoint being rewritten in place) gives
+// DATA_LOSS on read. The reader used to map shards, and touching a mapped page
+// past the new end of file raised SIGBUS, killing the process.
+TEST(BundleTruncationTest, ShardTruncatedAfterOpenIsDataLoss) {
+  ::savedmodel::testing::TempDir tmp;
+  const std::string prefix = (tmp.path() / "ckpt").string();
+  Tensor big(DT_FLOAT, TensorShape{64, 1024});  // 256 KiB: many pages past the cut
+  for (int64_t i = 0; i < big.num_elements(); ++i) big.flat<float>()[i] = static_cast<float>(i);
+  {
+    BundleWriter w(Env::Default(), prefix);
+    ASSERT_TRUE(w.Add("a_small", Tensor::Scalar<float>(7.f)).ok());
+    ASSERT_TRUE(w.Add("big", big).ok());
+    ASSERT_TRUE(w.Add("strings", Make<std::string>({"p", std::string(5000, 'q')}, {2})).ok());
+    ASSERT_TRUE(w.Finish().ok());
+  }
+  auto r = BundleReader::Open(Env::Default(), prefix);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE((*r)->Read("big").ok());
+  const std::string shard = DataFilename(prefix, 0, 1);
+  ASSERT_EQ(::truncate(shard.c_str(), 4096), 0);
+  for (const char* key : {"big", "strings"}) {
+    auto t = (*r)->Read(key);
+    EXPECT_EQ(t.status().code(), StatusCode::kDataLoss) << key << ": " << t.status();
+    EXPECT_NE(t.status().message().find(shard), std::string::npos) << t.status();
+    EXPECT_NE(t.status().message().find(key), std::string::npos) << t.status();
+  }
+  EXPECT_EQ((*r)->ReadSlice("big", {{0, 1}, {0, -1}}).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ((*r)->EntryBytes("big").status().code(), StatusCode::kDataLoss);
+  // Bytes still inside the file read as before.
+  auto small = (*r)->Read("a_small");
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_EQ(small->flat<float>()[0], 7.f);
+  // Emptied entirely, then grown back with other bytes: checksums catch it.
+  ASSERT_EQ(::truncate(shard.c_str(), 0), 0);
+  EXPECT_EQ((*r)->Read("a_small").status().code(), StatusCode::kDataLoss);
+  ASSERT_EQ(::truncate(shard.c_str(), 1 << 20), 0);
+  auto zeros = (*r)->Read("big");
+  EXPECT_EQ(zeros.status().code(), StatusCode::kDataLoss) << zeros.status();
+  EXPECT_NE(zeros.status().message().find("checksum mismatch"), std::string::npos);
+}
+
+TEST(BundleTruncationTest, InMemoryShardShrunkAfterOpen) {
+  auto env = NewMemEnv();
+  const std::string data(400, '\1');
+  WriteBundle(env.get(), "b", FloatEntry(data), data);
+  auto r = BundleReader::Open(env.get(), "b");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(env->WriteStringToFile("b.data-00000-of-00001", data.substr(0, 10)).ok());
+  auto t = (*r)->Read("x");
+  EXPECT_EQ(t.status().code(), StatusCode::kDataLoss) << t.status();
+  EXPECT_NE(t.status().message().find("entry 'x'"), std::string::npos) << t.status();
+}
+
+// Stored bools other than 0 and 1 (TensorFlow treats any nonzero byte as
+// true) read as valid bools.
+TEST(BundleCorruptTest, NonCanonicalBoolBytes) {
+  auto env = NewMemEnv();
+  const std::string data("\0\x02\xff\x01", 4);
+  auto e = FloatEntry(data);
+  e.set_dtype(tensorflow::DT_BOOL);
+  e.mutable_shape()->mutable_dim(0)->set_size(4);
+  WriteBundle(env.get(), "b", e, data);
+  auto r = BundleReader::Open(env.get(), "b");
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto t = (*r)->Read("x");
+  ASSERT_TRUE(t.ok()) << t.status();
+  const unsigned char* raw = static_cast<const unsigned char*>(t->raw_data());
+  EXPECT_EQ(std::vector<int>(raw, raw + 4), (std::vector<int>{0, 1, 1, 1}));
+}
+
+// A read inside the session's per-tensor limit (as RestoreV2 runs) that the
+// limit refuses is RESOURCE_EXHAUSTED, not an exception.
+TEST(BundleCorruptTest, AllocationOverTheLimitIsAStatus) {
+  auto env = NewMemEnv();
+  const std::string data(4096, '\1');
+  WriteBundle(env.get(), "b", FloatEntry(data), data);
+  auto r = BundleReader::Open(env.get(), "b");
+  ASSERT_TRUE(r.ok()) << r.status();
+  const size_t saved = MaxTensorBytes();
+  SetMaxTensorBytes(1024);
+  StatusOr<Tensor> t = InvalidArgument("unset");
+  {
+    ScopedTensorByteLimit limit;
+    t = (*r)->Read("x");
+  }
+  SetMaxTensorBytes(saved);
+  EXPECT_EQ(t.status().code(), StatusCode::kResourceExhausted) << t.status();
+  EXPECT_NE(t.status().message().find("entry 'x'"), std::string::npos) << t.status();
 }
 
 }  // namespace

@@ -117,7 +117,9 @@ StatusOr<ShapeAndSlice> ParseShapeAndSlice(const std::string& spec, const std::s
 // refusal, and the bundle reader already reassembles sliced strings.
 class RestoreV2Kernel : public OpKernel {
  public:
-  RestoreV2Kernel(const OpKernelConstruction& c, Status* s) { *s = c.GetAttr("dtypes", &dtypes_); }
+  RestoreV2Kernel(const OpKernelConstruction& c, Status* s) : env_(c.env()) {
+    *s = c.GetAttr("dtypes", &dtypes_);
+  }
   Status Compute(OpKernelContext* ctx) const override {
     std::string prefix;
     RETURN_IF_ERROR(ScalarString(ctx, 0, &prefix));
@@ -128,7 +130,7 @@ class RestoreV2Kernel : public OpKernel {
       return ctx->Error("tensor_names and shape_and_slices must be string vectors of length " +
                         std::to_string(dtypes_.size()));
     }
-    auto reader = bundle::BundleReader::Open(Env::Default(), prefix);
+    auto reader = bundle::BundleReader::Open(env_, prefix);
     if (!reader.ok()) return reader.status().WithContext("RestoreV2 '" + ctx->node().name() + "'");
     for (size_t i = 0; i < dtypes_.size(); ++i) {
       const std::string& name = names.flat<std::string>()[i];
@@ -167,6 +169,7 @@ class RestoreV2Kernel : public OpKernel {
   }
 
  private:
+  Env* env_;
   std::vector<DataType> dtypes_;
 };
 REGISTER_KERNEL("RestoreV2", RestoreV2Kernel);
@@ -174,7 +177,7 @@ REGISTER_KERNEL("RestoreV2", RestoreV2Kernel);
 // SaveV2(prefix, tensor_names, shape_and_slices, tensors...): writes one bundle.
 class SaveV2Kernel : public OpKernel {
  public:
-  SaveV2Kernel(const OpKernelConstruction&, Status*) {}
+  SaveV2Kernel(const OpKernelConstruction& c, Status*) : env_(c.env()) {}
   Status Compute(OpKernelContext* ctx) const override {
     std::string prefix;
     RETURN_IF_ERROR(ScalarString(ctx, 0, &prefix));
@@ -183,12 +186,15 @@ class SaveV2Kernel : public OpKernel {
     if (names.dtype() != DT_STRING || names.num_elements() != n) {
       return ctx->Error("tensor_names must hold one name per tensor (" + std::to_string(n) + ")");
     }
-    bundle::BundleWriter writer(Env::Default(), prefix);
+    bundle::BundleWriter writer(env_, prefix);
     for (int i = 0; i < n; ++i) {
       RETURN_IF_ERROR(writer.Add(names.flat<std::string>()[i], ctx->input(3 + i)));
     }
-    return writer.Finish();
+    return writer.Finish().WithContext("SaveV2 '" + ctx->node().name() + "'");
   }
+
+ private:
+  Env* env_;
 };
 REGISTER_KERNEL("SaveV2", SaveV2Kernel);
 
@@ -251,7 +257,7 @@ REGISTER_KERNEL("StringJoin", StringJoinKernel);
 // sharded save has one prefix; renaming its files is the whole merge.
 class MergeV2CheckpointsKernel : public OpKernel {
  public:
-  MergeV2CheckpointsKernel(const OpKernelConstruction& c, Status* s) {
+  MergeV2CheckpointsKernel(const OpKernelConstruction& c, Status* s) : env_(c.env()) {
     if (c.HasAttr("delete_old_dirs")) *s = c.GetAttr("delete_old_dirs", &delete_old_dirs_);
   }
   Status Compute(OpKernelContext* ctx) const override {
@@ -263,18 +269,24 @@ class MergeV2CheckpointsKernel : public OpKernel {
                            "': merging more than one shard");
     }
     const std::string& src = prefixes.flat<std::string>()[0];
-    Env* env = Env::Default();
-    RETURN_IF_ERROR(env->RenameFile(src + ".index", dest + ".index"));
-    RETURN_IF_ERROR(env->RenameFile(src + ".data-00000-of-00001", dest + ".data-00000-of-00001"));
+    auto where = [&](const Status& st) {
+      return st.WithContext("MergeV2Checkpoints '" + ctx->node().name() + "'");
+    };
+    Status st = env_->RenameFile(src + ".index", dest + ".index");
+    if (st.ok()) {
+      st = env_->RenameFile(src + ".data-00000-of-00001", dest + ".data-00000-of-00001");
+    }
+    if (!st.ok()) return where(st);
     if (delete_old_dirs_) {
       std::string dir(Dirname(src));
-      auto children = env->GetChildren(dir);
-      if (children.ok() && children->empty()) env->DeleteRecursively(dir).IgnoreError();
+      auto children = env_->GetChildren(dir);
+      if (children.ok() && children->empty()) env_->DeleteRecursively(dir).IgnoreError();
     }
     return Status::OK();
   }
 
  private:
+  Env* env_;
   bool delete_old_dirs_ = true;
 };
 REGISTER_KERNEL("MergeV2Checkpoints", MergeV2CheckpointsKernel);

@@ -5,8 +5,8 @@
 //   InitializeTableFromTextFileV2(handle, filename): key/value = whole line (-2),
 //     line number (-1) or a delimited column
 //   LookupTableFindV2(handle, keys, default) -> values shaped like keys
-#include <fstream>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 
 #include "savedmodel/kernels/kernel.h"
@@ -163,7 +163,7 @@ class InitializeFromTextFileKernel : public OpKernel {
   static constexpr int64_t kWholeLine = -2;
   static constexpr int64_t kLineNumber = -1;
 
-  InitializeFromTextFileKernel(const OpKernelConstruction& c, Status* s) {
+  InitializeFromTextFileKernel(const OpKernelConstruction& c, Status* s) : env_(c.env()) {
     *s = c.GetAttr("key_index", &key_index_);
     if (s->ok()) *s = c.GetAttr("value_index", &value_index_);
     if (s->ok()) *s = c.GetAttr("vocab_size", &vocab_size_);
@@ -178,11 +178,19 @@ class InitializeFromTextFileKernel : public OpKernel {
     if (name.dtype() != DT_STRING || name.num_elements() != 1) return ctx->Error("filename must be a string scalar");
     const std::string& path = name.flat<std::string>()[0];
     return table->InitializeOnce([&](std::unordered_map<std::string, Scalar>& map) -> Status {
-      std::ifstream in(path, std::ios::binary);
-      if (!in) return NotFound("table initializer '" + ctx->node().name() + "': cannot open " + path);
-      std::string line;
-      for (int64_t line_no = 0; std::getline(in, line); ++line_no) {
+      // Through the session's Env: an in-memory or confined Env must see this read.
+      auto contents = env_->ReadFileToString(path);
+      if (!contents.ok()) {
+        return contents.status().WithContext("table initializer '" + ctx->node().name() + "'");
+      }
+      std::string_view rest = *contents;
+      // Lines as std::getline splits them: a final '\n' ends the last line
+      // rather than starting an empty one.
+      for (int64_t line_no = 0; !rest.empty(); ++line_no) {
         if (vocab_size_ >= 0 && line_no >= vocab_size_) break;
+        const size_t eol = rest.find('\n');
+        std::string line(rest.substr(0, eol));
+        rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
         // TensorFlow's line reader drops a trailing '\r' (CRLF files).
         if (!line.empty() && line.back() == '\r') line.pop_back();
         ASSIGN_OR_RETURN(std::string key, Field(line, line_no, key_index_, table->key_dtype(), path));
@@ -225,6 +233,7 @@ class InitializeFromTextFileKernel : public OpKernel {
     return parts[index];
   }
 
+  Env* env_;
   int64_t key_index_ = kWholeLine, value_index_ = kLineNumber, vocab_size_ = -1;
   std::string delimiter_ = "\t";
 };
