@@ -924,6 +924,27 @@ def graph_cases():
     out.append(Case("StringJoin", [[val(STR, (2, 2)), val(STR, (2, 2))]]))
     out.append(Case("StringJoin", [[val(STR, (2,)), val(STR, (3,))]], note="shape mismatch"))
 
+    # Whole-file I/O: a file the generator wrote, a round trip through a new
+    # directory (WriteFile creates it), bytes that are not text, a missing file.
+    def read_file_case(name):
+        def build(tf):
+            fname = tf.compat.v1.placeholder(tf.string, name="fname")
+            return [tf.raw_ops.ReadFile(filename=fname, name="read")], {
+                fname: np.array(FILES + "/" + name, dtype=object)}
+        return build
+    out.append(Case("ReadFile", build=read_file_case("vocab.txt"), label=STR))
+    out.append(Case("ReadFile", build=read_file_case("no_such_file"), label=STR, note="missing file"))
+
+    def write_file_case(tf):
+        fname = tf.compat.v1.placeholder(tf.string, name="fname")
+        data = tf.compat.v1.placeholder(tf.string, name="data")
+        write = tf.raw_ops.WriteFile(filename=fname, contents=data, name="write")
+        with tf.control_dependencies([write]):
+            back = tf.raw_ops.ReadFile(filename=fname, name="read")
+        return [back], {fname: np.array(FILES + "/write_dir/sub/out.bin", dtype=object),
+                        data: np.array(b"\x00\xffbytes\n", dtype=object)}
+    out.append(Case("WriteFile", build=write_file_case, label=STR))
+
     # Lookup tables.
     def table_case(init_op, key_dt, val_dt):
         def build(tf):
