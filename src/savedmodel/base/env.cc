@@ -28,15 +28,6 @@ Status ErrnoStatus(const std::string& context, int err) {
   }
 }
 
-class StringRegion : public ReadOnlyMemoryRegion {
- public:
-  explicit StringRegion(std::string s) : s_(std::move(s)) {}
-  std::string_view data() const override { return s_; }
-
- private:
-  std::string s_;
-};
-
 class MmapRegion : public ReadOnlyMemoryRegion {
  public:
   MmapRegion(void* addr, size_t size) : addr_(addr), size_(size) {}
@@ -135,7 +126,7 @@ class PosixEnv : public Env {
     size_t size = static_cast<size_t>(st.st_size);
     if (size == 0) {
       ::close(fd);
-      return std::shared_ptr<const ReadOnlyMemoryRegion>(std::make_shared<StringRegion>(""));
+      return MakeStringRegion("");
     }
     void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     int err = errno;
@@ -289,7 +280,7 @@ class MemEnv : public Env {
     std::lock_guard<std::mutex> l(mu_);
     auto it = files_.find(Norm(path));
     if (it == files_.end()) return NotFound("opening " + path + ": No such file or directory");
-    return std::shared_ptr<const ReadOnlyMemoryRegion>(std::make_shared<StringRegion>(it->second));
+    return MakeStringRegion(it->second);
   }
 
   // Reads the file as it is at each Read, so tests can shrink it underneath.
@@ -450,6 +441,18 @@ Env* Env::Default() {
 }
 
 std::unique_ptr<Env> NewMemEnv() { return std::make_unique<MemEnv>(); }
+
+std::shared_ptr<const ReadOnlyMemoryRegion> MakeStringRegion(std::string bytes) {
+  class StringRegion : public ReadOnlyMemoryRegion {
+   public:
+    explicit StringRegion(std::string s) : s_(std::move(s)) {}
+    std::string_view data() const override { return s_; }
+
+   private:
+    std::string s_;
+  };
+  return std::make_shared<StringRegion>(std::move(bytes));
+}
 
 StatusOr<std::string> Env::CanonicalPath(const std::string& path) {
   if (path.empty()) return InvalidArgument("empty path");

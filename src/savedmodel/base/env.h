@@ -20,6 +20,10 @@ class ReadOnlyMemoryRegion {
   virtual std::string_view data() const = 0;
 };
 
+// A region over bytes already in memory (an in-memory file, a decompressed
+// block, an empty file that mmap cannot map).
+std::shared_ptr<const ReadOnlyMemoryRegion> MakeStringRegion(std::string bytes);
+
 // Positional reads of one file without mapping it, so a file that shrinks
 // under the reader gives an error status rather than SIGBUS. Thread-safe.
 class RandomAccessFile {
@@ -32,7 +36,6 @@ class RandomAccessFile {
   virtual uint64_t size() const = 0;
 };
 
-// Sequential writer. Not thread-safe. Close() must be called to see write errors.
 // Sequential writer. Not thread-safe. Close() must be called to see write errors.
 class WritableFile {
  public:

@@ -1,22 +1,6 @@
 #include "savedmodel/format/table/table.h"
 
 namespace savedmodel::table {
-namespace {
-
-class StringRegion : public ReadOnlyMemoryRegion {
- public:
-  explicit StringRegion(std::string bytes) : bytes_(std::move(bytes)) {}
-  std::string_view data() const override { return bytes_; }
-
- private:
-  std::string bytes_;
-};
-
-}  // namespace
-
-std::shared_ptr<const ReadOnlyMemoryRegion> MakeStringRegion(std::string bytes) {
-  return std::make_shared<StringRegion>(std::move(bytes));
-}
 
 StatusOr<std::unique_ptr<Table>> Table::Open(std::shared_ptr<const ReadOnlyMemoryRegion> file,
                                              std::string filename) {

@@ -75,7 +75,4 @@ class Table {
   BlockContents index_block_;
 };
 
-// A ReadOnlyMemoryRegion over a string it owns.
-std::shared_ptr<const ReadOnlyMemoryRegion> MakeStringRegion(std::string bytes);
-
 }  // namespace savedmodel::table
