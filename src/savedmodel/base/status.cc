@@ -1,5 +1,8 @@
 #include "savedmodel/base/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace savedmodel {
 
 std::string_view StatusCodeName(StatusCode code) {
@@ -67,5 +70,13 @@ Status Unknown(std::string m) { return Status(StatusCode::kUnknown, std::move(m)
 Status PermissionDenied(std::string m) {
   return Status(StatusCode::kPermissionDenied, std::move(m));
 }
+
+namespace internal {
+void DieOnValueOfError(const Status* status) {
+  std::fprintf(stderr, "StatusOr::value() on an error: %s\n", status->ToString().c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+}  // namespace internal
 
 }  // namespace savedmodel

@@ -87,6 +87,11 @@ Status Cancelled(std::string message);
 Status Unknown(std::string message);
 Status PermissionDenied(std::string message);
 
+namespace internal {
+// Prints "StatusOr::value() on an error: CODE: message" to stderr and aborts.
+[[noreturn]] void DieOnValueOfError(const Status* status);
+}  // namespace internal
+
 // Either a T or a non-OK Status.
 template <typename T>
 class [[nodiscard]] StatusOr {
@@ -106,10 +111,12 @@ class [[nodiscard]] StatusOr {
   bool ok() const { return v_.index() == 1; }
   Status status() const { return ok() ? Status() : std::get<0>(v_); }
 
-  // REQUIRES: ok().
-  const T& value() const& { return std::get<1>(v_); }
-  T& value() & { return std::get<1>(v_); }
-  T&& value() && { return std::get<1>(std::move(v_)); }
+  // REQUIRES: ok(). On an error this is a bug in the caller, not bad input:
+  // it prints the status and aborts, as TensorFlow's StatusOr does, rather
+  // than throw (the library does not use exceptions for errors).
+  const T& value() const& { return *std::get_if<1>(&CheckOk()); }
+  T& value() & { return *std::get_if<1>(&CheckOk()); }
+  T&& value() && { return std::move(*std::get_if<1>(&CheckOk())); }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -117,6 +124,15 @@ class [[nodiscard]] StatusOr {
   T* operator->() { return &value(); }
 
  private:
+  const std::variant<Status, T>& CheckOk() const {
+    if (!ok()) internal::DieOnValueOfError(std::get_if<0>(&v_));
+    return v_;
+  }
+  std::variant<Status, T>& CheckOk() {
+    if (!ok()) internal::DieOnValueOfError(std::get_if<0>(&v_));
+    return v_;
+  }
+
   std::variant<Status, T> v_;
 };
 

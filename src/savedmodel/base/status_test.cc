@@ -34,5 +34,16 @@ TEST(StatusTest, MacrosPropagate) {
   EXPECT_EQ(s.message(), "odd: 3");
 }
 
+// value() on an error is a caller bug: it must stop the process with the
+// status in the message, never hand back a value or throw past the caller.
+TEST(StatusDeathTest, ValueOfAnErrorAbortsWithTheStatus) {
+  StatusOr<int> bad = Half(3);
+  EXPECT_DEATH((void)bad.value(), "StatusOr::value\\(\\) on an error: INVALID_ARGUMENT: odd: 3");
+  EXPECT_DEATH((void)*Half(5), "INVALID_ARGUMENT: odd: 5");
+  const StatusOr<int> cbad = Half(7);
+  EXPECT_DEATH((void)*cbad, "odd: 7");
+  EXPECT_EQ(Half(8).value(), 4);
+}
+
 }  // namespace
 }  // namespace savedmodel
