@@ -97,7 +97,8 @@ class SavedModelCli:
     """saved_model_cli's own functions, run in this process."""
 
     FLAGS = ("dir", "all", "tag_set", "signature_def", "list_ops", "inputs", "input_exprs",
-             "input_examples", "outdir", "overwrite")
+             "input_examples", "outdir", "overwrite", "output_prefix", "signature_def_key",
+             "variables_to_feed", "checkpoint_path")
 
     def __init__(self):
         from absl import flags
@@ -244,6 +245,16 @@ INPUT_CASES = [
     (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[]]"]),
     (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[2**70]]"]),
     (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1+2j]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[-2j],[1.5 - 0.5J],[(3+1j)]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[True],[1j]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[['1'],[1j]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[None],[1j]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[complex(1,2)]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1j+1]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1+2]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1+2j+3j]]"]),
+    (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[(1.5)],[(2)]]"]),
+    (HALF_PLUS_TWO, "regress_x_to_y", ["--input_examples", 'inputs=[{"x":[1.0, 2j]}]']),
     (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x=[[1.5]];x=[[2.5]]"]),
     (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "x"]),
     (HALF_PLUS_TWO, "serving_default", ["--input_exprs", "z=[[1.0]]"]),
@@ -283,8 +294,6 @@ INPUT_CASES = [
                                 "i8=[[1,2]];u16=[[1,2]];u32=[[1,2]];u64=[[18446744073709551615,2]];u8=[[1,2]]"]),
 ]
 KNOWN.update({
-    ("input " + HALF_PLUS_TWO, "serving_default --input_exprs x=[[1+2j]]"):
-        "complex literals are not parsed (ast.literal_eval accepts them; numpy drops the imaginary part)",
     ("input " + TYPES, "serving_default --input_exprs b=[[1,0]];f32=[[1,2]];f64=[[1,2]];i16=[[1,2]];"
                        "i32=[[1,2]];i64=[[1,2]];i8=[[300,1]];u16=[[1,2]];u32=[[1,2]];u64=[[1,2]];u8=[[1,2]]"):
         "deliberate: an int out of the input's range is an error; saved_model_cli's "
@@ -320,6 +329,59 @@ def _composite_model(path):
     m.defaults(tf.constant([1.0, 2.0]), 2.5, False, [3, 4])
     tf.saved_model.save(m, path, signatures={"serving_default": m.sparse})
     return path
+
+
+def _complex_model(path):
+    """A TF2 model fed complex64 and complex128 inputs (and a float one), each
+    returned unchanged, so the fed values show in the output."""
+    import tensorflow as tf
+
+    class Module(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.complex64, name="c64"),
+                                      tf.TensorSpec([None], tf.complex128, name="c128"),
+                                      tf.TensorSpec([None], tf.float32, name="f32")])
+        def serve(self, c64, c128, f32):
+            return {"o64": tf.identity(c64), "o128": tf.identity(c128), "of32": tf.identity(f32)}
+
+    m = Module()
+    tf.saved_model.save(m, path, signatures={"serving_default": m.serve})
+    return path
+
+
+# --input_exprs on _complex_model: Python's complex literals as
+# ast.literal_eval reads them, converted as numpy converts them.
+COMPLEX_CASES = [
+    "c64=[1+2j, -2j, 3];c128=[1.5-0.5j, 1e300j, (2+0j)];f32=[1, 2.5]",
+    "c64=[True, 1j];c128=['1+2j', '(3-4j)'];f32=[1j, -1.5+2j]",
+    "c64=[None, 1j];c128=[1j];f32=[1.0]",
+    "c64=[2**70, 1j];c128=[1j];f32=[1.0]",
+    "c64=[1j];c128=[1j];f32=[None, 1j]",
+    "c64=['x', 1j];c128=[1j];f32=[1.0]",
+    "c64=[1j];c128=[complex(1, 2)];f32=[1.0]",
+    "c64=[[1j], [2j]];c128=[1j];f32=[1.0]",
+]
+
+# Tag sets with spaces, empty tags and several tags, through show, run and
+# freeze_model: saved_model_cli trims each tag for run, freeze_model,
+# --signature_def and --list_ops, but not when it lists signature keys.
+TRAIN_SERVE = "corpus/rust_regression_tf1_train_serve"
+TAG_CASES = [
+    (HALF_PLUS_TWO, ["show", "--tag_set", " serve"]),
+    (HALF_PLUS_TWO, ["show", "--tag_set", "serve,"]),
+    (HALF_PLUS_TWO, ["show", "--tag_set", ",serve,,"]),
+    (HALF_PLUS_TWO, ["show", "--tag_set", " serve\t", "--signature_def", "serving_default"]),
+    (HALF_PLUS_TWO, ["show", "--tag_set", "serve ", "--list_ops"]),
+    (HALF_PLUS_TWO, ["show", "--tag_set", ",", "--signature_def", "serving_default"]),
+    (HALF_PLUS_TWO, ["show", "--tag_set", "Serve", "--signature_def", "serving_default"]),
+    (HALF_PLUS_TWO, ["run", "--tag_set", " serve ,", "--signature_def", "serving_default",
+                     "--input_exprs", "x=[[1.0]]"]),
+    (HALF_PLUS_TWO, ["run", "--tag_set", " ", "--signature_def", "serving_default",
+                     "--input_exprs", "x=[[1.0]]"]),
+    (TRAIN_SERVE, ["show", "--tag_set", "serve,train"]),
+    (TRAIN_SERVE, ["show", "--tag_set", "serve, train"]),
+    (TRAIN_SERVE, ["show", "--tag_set", "train,\tserve", "--signature_def", "serving_default"]),
+    (TRAIN_SERVE, ["show", "--tag_set", "serve", "--signature_def", "serving_default"]),
+]
 
 
 def test_cli_parity():
@@ -430,6 +492,35 @@ def test_cli_parity():
                 pendings.append("input %s: %s -- %s" % (model, label, reason))
             else:
                 failures.append("input %s: %s\n%s" % (model, label, problem))
+        extra = [("made/complex_inputs", ["run", "--dir", _complex_model(os.path.join(tmp, "complex")),
+                                          "--tag_set", "serve", "--signature_def", "serving_default",
+                                          "--input_exprs", e]) for e in COMPLEX_CASES]
+        extra += [(model, args[:1] + ["--dir", os.path.join(refutil.TESTDATA, model)] + args[1:])
+                  for model, args in TAG_CASES if os.path.isdir(os.path.join(refutil.TESTDATA, model))]
+        for model, args in extra:
+            label = " ".join(repr(a) if (not a or a != a.strip() or "," in a) else a
+                             for a in [args[0]] + args[3:])
+            t_ok, t_out, t_err = smcli(args)
+            o_ok, o_out, o_err = _ours(args)
+            cases += 1
+            problem = None
+            if t_ok != o_ok:
+                problem = "saved_model_cli %s, ours %s (theirs: %s | ours: %s)" % (
+                    "succeeds" if t_ok else "fails", "succeeds" if o_ok else "fails", t_err, o_err)
+            elif _normalise(t_out) != _normalise(o_out):
+                problem = "stdout differs:\n" + "\n".join(difflib.unified_diff(
+                    _normalise(t_out).splitlines(), _normalise(o_out).splitlines(), "saved_model_cli",
+                    "savedmodel", n=1, lineterm=""))
+            reason = _known("args " + model, label)
+            if problem is None and reason is None:
+                passed += 1
+            elif problem is None:
+                stale.append("args %s: %s (listed as: %s)" % (model, label, reason))
+            elif reason is not None:
+                pending += 1
+                pendings.append("args %s: %s -- %s" % (model, label, reason))
+            else:
+                failures.append("args %s: %s\n%s" % (model, label, problem))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     failed = len(failures) + len(stale)
@@ -438,4 +529,261 @@ def test_cli_parity():
         print("pending: " + line)
     report = failures + ["now agrees, remove from KNOWN: " + s for s in stale]
     assert not report, "%d of %d cases differ from saved_model_cli:\n\n%s" % (
+        len(report), cases, "\n\n".join(report))
+
+
+def _freeze_model_model(path, values=1.0):
+    """A TF2 model for freeze_model: fully defined input shapes (a small one
+    frozen to a zero Const, a large one to a Fill), resource variables read by
+    ReadVariableOp and ResourceGather, one variable a signature modifies, and
+    names with '/' (config names replace them with '_')."""
+    import tensorflow as tf
+
+    class Module(tf.Module):
+        def __init__(self):
+            super().__init__()
+            with tf.name_scope("dense"):
+                self.w = tf.Variable(values * np.arange(6, dtype=np.float32).reshape(3, 2), name="kernel")
+                self.b = tf.Variable(values * np.array([0.5, -0.5], np.float32), name="bias")
+            self.table = tf.Variable(values * np.arange(8, dtype=np.float32).reshape(4, 2), name="table")
+            self.count = tf.Variable(0.0, name="count")
+
+        @tf.function(input_signature=[tf.TensorSpec([2, 3], tf.float32, name="x"),
+                                      tf.TensorSpec([3], tf.int32, name="ids")])
+        def serve(self, x, ids):
+            return {"out/y": tf.matmul(x, self.w) + self.b, "emb": tf.gather(self.table, ids)}
+
+        @tf.function(input_signature=[tf.TensorSpec([40, 30], tf.float32, name="big")])
+        def big(self, big):
+            return {"sum": tf.reduce_sum(big, axis=1) + self.b[0]}
+
+        @tf.function(input_signature=[tf.TensorSpec([2], tf.float32, name="v")])
+        def bump(self, v):
+            self.count.assign_add(1.0)
+            return {"c": v * self.count.read_value()}
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+        def batch(self, x):
+            return {"y": tf.matmul(x, self.w)}
+
+    m = Module()
+    tf.saved_model.save(m, path, signatures={"serving_default": m.serve, "big": m.big, "bump": m.bump,
+                                             "batch": m.batch})
+    return path
+
+
+def _feed_value(feed):
+    """A deterministic input for a tf2xla Feed (unknown dims as 2)."""
+    import tensorflow as tf
+    dtype = tf.dtypes.as_dtype(feed.type)
+    shape = [2 if d.size < 0 else d.size for d in feed.shape.dim]
+    n = int(np.prod(shape)) if shape else 1
+    if dtype.is_integer:
+        return (np.arange(n) % 3).astype(dtype.as_numpy_dtype).reshape(shape)
+    return ((np.arange(n) % 7) * 0.5 + 1).astype(dtype.as_numpy_dtype).reshape(shape)
+
+
+def _run_frozen(graph_path, config, inputs):
+    """Imports a frozen GraphDef into TensorFlow and fetches the config's
+    fetches with the config's feeds set from `inputs` (by feed name)."""
+    import tensorflow as tf
+    graph_def = tf.compat.v1.GraphDef()
+    with open(graph_path, "rb") as f:
+        graph_def.ParseFromString(f.read())
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+    with tf.compat.v1.Session(graph=graph) as sess:
+        feeds = {graph.get_tensor_by_name("%s:%d" % (f.id.node_name, f.id.output_index)): inputs[f.name]
+                 for f in config.feed}
+        names = [f.name for f in config.fetch]
+        fetches = ["%s:%d" % (f.id.node_name, f.id.output_index) for f in config.fetch]
+        return dict(zip(names, sess.run(fetches, feeds)))
+
+
+def _sorted_config(text):
+    """A tf2xla Config with its feeds and fetches in name order:
+    saved_model_cli lists them in protobuf's map order, which changes from
+    process to process."""
+    from google.protobuf import text_format
+    from tensorflow.compiler.tf2xla import tf2xla_pb2
+    config = text_format.Parse(text, tf2xla_pb2.Config())
+    for field in ("feed", "fetch"):
+        items = sorted(getattr(config, field), key=lambda x: x.name)
+        copies = [type(x)() for x in items]
+        for c, x in zip(copies, items):
+            c.CopyFrom(x)
+        config.ClearField(field)
+        getattr(config, field).extend(copies)
+    return config
+
+
+def _compare_freeze(theirs, ours):
+    """None when our --output_prefix directory matches saved_model_cli's,
+    else what differs: the same files; original_graph.pb the same GraphDef;
+    config.pbtxt the same Config (byte for byte when its lists have one
+    entry each, else up to feed/fetch order); frozen_graph.pb, run in
+    TensorFlow on the config's feeds, the same outputs (not compared when
+    variables are fed: they have no value in a bare import)."""
+    import tensorflow as tf
+    names = sorted(os.listdir(theirs))
+    if sorted(os.listdir(ours)) != names:
+        return "files %s, ours %s" % (names, sorted(os.listdir(ours)))
+    graphs = []
+    for d in (theirs, ours):
+        g = tf.compat.v1.GraphDef()
+        with open(os.path.join(d, "original_graph.pb"), "rb") as f:
+            g.ParseFromString(f.read())
+        graphs.append(g)
+    if graphs[0] != graphs[1]:
+        return "original_graph.pb differs"
+    texts = []
+    for d in (theirs, ours):
+        with open(os.path.join(d, "config.pbtxt")) as f:
+            texts.append(f.read())
+    t_config, o_config = _sorted_config(texts[0]), _sorted_config(texts[1])
+    if t_config != o_config:
+        return "config.pbtxt differs:\n" + "\n".join(difflib.unified_diff(
+            str(t_config).splitlines(), str(o_config).splitlines(), "saved_model_cli", "savedmodel", n=1,
+            lineterm=""))
+    if len(t_config.feed) <= 1 and len(t_config.fetch) <= 1 and texts[0] != texts[1]:
+        return "config.pbtxt text differs"
+    if t_config.variable:
+        return None
+    inputs = {f.name: _feed_value(f) for f in t_config.feed}
+    results = []
+    for d, config in ((theirs, t_config), (ours, o_config)):
+        try:
+            results.append(_run_frozen(os.path.join(d, "frozen_graph.pb"), config, inputs))
+        except Exception as e:  # noqa: BLE001 - a graph TensorFlow cannot run is a result
+            results.append("%s: %s" % (type(e).__name__, str(e).splitlines()[0][:300]))
+    t_out, o_out = results
+    if isinstance(t_out, str) or isinstance(o_out, str):
+        if isinstance(t_out, str) and isinstance(o_out, str):
+            return None  # neither frozen graph runs in TensorFlow
+        return "running the frozen graphs in TensorFlow: theirs %s, ours %s" % (
+            t_out if isinstance(t_out, str) else "runs", o_out if isinstance(o_out, str) else "runs")
+    for name, value in t_out.items():
+        if value.dtype != o_out[name].dtype or value.shape != o_out[name].shape or not np.allclose(
+                value, o_out[name], rtol=RTOL, atol=1e-6, equal_nan=True):
+            return "frozen graph output %s: %r, ours %r" % (name, value, o_out[name])
+    return None
+
+
+# Runs saved_model_cli freeze_model cases in a child process: grappler, which
+# freeze_model runs, aborts the whole process on some fuzzed graphs.
+_FREEZE_DRIVER = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import test_cli_parity
+cli = test_cli_parity.SavedModelCli()
+with open(sys.argv[2]) as f:
+    cases = json.load(f)
+with open(sys.argv[3], "a") as out:
+    for i, args in cases:
+        ok, _, err = cli(args)
+        out.write(json.dumps([i, ok, err]) + "\n")
+        out.flush()
+"""
+
+
+def _saved_model_cli_isolated(cases, tmp):
+    """{case id: (ok, error)} for saved_model_cli runs of `cases` ([(id, args)]);
+    a case during which the child dies fails with the child's last words, and
+    the rest run in a new child."""
+    import sys
+    results, remaining = {}, list(cases)
+    here = os.path.dirname(os.path.abspath(__file__))
+    while remaining:
+        cases_path, out_path = os.path.join(tmp, "cases.json"), os.path.join(tmp, "results.jsonl")
+        with open(cases_path, "w") as f:
+            json.dump(remaining, f)
+        if os.path.exists(out_path):
+            os.remove(out_path)
+        proc = subprocess.run([sys.executable, "-c", _FREEZE_DRIVER, here, cases_path, out_path],
+                              capture_output=True, text=True, errors="replace", timeout=1800)
+        if os.path.exists(out_path):
+            with open(out_path) as f:
+                for line in f:
+                    i, ok, err = json.loads(line)
+                    results[i] = (ok, err)
+        remaining = [c for c in remaining if c[0] not in results]
+        if remaining:
+            last = [l for l in proc.stderr.splitlines() if "Check failed" in l or "Fatal" in l]
+            results[remaining[0][0]] = (False, "process died: %s" % (last[0] if last else proc.returncode))
+            remaining = remaining[1:]
+    return results
+
+
+def test_freeze_model_parity():
+    """`savedmodel freeze_model` against saved_model_cli freeze_model: every
+    model's serving_default (most fail on both sides: their inputs have an
+    unknown batch size), and a made model through each flag."""
+    if not os.path.exists(refutil.CLI):
+        pytest.fail("build/savedmodel is missing; build the savedmodel_cli target first")
+    from tensorflow.python.saved_model import loader_impl
+    tmp = tempfile.mkdtemp(prefix="freeze_parity_")
+    cases = passed = pending = compared = 0
+    failures, pendings, stale = [], [], []
+    try:
+        made = _freeze_model_model(os.path.join(tmp, "made"))
+        other = _freeze_model_model(os.path.join(tmp, "other"), values=-2.0)
+        runs = []
+        for model, path in _models():
+            saved_model = loader_impl.parse_saved_model(path)
+            for mg in saved_model.meta_graphs:
+                if "serving_default" in mg.signature_def and mg.meta_info_def.tags:
+                    runs.append((model, ["--dir", path, "--tag_set", ",".join(mg.meta_info_def.tags)]))
+        runs += [("made/freeze", ["--dir", made, "--tag_set", "serve"] + flags) for flags in [
+            [],
+            ["--signature_def_key", "big"],
+            ["--signature_def_key", "batch"],
+            ["--signature_def_key", "nope"],
+            ["--signature_def_key", "bump", "--variables_to_feed", "all"],
+            ["--variables_to_feed", "all"],
+            ["--variables_to_feed", "ALL"],
+            ["--variables_to_feed", "dense/kernel, table"],
+            ["--variables_to_feed", "dense/kernel,nope"],
+            ["--variables_to_feed", " , "],
+            ["--checkpoint_path", os.path.join(other, "variables", "variables")],
+            ["--checkpoint_path", os.path.join(tmp, "missing", "variables")],
+            ["--tag_set", " serve "],
+            ["--tag_set", "gpu"],
+        ]]
+        dirs = [(os.path.join(tmp, "theirs%d" % i), os.path.join(tmp, "ours%d" % i)) for i in range(len(runs))]
+        theirs_results = _saved_model_cli_isolated(
+            [(i, ["freeze_model"] + args + ["--output_prefix", dirs[i][0]]) for i, (_, args) in enumerate(runs)],
+            tmp)
+        for i, (model, args) in enumerate(runs):
+            label = " ".join(args[4:]) or "default"
+            cases += 1
+            theirs, ours = dirs[i]
+            t_ok, t_err = theirs_results[i]
+            o_ok, _, o_err = _ours(["freeze_model"] + args + ["--output_prefix", ours])
+            problem = None
+            if t_ok != o_ok:
+                problem = "saved_model_cli %s, ours %s (theirs: %s | ours: %s)" % (
+                    "succeeds" if t_ok else "fails", "succeeds" if o_ok else "fails", t_err, o_err)
+            elif t_ok:
+                problem = _compare_freeze(theirs, ours)
+                compared += problem is None
+            reason = _known("freeze " + model, label)
+            if problem is None and reason is None:
+                passed += 1
+            elif problem is None:
+                stale.append("freeze %s: %s (listed as: %s)" % (model, label, reason))
+            elif reason is not None:
+                pending += 1
+                pendings.append("freeze %s: %s -- %s" % (model, label, reason))
+            else:
+                failures.append("freeze %s: %s\n%s" % (model, label, problem))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    refutil.record("cli", cases=cases, passed=passed, pending=pending, failed=len(failures) + len(stale))
+    print("freeze_model: %d of %d cases succeed on both sides with the same files and results "
+          "(the rest fail on both)" % (compared, cases))
+    for line in pendings:
+        print("pending: " + line)
+    report = failures + ["now agrees, remove from KNOWN: " + s for s in stale]
+    assert not report, "%d of %d freeze_model cases differ from saved_model_cli:\n\n%s" % (
         len(report), cases, "\n\n".join(report))

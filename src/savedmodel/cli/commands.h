@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "savedmodel/base/status.h"
 
@@ -14,15 +15,26 @@ class SavedModel;
 
 namespace savedmodel::cli {
 
-// The MetaGraphDef --tag_set names (comma-separated; empty tags dropped, so ''
-// is the empty set), or saved_model_cli's error listing the tag sets there are.
+// How saved_model_cli splits --tag_set at commas. kTrimmed (run,
+// freeze_model, show --signature_def and --list_ops) strips whitespace around
+// each tag, as Python's str.strip does, so "serve, gpu" names {serve, gpu};
+// kRaw (show --tag_set alone, listing signature keys) keeps it, so there the
+// same text names {serve, " gpu"}. Both drop empty tags, so '' is the empty
+// set (saved_model_cli's kTrimmed refuses that; ours selects a MetaGraphDef
+// saved without tags).
+enum class TagSplit { kTrimmed, kRaw };
+std::vector<std::string> SplitTagSet(const std::string& tag_set, TagSplit split);
+
+// The MetaGraphDef --tag_set names, or saved_model_cli's error listing the
+// tag sets there are.
 StatusOr<const tensorflow::MetaGraphDef*> FindMetaGraphForTagSet(const tensorflow::SavedModel& sm,
-                                                                 const std::string& tag_set);
+                                                                 const std::string& tag_set, TagSplit split);
 
 int ShowMain(int argc, char** argv);
 int VariablesMain(int argc, char** argv);
 int RunMain(int argc, char** argv);
 int TrainMain(int argc, char** argv);
 int FreezeMain(int argc, char** argv);
+int FreezeModelMain(int argc, char** argv);
 
 }  // namespace savedmodel::cli

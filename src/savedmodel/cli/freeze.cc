@@ -25,7 +25,7 @@ int FreezeMain(int argc, char** argv) {
     std::fprintf(stderr, "savedmodel freeze: %s\n", s.ToString().c_str());
     return 1;
   };
-  auto bundle = LoadSavedModel(dir, ParseTagSet(tag_set));
+  auto bundle = LoadSavedModel(dir, SplitTagSet(tag_set, TagSplit::kTrimmed));
   if (!bundle.ok()) return fail(bundle.status());
   auto frozen = train::FreezeSignature(**bundle, signature);
   if (!frozen.ok()) return fail(frozen.status());

@@ -1,5 +1,6 @@
 // savedmodel: command-line tool. A thin shell: each subcommand parses flags and
 // calls the library.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -9,17 +10,46 @@
 
 namespace savedmodel::cli {
 
+std::vector<std::string> SplitTagSet(const std::string& tag_set, TagSplit split) {
+  // Python's str.strip() whitespace within ASCII: \t\n\v\f\r, \x1c-\x1f and space.
+  constexpr const char* kSpace = " \t\n\v\f\r\x1c\x1d\x1e\x1f";
+  std::vector<std::string> tags;
+  size_t start = 0;
+  for (;;) {
+    size_t end = std::min(tag_set.find(',', start), tag_set.size());
+    std::string tag = tag_set.substr(start, end - start);
+    if (split == TagSplit::kTrimmed) {
+      size_t first = tag.find_first_not_of(kSpace);
+      tag = first == std::string::npos ? "" : tag.substr(first, tag.find_last_not_of(kSpace) - first + 1);
+    }
+    if (!tag.empty()) tags.push_back(tag);
+    if (end == tag_set.size()) break;
+    start = end + 1;
+  }
+  return tags;
+}
+
 StatusOr<const tensorflow::MetaGraphDef*> FindMetaGraphForTagSet(const tensorflow::SavedModel& sm,
-                                                                 const std::string& tag_set) {
-  auto mg = FindMetaGraphDef(sm, ParseTagSet(tag_set));
+                                                                 const std::string& tag_set, TagSplit split) {
+  const std::vector<std::string> tags = SplitTagSet(tag_set, split);
+  auto mg = FindMetaGraphDef(sm, tags);
   if (mg.ok()) return mg;
+  if (tags.empty() && split == TagSplit::kTrimmed) {
+    return InvalidArgument("tag_set must contain at least one non-empty item.");
+  }
   std::string valid;
   for (const auto& meta : sm.meta_graphs()) {
     std::string tags;
     for (const auto& t : meta.meta_info_def().tags()) tags += (tags.empty() ? "" : ",") + t;
     valid += (valid.empty() ? "'" : ", '") + tags + "'";
   }
-  return NotFound("MetaGraphDef associated with tag-set " + tag_set +
+  // saved_model_cli names the tags it looked for: trimmed ones joined by ','.
+  std::string looked_for = tag_set;
+  if (split == TagSplit::kTrimmed) {
+    looked_for.clear();
+    for (const auto& t : tags) looked_for += (looked_for.empty() ? "" : ",") + t;
+  }
+  return NotFound("MetaGraphDef associated with tag-set " + looked_for +
                   " could not be found in the SavedModel. Please use one of the following tag-sets: [" +
                   valid + "]");
 }
@@ -45,6 +75,8 @@ constexpr Subcommand kSubcommands[] = {
      "Train a model (mnist-softmax: the TensorFlow tutorial) and save it as a SavedModel"},
     {"freeze", savedmodel::cli::FreezeMain,
      "Write a frozen GraphDef of one signature (variables folded into constants)"},
+    {"freeze_model", savedmodel::cli::FreezeModelMain,
+     "Freeze a signature for tfcompile: frozen_graph.pb and config.pbtxt (like saved_model_cli freeze_model)"},
 };
 
 // Kept equal to project(VERSION) in CMakeLists.txt.
@@ -53,8 +85,8 @@ constexpr const char* kVersion = "0.1.0";
 void PrintUsage(FILE* out) {
   std::fprintf(out, "usage: savedmodel [-h] [-v] <command> [args]\n\n"
                     "savedmodel: a command-line interface for SavedModels, with saved_model_cli's\n"
-                    "flags and output for show and run.\n\ncommands:\n");
-  for (const auto& c : kSubcommands) std::fprintf(out, "  %-10s %s\n", c.name, c.help);
+                    "flags and output for show, run and freeze_model.\n\ncommands:\n");
+  for (const auto& c : kSubcommands) std::fprintf(out, "  %-12s %s\n", c.name, c.help);
   std::fprintf(out, "\noptions:\n  -h, --help     show this help and exit\n"
                     "  -v, --version  show the version and exit\n"
                     "\nRun 'savedmodel <command> --help' for a command's flags and examples.\n");

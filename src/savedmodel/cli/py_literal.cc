@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 
@@ -62,7 +63,8 @@ class Parser {
       for (;;) {
         ASSIGN_OR_RETURN(PyValue item, Parse(depth + 1));
         v.items.push_back(std::move(item));
-        if (Eat(close)) return v;
+        // "(x)" without a comma is x in parentheses, not a tuple.
+        if (Eat(close)) return v.tuple && v.items.size() == 1 ? std::move(v.items[0]) : v;
         if (!Eat(',')) return Error(std::string("expected ',' or '") + close + "'");
         if (Eat(close)) return v;  // trailing comma
       }
@@ -109,7 +111,36 @@ class Parser {
     if (EatWord("True")) { v.kind = PyValue::kBool; v.b = true; return v; }
     if (EatWord("False")) { v.kind = PyValue::kBool; v.b = false; return v; }
     if (EatWord("None")) return v;
-    // Numbers: ints stay ints (like Python), anything with '.', 'e', inf or nan is float.
+    ASSIGN_OR_RETURN(v, ParseNumber());
+    if (v.kind == PyValue::kComplex) return v;
+    // ast.literal_eval's one binary operation: a real literal plus or minus an
+    // unsigned imaginary one ("1-2j"), computed as Python does (so "1-0j" has
+    // imaginary part +0.0 and "-2j" real part -0.0).
+    size_t before = pos_;
+    SkipSpace();
+    if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) {
+      const bool minus = text_[pos_++] == '-';
+      SkipSpace();
+      if (pos_ >= text_.size() || text_[pos_] == '+' || text_[pos_] == '-') {
+        return Error("only an unsigned imaginary literal may follow '+' or '-'");
+      }
+      ASSIGN_OR_RETURN(PyValue right, ParseNumber());
+      if (right.kind != PyValue::kComplex) return Error("only an imaginary literal may follow '+' or '-'");
+      const double left = v.kind == PyValue::kInt && !v.big ? static_cast<double>(v.i) : v.f;
+      PyValue c;
+      c.kind = PyValue::kComplex;
+      c.f = minus ? left - right.f : left + right.f;
+      c.imag = minus ? 0.0 - right.imag : 0.0 + right.imag;
+      return c;
+    }
+    pos_ = before;
+    return v;
+  }
+
+  // One number literal, with its sign: ints stay ints (like Python), anything
+  // with '.', 'e', inf or nan is float, and a 'j' suffix makes it imaginary.
+  StatusOr<PyValue> ParseNumber() {
+    PyValue v;
     size_t start = pos_;
     if (pos_ < text_.size() && (text_[pos_] == '-' || text_[pos_] == '+')) ++pos_;
     if (EatWord("inf")) { v.kind = PyValue::kFloat; v.f = text_[start] == '-' ? -INFINITY : INFINITY; return v; }
@@ -148,6 +179,16 @@ class Parser {
       }
     }
     if (end != num.c_str() + num.size()) return Error("malformed number '" + num + "'");
+    if (pos_ < text_.size() && (text_[pos_] == 'j' || text_[pos_] == 'J')) {
+      ++pos_;
+      // -2j is -(0+2j): both parts negated.
+      const bool negative = num[0] == '-';
+      double magnitude = std::strtod(num.c_str() + (negative || num[0] == '+' ? 1 : 0), nullptr);
+      v = PyValue();
+      v.kind = PyValue::kComplex;
+      v.f = negative ? -0.0 : 0.0;
+      v.imag = negative ? -magnitude : magnitude;
+    }
     return v;
   }
 
@@ -168,6 +209,24 @@ class Parser {
   std::string_view text_;
   size_t pos_ = 0;
 };
+
+// Python's repr of a complex value, for messages: 2j, (1-2.5j), (-0-2j).
+std::string PyComplexRepr(const PyValue& v) {
+  auto num = [](double d) {
+    if (std::isnan(d)) return std::string("nan");
+    if (std::isinf(d)) return std::string(d < 0 ? "-inf" : "inf");
+    char buf[32];
+    for (int precision = 1; precision <= 17; ++precision) {
+      std::snprintf(buf, sizeof(buf), "%.*g", precision, d);
+      if (std::strtod(buf, nullptr) == d) break;
+    }
+    return std::string(buf);
+  };
+  std::string im = num(v.imag);
+  if (v.f == 0 && !std::signbit(v.f)) return im + "j";
+  if (im[0] != '-') im = "+" + im;
+  return "(" + num(v.f) + im + "j)";
+}
 
 // Walks a rectangular nested list, collecting its shape and leaves; tuples
 // count as lists and everything else (sets and dicts too) as a leaf, as numpy.
@@ -309,6 +368,14 @@ StatusOr<double> LeafToDouble(const PyValue& v, ArrayKind kind) {
       return v.b ? 1.0 : 0.0;
     case PyValue::kInt: return v.big ? v.f : static_cast<double>(v.i);
     case PyValue::kFloat: return v.f;
+    case PyValue::kComplex:
+      // numpy's complex -> real cast keeps the real part; an object or text
+      // array converts the Python value, which float() refuses.
+      if (kind == ArrayKind::kObject) return NotANumber(v, "float");
+      if (kind == ArrayKind::kText) {
+        return InvalidArgument("could not convert string to float: '" + PyComplexRepr(v) + "'");
+      }
+      return v.f;
     case PyValue::kString: case PyValue::kBytes: return ParsePyFloat(v.s);
     case PyValue::kNone: return static_cast<double>(NAN);  // numpy's float(None) in object arrays
     default: return NotANumber(v, "float");
@@ -324,6 +391,14 @@ StatusOr<T> LeafToInt(const PyValue& v, ArrayKind kind) {
     case PyValue::kInt:
       if (v.big) return ParsePyInt<T>(v.s);
       return IntInRange<T>(v.i);
+    case PyValue::kComplex:
+      if (kind == ArrayKind::kObject) {
+        return InvalidArgument("int() argument must be a string, a bytes-like object or a real number, not 'complex'");
+      }
+      if (kind == ArrayKind::kText) {
+        return InvalidArgument("invalid literal for int() with base 10: '" + PyComplexRepr(v) + "'");
+      }
+      [[fallthrough]];  // numpy casts the real part
     case PyValue::kFloat: {
       if (kind == ArrayKind::kText) {
         return InvalidArgument("invalid literal for int() with base 10: a float in a list with strings");
@@ -348,8 +423,63 @@ StatusOr<bool> LeafToBool(const PyValue& v) {
     case PyValue::kBool: return v.b;
     case PyValue::kInt: return v.big || v.i != 0;
     case PyValue::kFloat: return v.f != 0;
+    case PyValue::kComplex: return v.f != 0 || v.imag != 0;
     case PyValue::kString: case PyValue::kBytes: return !v.s.empty();
     default: return InvalidArgument("cannot convert a " + PyTypeName(v) + " to bool");
+  }
+}
+
+// Python's complex(str): "1+2j", "(3-4j)", "2j", "j", "1.5".
+StatusOr<std::pair<double, double>> ParsePyComplex(const std::string& text) {
+  const Status malformed = InvalidArgument("complex() arg is a malformed string: '" + text + "'");
+  std::string t = Trim(text);
+  if (t.size() >= 2 && t.front() == '(' && t.back() == ')') t = Trim(t.substr(1, t.size() - 2));
+  if (t.empty()) return malformed;
+  auto part = [&](const std::string& p) -> StatusOr<double> {
+    if (p == "+" || p.empty()) return 1.0;
+    if (p == "-") return -1.0;
+    auto d = ParsePyFloat(p);
+    if (!d.ok() || p != Trim(p)) return malformed;
+    return *d;
+  };
+  if (t.back() != 'j' && t.back() != 'J') {
+    auto re = ParsePyFloat(t);
+    if (!re.ok()) return malformed;
+    return std::pair<double, double>(*re, 0.0);
+  }
+  std::string body = t.substr(0, t.size() - 1);
+  size_t split = std::string::npos;
+  for (size_t i = body.size(); i-- > 1;) {
+    if ((body[i] == '+' || body[i] == '-') && body[i - 1] != 'e' && body[i - 1] != 'E') {
+      split = i;
+      break;
+    }
+  }
+  if (split == std::string::npos) {
+    ASSIGN_OR_RETURN(double im, part(body));
+    return std::pair<double, double>(0.0, im);
+  }
+  auto re = ParsePyFloat(body.substr(0, split));
+  if (!re.ok() || body.substr(0, split) != Trim(body.substr(0, split))) return malformed;
+  ASSIGN_OR_RETURN(double im, part(body.substr(split)));
+  return std::pair<double, double>(*re, im);
+}
+
+// One leaf as a complex value (real, imaginary), as numpy casts it.
+StatusOr<std::pair<double, double>> LeafToComplex(const PyValue& v, ArrayKind kind) {
+  switch (v.kind) {
+    case PyValue::kComplex: return std::pair<double, double>(v.f, v.imag);
+    case PyValue::kString: case PyValue::kBytes: return ParsePyComplex(v.s);
+    case PyValue::kNone: return std::pair<double, double>(NAN, NAN);  // numpy's complex(None) in object arrays
+    case PyValue::kBool:
+      if (kind == ArrayKind::kText) return ParsePyComplex(v.b ? "True" : "False");
+      return std::pair<double, double>(v.b ? 1.0 : 0.0, 0.0);
+    case PyValue::kInt: case PyValue::kFloat: {
+      ASSIGN_OR_RETURN(double re, LeafToDouble(v, kind));
+      return std::pair<double, double>(re, 0.0);
+    }
+    default:
+      return InvalidArgument("complex() first argument must be a string or a number, not '" + PyTypeName(v) + "'");
   }
 }
 
@@ -362,14 +492,15 @@ Status FillNumeric(const std::vector<const PyValue*>& leaves, ArrayKind kind, Te
       ASSIGN_OR_RETURN(out[i], LeafToBool(v));
     } else if constexpr (std::is_integral_v<T>) {
       ASSIGN_OR_RETURN(out[i], LeafToInt<T>(v, kind));
+    } else if constexpr (std::is_same_v<T, complex64> || std::is_same_v<T, complex128>) {
+      ASSIGN_OR_RETURN(auto c, LeafToComplex(v, kind));
+      out[i] = T(static_cast<typename T::value_type>(c.first), static_cast<typename T::value_type>(c.second));
     } else {
       ASSIGN_OR_RETURN(double d, LeafToDouble(v, kind));
       if constexpr (std::is_same_v<T, half>) {
         out[i] = FloatToHalf(static_cast<float>(d));
       } else if constexpr (std::is_same_v<T, bfloat16>) {
         out[i] = FloatToBFloat16(static_cast<float>(d));
-      } else if constexpr (std::is_same_v<T, complex64> || std::is_same_v<T, complex128>) {
-        out[i] = T(d, 0);
       } else {
         out[i] = static_cast<T>(d);
       }
@@ -386,6 +517,7 @@ std::string PyTypeName(const PyValue& v) {
     case PyValue::kBool: return "bool";
     case PyValue::kInt: return "int";
     case PyValue::kFloat: return "float";
+    case PyValue::kComplex: return "complex";
     case PyValue::kString: return "str";
     case PyValue::kBytes: return "bytes";
     case PyValue::kList: return v.tuple ? "tuple" : "list";

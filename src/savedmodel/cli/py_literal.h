@@ -1,6 +1,8 @@
 // A parser for the Python literals saved_model_cli's flags take
 // (--input_exprs 'x=[[1.0],[2.0]]', --input_examples 'inputs=[{"x":[1.0]}]'):
-// numbers, strings, True/False/None, lists, tuples and dicts. No evaluation.
+// numbers (complex ones too, as ast.literal_eval reads them: 2j, -1.5j and one
+// real +/- one imaginary literal, 1-2j), strings, True/False/None, lists,
+// tuples and dicts. No evaluation.
 #pragma once
 
 #include <map>
@@ -14,13 +16,14 @@
 namespace savedmodel::cli {
 
 struct PyValue {
-  enum Kind { kNone, kBool, kInt, kFloat, kString, kBytes, kList, kDict, kSet } kind = kNone;
+  enum Kind { kNone, kBool, kInt, kFloat, kComplex, kString, kBytes, kList, kDict, kSet } kind = kNone;
   bool b = false;
   int64_t i = 0;
   // An int beyond int64 (Python ints are unbounded): `f` holds its value, `s`
   // its digits; numpy keeps such a value as an object, convertible to float.
   bool big = false;
-  double f = 0;
+  double f = 0;     // kFloat; the real part of a kComplex
+  double imag = 0;  // kComplex
   std::string s;  // kString, kBytes; the digits of a big int
   std::vector<PyValue> items;                          // kList (lists and tuples), kSet
   bool tuple = false;                                  // a kList written as (...)
@@ -32,7 +35,9 @@ StatusOr<PyValue> ParsePyLiteral(std::string_view text);
 // A nested list of scalars as a tensor of `dtype`, converted as
 // saved_model_cli's feed is (np.asarray(v).astype(dtype) for numbers,
 // np.asarray(v, dtype) otherwise): ragged lists, dicts, sets, strings that do
-// not read as numbers and None for integers are errors. Unlike numpy, an
+// not read as numbers and None for integers are errors. A complex value fed
+// to a real type gives its real part, as numpy's cast does; strings fed to a
+// complex type read as Python's complex('1+2j'). Unlike numpy, an
 // integer outside `dtype`'s range (or a NaN/inf/out-of-range float fed to an
 // integer type) is an error instead of a silently wrapped value.
 StatusOr<Tensor> PyValueToTensor(const PyValue& v, DataType dtype);

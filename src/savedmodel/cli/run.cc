@@ -225,6 +225,15 @@ int RunMain(int argc, char** argv) {
   app.add_flag("--overwrite", overwrite, "overwrite existing files in --outdir");
   app.add_option("--feed", feeds, "tensor_name=file.npy (repeatable; runs by tensor name)");
   app.add_option("--fetch", fetches, "tensor name to fetch (repeatable)");
+  // A model is code: by default its ops may read its own directory and
+  // nothing else, and write nowhere (LoadOptions::confine_file_access).
+  bool confine_file_access = true;
+  std::string allow_file_access;
+  app.add_option("--confine_file_access", confine_file_access,
+                 "limit the files the model's ops (ReadFile, SaveV2, ...) touch to reading DIR "
+                 "and --allow_file_access (default true; false allows all, as saved_model_cli)");
+  app.add_option("--allow_file_access", allow_file_access,
+                 "comma-separated paths the model's ops may also read and write");
   app.footer(
       "Examples:\n"
       "Run a signature on arrays from files and save each output as OUTDIR/<key>.npy:\n"
@@ -237,7 +246,10 @@ int RunMain(int argc, char** argv) {
       "Keys are separated by ';'; a key given again takes the later value (--input_examples over "
       "--input_exprs over --inputs).\n\n"
       "Fetch tensors by name instead of running a signature:\n"
-      "$savedmodel run /tmp/saved_model --tag_set serve --feed x:0=/tmp/x.npy --fetch y:0");
+      "$savedmodel run /tmp/saved_model --tag_set serve --feed x:0=/tmp/x.npy --fetch y:0\n\n"
+      "File access: the model's own ops may read files under DIR only and write none, unless "
+      "--allow_file_access=/data,/tmp/ckpt names more (read and write); "
+      "--confine_file_access=false lifts the limit.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -251,6 +263,16 @@ int RunMain(int argc, char** argv) {
     std::fprintf(stderr, "savedmodel run: --tag_set is required (e.g. --tag_set serve)\n");
     return 2;
   }
+  LoadOptions load_options;
+  load_options.confine_file_access = confine_file_access;
+  for (size_t start = 0; start <= allow_file_access.size();) {
+    size_t comma = allow_file_access.find(',', start);
+    if (comma == std::string::npos) comma = allow_file_access.size();
+    if (comma > start) {
+      load_options.allowed_write_paths.push_back(allow_file_access.substr(start, comma - start));
+    }
+    start = comma + 1;
+  }
   const bool by_name = !fetches.empty();
   if (by_name == !signature_def.empty()) {
     std::fprintf(stderr, "savedmodel run: give either --signature_def or --fetch\n");
@@ -258,7 +280,7 @@ int RunMain(int argc, char** argv) {
   }
 
   if (by_name) {
-    auto bundle = LoadSavedModel(dir, ParseTagSet(tag_set));
+    auto bundle = LoadSavedModel(dir, SplitTagSet(tag_set, TagSplit::kTrimmed), load_options);
     if (!bundle.ok()) return Fail(bundle.status());
     std::vector<std::pair<std::string, Tensor>> feed_tensors;
     for (const std::string& f : feeds) {
@@ -328,7 +350,7 @@ int RunMain(int argc, char** argv) {
   // Only the proto: structural problems of the graph surface when it loads.
   auto proto = ReadSavedModelProto(Env::Default(), dir);
   if (!proto.ok()) return Fail(proto.status());
-  auto mg = FindMetaGraphForTagSet(*proto, tag_set);
+  auto mg = FindMetaGraphForTagSet(*proto, tag_set, TagSplit::kTrimmed);
   if (!mg.ok()) return Fail(mg.status());
   auto sig_it = (*mg)->signature_def().find(signature_def);
   if (sig_it == (*mg)->signature_def().end()) {
@@ -367,7 +389,7 @@ int RunMain(int argc, char** argv) {
   std::sort(output_keys.begin(), output_keys.end());
   for (const auto& k : output_keys) fetch_names.push_back(sig.outputs().at(k).name());
 
-  auto bundle = LoadSavedModel(dir, ParseTagSet(tag_set));
+  auto bundle = LoadSavedModel(dir, SplitTagSet(tag_set, TagSplit::kTrimmed), load_options);
   if (!bundle.ok()) return Fail(bundle.status());
   auto out = (*bundle)->session().Run(feed_tensors, fetch_names);
   if (!out.ok()) return Fail(out.status());

@@ -472,7 +472,7 @@ int ShowMain(int argc, char** argv) {
   }
   if (json) {
     std::vector<std::string> tags =
-        tag_set_given ? ParseTagSet(tag_set) : std::vector<std::string>{kTagServe};
+        tag_set_given ? SplitTagSet(tag_set, TagSplit::kTrimmed) : std::vector<std::string>{kTagServe};
     auto mg = FindMetaGraphDef(sm, tags);
     if (!mg.ok()) return Fail(mg.status());
     std::string base(Basename(dir));
@@ -495,9 +495,15 @@ int ShowMain(int argc, char** argv) {
     for (const auto& tags : sets) std::printf("'%s'\n", TagSetToString(tags).c_str());
     return 0;
   }
-  auto mg = FindMetaGraphForTagSet(sm, tag_set);
+  // saved_model_cli trims the tags for --list_ops and --signature_def but not
+  // when it lists the signature keys (see TagSplit).
+  if (list_ops) {
+    auto with_ops = FindMetaGraphForTagSet(sm, tag_set, TagSplit::kTrimmed);
+    if (!with_ops.ok()) return Fail(with_ops.status());
+    PrintOps(**with_ops);
+  }
+  auto mg = FindMetaGraphForTagSet(sm, tag_set, signature_def.empty() ? TagSplit::kRaw : TagSplit::kTrimmed);
   if (!mg.ok()) return Fail(mg.status());
-  if (list_ops) PrintOps(**mg);
   if (signature_def.empty()) {
     std::printf("The given SavedModel MetaGraphDef contains SignatureDefs with the following keys:\n");
     for (const std::string& key : SortedSignatureKeys(**mg)) {
