@@ -527,6 +527,13 @@ std::string PyTypeName(const PyValue& v) {
   return "object";
 }
 
+PyValue::PyValue() = default;
+PyValue::PyValue(const PyValue&) = default;
+PyValue::PyValue(PyValue&&) noexcept = default;
+PyValue& PyValue::operator=(const PyValue&) = default;
+PyValue& PyValue::operator=(PyValue&&) noexcept = default;
+PyValue::~PyValue() = default;
+
 StatusOr<PyValue> ParsePyLiteral(std::string_view text) { return Parser(text).ParseAll(); }
 
 StatusOr<Tensor> PyValueToTensor(const PyValue& v, DataType dtype) {
@@ -569,7 +576,10 @@ StatusOr<Tensor> PyValueToExamples(const PyValue& v) {
     }
     tensorflow::Example example;
     auto& features = *example.mutable_features()->mutable_feature();
-    for (const auto& [name, value] : dict.fields) {
+    for (const auto& field : dict.fields) {
+      // Not a structured binding: lambdas below capture it (clang < 16 cannot).
+      const std::string& name = field.first;
+      const PyValue& value = field.second;
       if (value.kind != PyValue::kList || value.tuple) {
         return InvalidArgument("feature value must be a list, but " + name + " is a " +
                                PyTypeName(value));

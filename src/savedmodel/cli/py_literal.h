@@ -28,6 +28,15 @@ struct PyValue {
   std::vector<PyValue> items;                          // kList (lists and tuples), kSet
   bool tuple = false;                                  // a kList written as (...)
   std::vector<std::pair<std::string, PyValue>> fields;  // kDict, keys must be strings
+
+  // Defined out of line, where PyValue is complete: std::pair<.., PyValue>
+  // needs that, and clang with libstdc++ otherwise instantiates it too early.
+  PyValue();
+  PyValue(const PyValue&);
+  PyValue(PyValue&&) noexcept;
+  PyValue& operator=(const PyValue&);
+  PyValue& operator=(PyValue&&) noexcept;
+  ~PyValue();
 };
 
 StatusOr<PyValue> ParsePyLiteral(std::string_view text);
