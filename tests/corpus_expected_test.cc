@@ -23,9 +23,6 @@ namespace fs = std::filesystem;
 // "model/signature" -> why it cannot match yet.
 const std::map<std::string, std::string>& Pending() {
   static const auto* pending = new std::map<std::string, std::string>{
-      {"tfc_uninitialized_variable/serving_default",
-       "the restore function names a variable the checkpoint lacks; TF2's loader restores from "
-       "the object graph instead, which we do not read yet"},
   };
   return *pending;
 }

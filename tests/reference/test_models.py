@@ -31,11 +31,7 @@ KNOWN_DIFFERENCES = {}
 # Cases that need no missing op but a part of the runtime not built yet; they
 # count as pending, with the reason, and fail the test once they pass (so the
 # list stays true).
-PENDING = {
-    "keras3_tf_saved_model_save/serve/serving_default":
-        "variables are restored only through the object graph (TensorFlow's own TF1 loader fails "
-        "on this export too: 'Could not find variable'); we restore through the SaverDef",
-}
+PENDING = {}
 
 OUT = os.path.join(refutil.CACHE, "models_runs")
 
