@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "savedmodel/base/confined_env.h"
+#include "savedmodel/exec/object_graph_restore.h"
 #include "savedmodel/format/bundle/bundle_reader.h"
 
 namespace savedmodel {
@@ -82,6 +83,13 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
     session_options.env = env;
   }
   ASSIGN_OR_RETURN(bundle->data_, ReadSavedModel(env, export_dir));
+  // What the restore and init Runs and the signatures' kernels allocate is
+  // charged to the model for as long as it lives (a Run inside this scope
+  // charges it instead of a per-Run budget). Only around those calls: here a
+  // Tensor constructor over budget throws, and they turn that into a status.
+  bundle->memory_ = std::make_shared<MemoryBudget>(options.max_model_bytes,
+                                                   "LoadOptions::max_model_bytes");
+  const AllocationScope model_scope{/*limit_tensor_bytes=*/false, bundle->memory_};
   ASSIGN_OR_RETURN(const tensorflow::MetaGraphDef* mg,
                    FindMetaGraphDef(bundle->data_.saved_model, tags));
   bundle->meta_graph_ = *mg;
@@ -102,15 +110,28 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
     if (!saver.restore_op_name().empty()) {
       auto feeds = asset_feeds;
       feeds.push_back({saver.filename_tensor_name(), Tensor::Scalar<std::string>(prefix)});
+      ScopedAllocationScope charged(model_scope);
       auto r = bundle->session_->Run(feeds, {}, {saver.restore_op_name()});
-      if (!r.ok()) return r.status().WithContext("restoring variables of " + export_dir);
+      // A TF2 export whose restore function fails (it names variables that
+      // were never initialized, so the checkpoint lacks them) still loads
+      // through its object graph, as tf.saved_model.load does.
+      if (!r.ok() && !HasObjectGraphVariables(meta)) {
+        return r.status().WithContext("restoring variables of " + export_dir);
+      }
     } else {
+      ScopedAllocationScope charged(model_scope);
       RETURN_IF_ERROR(RestoreWithoutSaver(env, *bundle, prefix).WithContext("restoring variables of " + export_dir));
+    }
+    if (HasObjectGraphVariables(meta)) {
+      ScopedAllocationScope charged(model_scope);
+      RETURN_IF_ERROR(RestoreFromObjectGraph(env, meta, prefix, bundle->session_.get())
+                          .WithContext("restoring variables of " + export_dir + " through its object graph"));
     }
   }
 
   const std::string init_op = InitOpName(meta);
   if (!init_op.empty()) {
+    ScopedAllocationScope charged(model_scope);
     auto r = bundle->session_->Run(asset_feeds, {}, {init_op});
     if (!r.ok()) return r.status().WithContext("running init op '" + init_op + "' of " + export_dir);
   }
@@ -120,7 +141,11 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
     std::vector<std::string> feeds, fetches;
     for (const auto& [_, info] : sig.inputs()) feeds.push_back(info.name());
     for (const auto& [_, info] : sig.outputs()) fetches.push_back(info.name());
-    Status s = bundle->session_->Prepare(feeds, fetches, {});
+    Status s;
+    {
+      ScopedAllocationScope charged(model_scope);
+      s = bundle->session_->Prepare(feeds, fetches, {});
+    }
     if (s.code() == StatusCode::kUnimplemented) {
       bundle->unavailable_signatures_[key] =
           s.WithContext("signature '" + key + "' of " + export_dir + " cannot run");
