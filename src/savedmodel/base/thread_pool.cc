@@ -1,10 +1,22 @@
 #include "savedmodel/base/thread_pool.h"
 
 #include "savedmodel/base/denormal.h"
+#include "savedmodel/base/memory_budget.h"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <memory>
+#include <utility>
 
 namespace savedmodel {
+
+namespace {
+// Set on a pool's worker threads: a ParallelFor called there (nested in
+// another's range, or from any task) must not just wait, since the workers
+// that would run its ranges may all be waiting too.
+thread_local bool on_pool_worker = false;
+}  // namespace
 
 void BlockingCounter::Add(int64_t n) {
   std::lock_guard<std::mutex> l(mu_);
@@ -47,6 +59,7 @@ void ThreadPool::WorkerLoop() {
   // Workers only run kernels; they flush denormals as the calling thread does
   // inside Session::Run, so results do not depend on which thread ran a chunk.
   ScopedFlushDenormal flush;
+  on_pool_worker = true;
   for (;;) {
     std::function<void()> fn;
     {
@@ -60,6 +73,47 @@ void ThreadPool::WorkerLoop() {
   }
 }
 
+namespace {
+
+// One ParallelFor's ranges, shared with the tasks it schedules. A task that
+// starts after every range was claimed touches only `next`, so it may outlive
+// the call (the shared_ptr keeps this alive); `fn` is read only by whoever
+// claimed a range, and the caller waits for all of those.
+struct ForState {
+  ForState(const std::function<void(int64_t, int64_t)>* fn, int64_t n, int64_t chunk,
+           int64_t parts, AllocationScope scope)
+      : fn(fn), n(n), chunk(chunk), parts(parts), done(parts), scope(std::move(scope)) {}
+
+  // Claims and runs up to `max_ranges` ranges; returns early when none are left.
+  void RunRanges(int64_t max_ranges) {
+    for (int64_t k = 0; k < max_ranges; ++k) {
+      const int64_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= parts) return;
+      if (!failed.load(std::memory_order_relaxed)) {
+        try {
+          (*fn)(i * chunk, std::min(n, (i + 1) * chunk));
+        } catch (...) {
+          std::lock_guard<std::mutex> l(mu);
+          if (!error) error = std::current_exception();
+          failed.store(true, std::memory_order_relaxed);
+        }
+      }
+      done.DecrementCount();
+    }
+  }
+
+  const std::function<void(int64_t, int64_t)>* fn;
+  const int64_t n, chunk, parts;
+  std::atomic<int64_t> next{0};
+  BlockingCounter done;  // ranges not yet finished (or skipped)
+  const AllocationScope scope;
+  std::mutex mu;
+  std::exception_ptr error;
+  std::atomic<bool> failed{false};
+};
+
+}  // namespace
+
 void ThreadPool::ParallelFor(int64_t n, int64_t min_chunk,
                              const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
@@ -69,18 +123,21 @@ void ThreadPool::ParallelFor(int64_t n, int64_t min_chunk,
     fn(0, n);
     return;
   }
-  int64_t chunk = (n + max_parts - 1) / max_parts;
+  const int64_t chunk = (n + max_parts - 1) / max_parts;
   const int64_t parts = (n + chunk - 1) / chunk;
-  BlockingCounter done(parts - 1);
-  for (int64_t begin = chunk; begin < n; begin += chunk) {
-    int64_t end = std::min(n, begin + chunk);
-    Schedule([&fn, &done, begin, end] {
-      fn(begin, end);
-      done.DecrementCount();
+  auto st = std::make_shared<ForState>(&fn, n, chunk, parts, CurrentAllocationScope());
+  // One range per task and one for the caller, so a caller off the pool
+  // always shares the work with a worker. A caller on a pool worker claims
+  // every range no worker has started, so it never waits on queued tasks.
+  for (int64_t i = 1; i < parts; ++i) {
+    Schedule([st] {
+      ScopedAllocationScope scope(st->scope);
+      st->RunRanges(1);
     });
   }
-  fn(0, std::min(n, chunk));
-  done.Wait();
+  st->RunRanges(on_pool_worker ? parts : 1);
+  st->done.Wait();
+  if (st->error) std::rethrow_exception(st->error);
 }
 
 void ParallelFor(ThreadPool* pool, int64_t n, int64_t min_chunk,

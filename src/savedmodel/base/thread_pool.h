@@ -49,11 +49,25 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int num_threads() const { return static_cast<int>(workers_.size()); }
+
+  // REQUIRES: fn does not throw (a worker has no one to report to).
   void Schedule(std::function<void()> fn);
 
   // Calls fn(begin, end) over [0, n) split into at most num_threads()+1 ranges
-  // of at least `min_chunk` items; the caller runs one range itself and waits
-  // for the rest. Runs inline when the work is small.
+  // of at least `min_chunk` items, and returns once all have run. Runs inline
+  // when the work is small.
+  //
+  // The caller runs ranges too: workers and the caller claim ranges from a
+  // shared counter, and the caller waits only for ranges a worker has already
+  // started. So a ParallelFor called from inside another one's range (or from
+  // any task on this pool) cannot deadlock waiting for busy workers: at worst
+  // the caller runs every range itself.
+  //
+  // Ranges run under the caller's AllocationScope (base/memory_budget.h). An
+  // exception thrown by fn (std::bad_alloc from an allocation, a
+  // TensorAllocationError) stops the ranges not yet started and is rethrown
+  // on the caller's thread once the started ones finish, so it reaches the
+  // session's kernel-call boundary instead of terminating a worker.
   void ParallelFor(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
