@@ -25,9 +25,6 @@ uint16_t Load16(const char* p) {
 uint32_t Load32(const char* p) {
   return static_cast<uint32_t>(Load16(p)) | static_cast<uint32_t>(Load16(p + 2)) << 16;
 }
-uint64_t Load64(const char* p) {
-  return static_cast<uint64_t>(Load32(p)) | static_cast<uint64_t>(Load32(p + 4)) << 32;
-}
 void Put16(std::string* out, uint16_t v) {
   out->push_back(static_cast<char>(v & 0xff));
   out->push_back(static_cast<char>(v >> 8));
@@ -345,7 +342,7 @@ StatusOr<Tensor> ReadNpyImpl(std::string_view bytes) {
     if (fortran && oshape.rank() > 1) return Unimplemented("Fortran-ordered object arrays");
     ASSIGN_OR_RETURN(auto strings, UnpickleObjectArrayStrings(bytes.substr(header_start + header_len),
                                                               oshape.num_elements()));
-    Tensor t(DT_STRING, oshape);
+    ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(DT_STRING, oshape));
     auto out = t.flat<std::string>();
     for (size_t i = 0; i < strings.size(); ++i) out[i] = std::move(strings[i]);
     return t;
@@ -370,7 +367,10 @@ StatusOr<Tensor> ReadNpyImpl(std::string_view bytes) {
     data = reordered;
   }
 
-  Tensor t(type.dtype, shape);
+  // The size check above bounds numeric tensors by the file; a DT_STRING
+  // tensor holds a std::string per element, up to 32x the bytes of 'S1' items,
+  // which Allocate's per-tensor limit bounds.
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(type.dtype, shape));
   if (type.layout == Layout::kNumeric) {
     if (n > 0) std::memcpy(t.raw_data(), data.data(), data.size());
     if (type.swap_unit > 1) {

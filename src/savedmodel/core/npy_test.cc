@@ -419,6 +419,33 @@ TEST(NpyHostileTest, Header) {
   EXPECT_EQ(py2->flat<int16_t>()[0], 5);
 }
 
+// A 100-byte file declaring 2^40 floats fails on its size before anything is
+// allocated (an allocation of 4 TiB would throw or be killed, not return).
+TEST(NpyHostileTest, HugeShapeInTinyFile) {
+  std::string bytes = WithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }");
+  bytes.resize(100, ' ');
+  ExpectError(bytes, StatusCode::kDataLoss, "needs 4398046511104 bytes of data");
+  std::string object = WithHeader("{'descr': '|O', 'fortran_order': False, 'shape': (1099511627776,), }");
+  object.resize(100, ' ');
+  auto t = ReadNpy(object, "bad.npy");
+  EXPECT_FALSE(t.ok());
+}
+
+// Tensors read from files respect the per-tensor byte limit: 'S1' strings
+// cost 32 bytes each in memory (one std::string) for 1 byte in the file.
+TEST(NpyHostileTest, PerTensorLimitIsAStatus) {
+  std::string data(4096, 'x');
+  std::string bytes = WithHeader("{'descr': '|S1', 'fortran_order': False, 'shape': (4096,), }", data);
+  ASSERT_TRUE(ReadNpy(bytes, "ok.npy").ok());
+  const size_t saved = MaxTensorBytes();
+  SetMaxTensorBytes(4096 * sizeof(std::string) - 1);
+  ExpectError(bytes, StatusCode::kResourceExhausted, "OOM when allocating tensor of 4096 elements");
+  ExpectError(WithHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (65536,), }",
+                         std::string(65536 * 8, '\0')),
+              StatusCode::kResourceExhausted, "524288 bytes");
+  SetMaxTensorBytes(saved);
+}
+
 TEST(NpyHostileTest, EveryTruncationFails) {
   for (const std::string* f : {&kF4Vector, &kBytes, &kUnicode, &kFortran, &kVersion3}) {
     for (size_t n = 0; n < f->size(); ++n) {

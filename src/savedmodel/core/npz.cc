@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <vector>
 
 #include "savedmodel/base/coding.h"
@@ -169,7 +170,14 @@ StatusOr<std::string> ExtractMember(std::string_view zip, const ZipMember& m) {
                       " bytes, more than " + std::to_string(m.csize) +
                       " deflated bytes can hold");
     }
-    out.resize(m.usize);
+    // Up to 4 GiB, bounded by the deflated bytes above; still a status, not
+    // an exception, when the machine cannot spare it.
+    try {
+      out.resize(m.usize);
+    } catch (const std::bad_alloc&) {
+      return ResourceExhausted("member '" + m.name + "': OOM when allocating " +
+                               std::to_string(m.usize) + " bytes to inflate it");
+    }
     z_stream zs{};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) return Internal("inflateInit2 failed");
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include "savedmodel/core/tensor_format.h"
 
@@ -13,13 +14,11 @@ namespace savedmodel {
 
 namespace {
 std::atomic<size_t> max_tensor_bytes{kDefaultMaxTensorBytes};
-thread_local bool limit_tensor_bytes = false;
 
-std::string AllocationMessage(DataType dtype, int64_t num_elements, size_t bytes, bool over_limit) {
+std::string AllocationMessage(DataType dtype, int64_t num_elements, size_t bytes,
+                              std::string_view reason) {
   return "OOM when allocating tensor of " + std::to_string(num_elements) + " elements (" +
-         std::to_string(bytes) + " bytes) of type " + DataTypeString(dtype) +
-         (over_limit ? "; the limit is " + std::to_string(MaxTensorBytes()) + " bytes per tensor"
-                     : std::string());
+         std::to_string(bytes) + " bytes) of type " + DataTypeString(dtype) + std::string(reason);
 }
 }  // namespace
 
@@ -33,28 +32,45 @@ Status CheckTensorBytes(size_t bytes) {
                            " bytes per tensor");
 }
 
-ScopedTensorByteLimit::ScopedTensorByteLimit() : saved_(limit_tensor_bytes) {
-  limit_tensor_bytes = true;
+ScopedTensorByteLimit::ScopedTensorByteLimit()
+    : saved_(std::exchange(CurrentAllocationScope().limit_tensor_bytes, true)) {}
+ScopedTensorByteLimit::~ScopedTensorByteLimit() {
+  CurrentAllocationScope().limit_tensor_bytes = saved_;
 }
-ScopedTensorByteLimit::~ScopedTensorByteLimit() { limit_tensor_bytes = saved_; }
 
 TensorAllocationError::TensorAllocationError(DataType dtype, int64_t num_elements, size_t bytes,
-                                             bool over_limit)
-    : message_(AllocationMessage(dtype, num_elements, bytes, over_limit)) {}
+                                             std::string_view reason)
+    : message_(AllocationMessage(dtype, num_elements, bytes, reason)) {}
 
 TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements)
     : dtype_(dtype), num_elements_(num_elements) {
   size_t elem = dtype == DT_STRING ? sizeof(std::string) : DataTypeSize(dtype);
   // num_elements <= kMaxTensorElements (2^40) and elem <= 32, so no overflow.
   bytes_ = static_cast<size_t>(num_elements) * elem;
-  if (limit_tensor_bytes && bytes_ > MaxTensorBytes()) {
-    throw TensorAllocationError(dtype, num_elements, bytes_, /*over_limit=*/true);
+  const AllocationScope& scope = CurrentAllocationScope();
+  if (scope.limit_tensor_bytes && bytes_ > MaxTensorBytes()) {
+    throw TensorAllocationError(dtype, num_elements, bytes_,
+                                "; the limit is " + std::to_string(MaxTensorBytes()) +
+                                    " bytes per tensor");
+  }
+  // Charged before allocating, so a budget bounds what is actually requested.
+  if (scope.budget != nullptr) {
+    if (!scope.budget->TryReserve(bytes_)) {
+      throw TensorAllocationError(
+          dtype, num_elements, bytes_,
+          "; " + std::to_string(scope.budget->used()) + " bytes are already live of the limit of " +
+              std::to_string(scope.budget->limit()) + " (" + scope.budget->name() + ")");
+    }
+    budget_ = scope.budget;
   }
   // aligned_alloc needs a size that is a multiple of the alignment.
   size_t alloc = (bytes_ + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   if (alloc == 0) alloc = kTensorAlignment;
   data_ = std::aligned_alloc(kTensorAlignment, alloc);
-  if (data_ == nullptr) throw TensorAllocationError(dtype, num_elements, bytes_, /*over_limit=*/false);
+  if (data_ == nullptr) {
+    if (budget_) budget_->Release(bytes_);
+    throw TensorAllocationError(dtype, num_elements, bytes_, "");
+  }
   if (dtype == DT_STRING) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < num_elements; ++i) new (s + i) std::string();
@@ -69,6 +85,7 @@ TensorBuffer::~TensorBuffer() {
     for (int64_t i = 0; i < num_elements_; ++i) s[i].~basic_string();
   }
   std::free(data_);
+  if (budget_) budget_->Release(bytes_);
 }
 
 Tensor::Tensor(DataType dtype, const TensorShape& shape)

@@ -11,8 +11,10 @@
 #include <new>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "savedmodel/base/memory_budget.h"
 #include "savedmodel/base/status.h"
 #include "savedmodel/core/tensor_shape.h"
 #include "savedmodel/core/types.h"
@@ -37,6 +39,7 @@ Status CheckTensorBytes(size_t bytes);
 // around each kernel call, where sizes come from feeds and attrs; loaders that
 // size tensors from file contents they have checked (a checkpoint's 10 GiB
 // variable) are not limited. Tensor::Allocate always checks the limit.
+// (A flag of the thread's AllocationScope, base/memory_budget.h.)
 class ScopedTensorByteLimit {
  public:
   ScopedTensorByteLimit();
@@ -49,13 +52,16 @@ class ScopedTensorByteLimit {
 };
 
 // Thrown by the Tensor(dtype, shape) constructor when the buffer is over
-// MaxTensorBytes() (inside a ScopedTensorByteLimit) or the allocator fails. Kernels allocate through
-// OpKernelContext::allocate_output, which has no status to return, so the
-// session catches this at its one kernel-call boundary and returns
-// RESOURCE_EXHAUSTED naming the node; everywhere else use Tensor::Allocate.
+// MaxTensorBytes() (inside a ScopedTensorByteLimit), would pass the thread's
+// MemoryBudget (the Run's or the model's, see base/memory_budget.h), or the
+// allocator fails. Kernels allocate through OpKernelContext::allocate_output,
+// which has no status to return, so the session catches this at its one
+// kernel-call boundary and returns RESOURCE_EXHAUSTED naming the node;
+// everywhere else use Tensor::Allocate.
 class TensorAllocationError : public std::bad_alloc {
  public:
-  TensorAllocationError(DataType dtype, int64_t num_elements, size_t bytes, bool over_limit);
+  // `reason` follows the size: "; the limit is 100 bytes per tensor", or empty.
+  TensorAllocationError(DataType dtype, int64_t num_elements, size_t bytes, std::string_view reason);
   const char* what() const noexcept override { return message_.c_str(); }
   // "OOM when allocating tensor of 17179869184 elements (68719476736 bytes) of type float ..."
   const std::string& message() const { return message_; }
@@ -64,7 +70,9 @@ class TensorAllocationError : public std::bad_alloc {
   std::string message_;
 };
 
-// Owns the bytes of one tensor. For DT_STRING the bytes are std::string objects.
+// Owns the bytes of one tensor. For DT_STRING the bytes are std::string objects
+// (sizeof(std::string) each, which is what budgets are charged; the
+// characters are the strings' own heap allocations).
 class TensorBuffer {
  public:
   TensorBuffer(DataType dtype, int64_t num_elements);  // zero-filled / empty strings
@@ -80,6 +88,7 @@ class TensorBuffer {
   int64_t num_elements_;
   size_t bytes_;
   void* data_;
+  std::shared_ptr<MemoryBudget> budget_;  // charged bytes_ while alive; may be null
 };
 
 class Tensor {
@@ -91,7 +100,8 @@ class Tensor {
   // TensorAllocationError when the buffer cannot be had (see above).
   Tensor(DataType dtype, const TensorShape& shape);
   // Unimplemented for an unstorable dtype, InvalidArgument for bad dims,
-  // ResourceExhausted when the buffer is over the limit or allocation fails.
+  // ResourceExhausted when the buffer is over the per-tensor limit or the
+  // thread's budget, or allocation fails. Never throws.
   static StatusOr<Tensor> Create(DataType dtype, std::span<const int64_t> dims);
   static StatusOr<Tensor> Allocate(DataType dtype, const TensorShape& shape);
 

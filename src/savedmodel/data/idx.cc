@@ -255,11 +255,11 @@ StatusOr<Split> LoadSplit(Env* env, const std::string& dir, const std::string& i
   }
   const int64_t n = images.dim(0), pixels = images.dim(1) * images.dim(2);
   Split out;
-  out.images = Tensor(DT_FLOAT, TensorShape{n, pixels});
+  ASSIGN_OR_RETURN(out.images, Tensor::Allocate(DT_FLOAT, TensorShape{n, pixels}));
   const auto src = images.flat<uint8_t>();
   auto dst = out.images.flat<float>();
   for (size_t i = 0; i < src.size(); ++i) dst[i] = static_cast<float>(src[i]) / 255.0f;
-  out.labels = Tensor(DT_INT64, TensorShape{n});
+  ASSIGN_OR_RETURN(out.labels, Tensor::Allocate(DT_INT64, TensorShape{n}));
   const auto l = labels.flat<uint8_t>();
   auto lo = out.labels.flat<int64_t>();
   for (size_t i = 0; i < l.size(); ++i) lo[i] = l[i];

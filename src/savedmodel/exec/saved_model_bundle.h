@@ -7,6 +7,7 @@
 // error is kept and returned whenever that signature is used.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,8 +19,20 @@
 
 namespace savedmodel {
 
+// Bytes of tensors a loaded model may hold by default (see max_model_bytes).
+inline constexpr size_t kDefaultMaxModelBytes = size_t{12} << 30;
+
 struct LoadOptions {
   SessionOptions session;
+
+  // Bytes of tensors the model may hold: the variables its restore op reads
+  // from the checkpoint, what its init op leaves behind, and the constants its
+  // kernels decode while its signatures are planned. Checked before each
+  // tensor is allocated (so a checkpoint whose variables add up past it fails
+  // before the one that would pass it is read), as RESOURCE_EXHAUSTED naming
+  // the node and the size. SIZE_MAX turns it off. Runs after loading have
+  // budgets of their own (SessionOptions::max_bytes_per_run).
+  size_t max_model_bytes = kDefaultMaxModelBytes;
 
   // File-access confinement. A SavedModel is code: its restore and init ops
   // and its signatures can read, write, rename and delete files at paths the
@@ -44,6 +57,9 @@ class SavedModelBundle {
   const tensorflow::MetaGraphDef& meta_graph_def() const { return meta_graph_; }
   const SavedModelData& data() const { return data_; }
   const std::string& export_dir() const { return data_.export_dir; }
+  // What loading charged against LoadOptions::max_model_bytes: used() is the
+  // bytes the model's tensors hold now.
+  const MemoryBudget& memory() const { return *memory_; }
 
   // OK if `signature_key` could be planned at load; otherwise the
   // UNIMPLEMENTED status naming the op without a kernel, which
@@ -89,6 +105,7 @@ class SavedModelBundle {
   // declared before session_ so that it outlives it.
   std::unique_ptr<Env> confined_env_;
   std::unique_ptr<Session> session_;
+  std::shared_ptr<MemoryBudget> memory_;
 };
 
 // Loads export_dir's MetaGraphDef tagged exactly `tags`.

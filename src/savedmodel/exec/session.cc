@@ -77,7 +77,19 @@ StatusOr<const OpKernel*> Session::KernelFor(const Node& node) {
   // Called with mu_ held.
   auto& k = kernels_[node.id];
   if (!k) {
-    ASSIGN_OR_RETURN(k, KernelRegistry::Global().Create(node, options_.env, functions_.get()));
+    // Kernels decode their constants when built; under a budget (the
+    // loader's) an allocation past it throws, as in RunStep.
+    StatusOr<std::unique_ptr<OpKernel>> made = [&]() -> StatusOr<std::unique_ptr<OpKernel>> {
+      try {
+        return KernelRegistry::Global().Create(node, options_.env, functions_.get());
+      } catch (const TensorAllocationError& e) {
+        return ResourceExhausted("node '" + node.name() + "' (op " + node.op() + "): " + e.message());
+      } catch (const std::bad_alloc&) {
+        return ResourceExhausted("node '" + node.name() + "' (op " + node.op() +
+                                 "): OOM: an allocation failed while building its kernel");
+      }
+    }();
+    ASSIGN_OR_RETURN(k, std::move(made));
   }
   return k.get();
 }
@@ -220,7 +232,8 @@ Status Session::Prepare(const std::vector<std::string>& feed_names,
   return GetPlan(feed_names, fetches, targets).status();
 }
 
-Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values) {
+Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
+                        const Budget& budget) {
   const Plan::Step& step = plan.steps[index];
   std::vector<const Value*> inputs;
   inputs.reserve(step.input_slots.size());
@@ -246,9 +259,10 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values)
   std::vector<Value> outputs(step.node->num_outputs());
   OpKernelContext ctx(*step.node, std::move(inputs), &outputs, resources_ptr_, pool_.get());
   // The one place exceptions stop: allocate_output has no status to return, so
-  // a tensor over the size limit (or any failed allocation in a kernel) throws,
-  // and becomes RESOURCE_EXHAUSTED naming the node here.
-  ScopedTensorByteLimit limit;
+  // a tensor over the per-tensor limit or the Run's budget (or any failed
+  // allocation in a kernel, including in its ParallelFor ranges, which rethrow
+  // on this thread) throws, and becomes RESOURCE_EXHAUSTED naming the node here.
+  ScopedAllocationScope scope({/*limit_tensor_bytes=*/true, budget});
   auto where = [&] { return "node '" + step.node->name() + "' (op " + step.node->op() + "): "; };
   try {
     RETURN_IF_ERROR(step.kernel->Compute(&ctx));
@@ -267,16 +281,16 @@ namespace {
 constexpr int kTrialRunsPerMode = 4;
 }  // namespace
 
-Status Session::Execute(const Plan& plan, std::vector<Value>* values) {
-  if (!plan.parallel || !inter_pool_) return ExecuteSequential(plan, values);
-  if (options_.force_parallel_executor) return ExecuteParallel(plan, values);
+Status Session::Execute(const Plan& plan, std::vector<Value>* values, const Budget& budget) {
+  if (!plan.parallel || !inter_pool_) return ExecuteSequential(plan, values, budget);
+  if (options_.force_parallel_executor) return ExecuteParallel(plan, values, budget);
   int mode = plan.mode.load(std::memory_order_relaxed);
-  if (mode == 1) return ExecuteSequential(plan, values);
-  if (mode == 2) return ExecuteParallel(plan, values);
+  if (mode == 1) return ExecuteSequential(plan, values, budget);
+  if (mode == 2) return ExecuteParallel(plan, values, budget);
   const int trial = plan.trial_runs.fetch_add(1);
   const bool parallel = trial >= kTrialRunsPerMode;
   auto start = std::chrono::steady_clock::now();
-  Status s = parallel ? ExecuteParallel(plan, values) : ExecuteSequential(plan, values);
+  Status s = parallel ? ExecuteParallel(plan, values, budget) : ExecuteSequential(plan, values, budget);
   int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
   (parallel ? plan.parallel_ns : plan.sequential_ns).fetch_add(ns);
   if (trial == 2 * kTrialRunsPerMode - 1) {
@@ -286,8 +300,11 @@ Status Session::Execute(const Plan& plan, std::vector<Value>* values) {
   return s;
 }
 
-Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values) {
-  for (size_t i = 0; i < plan.steps.size(); ++i) RETURN_IF_ERROR(RunStep(plan, static_cast<int>(i), values));
+Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values,
+                                  const Budget& budget) {
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    RETURN_IF_ERROR(RunStep(plan, static_cast<int>(i), values, budget));
+  }
   return Status::OK();
 }
 
@@ -295,7 +312,8 @@ Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values) 
 // finishing a step continues with one newly ready consumer and hands the rest
 // to the inter-op pool. Each value slot has one writer, and the atomic
 // countdown orders its write before every read.
-Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values) {
+Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values,
+                                const Budget& budget) {
   struct State {
     std::vector<std::atomic<int>> pending;
     // Counted down under its own mutex, so once Wait() returns no worker
@@ -312,7 +330,7 @@ Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values) {
   std::function<void(int)> run_from = [&](int index) {
     while (index >= 0) {
       if (!st.failed.load(std::memory_order_relaxed)) {
-        Status s = RunStep(plan, index, values);
+        Status s = RunStep(plan, index, values, budget);
         if (!s.ok()) {
           std::lock_guard<std::mutex> l(st.mu);
           if (st.status.ok()) st.status = s;
@@ -370,9 +388,16 @@ StatusOr<std::vector<Value>> Session::RunValues(
     values[plan->feed_slots[i]] = v;
   }
 
+  // A caller's budget (the calling Run's, for a function a kernel calls; the
+  // loader's, for restore and init Runs) takes the place of a fresh one.
+  Budget budget = CurrentAllocationScope().budget;
+  if (budget == nullptr) {
+    budget = std::make_shared<MemoryBudget>(options_.max_bytes_per_run,
+                                            "SessionOptions::max_bytes_per_run");
+  }
   {
     ScopedFlushDenormal flush;  // kernels see denormals as zero, as in TensorFlow
-    RETURN_IF_ERROR(Execute(*plan, &values));
+    RETURN_IF_ERROR(Execute(*plan, &values, budget));
   }
 
   std::vector<Value> result(fetches.size());

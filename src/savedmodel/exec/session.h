@@ -6,6 +6,7 @@
 // live in the Session and are shared by all Runs, as in TensorFlow.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "savedmodel/base/env.h"
+#include "savedmodel/base/memory_budget.h"
 #include "savedmodel/base/status.h"
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/core/tensor.h"
@@ -22,6 +24,11 @@
 #include "savedmodel/kernels/kernel.h"
 
 namespace savedmodel {
+
+// With the per-tensor limit (8 GiB, core/tensor.h) and the per-model default
+// (12 GiB, LoadOptions::max_model_bytes), one Run on one model stays within
+// about 20 GiB, which a 24 GiB machine survives.
+inline constexpr size_t kDefaultMaxBytesPerRun = size_t{8} << 30;
 
 struct SessionOptions {
   Env* env = Env::Default();
@@ -42,6 +49,16 @@ struct SessionOptions {
   // that calls itself fails instead of recursing without end).
   ResourceMgr* shared_resources = nullptr;
   int function_call_depth = 0;
+
+  // Bytes of tensors one Run may hold live at once (every tensor its kernels
+  // allocate, counted from allocation until freed; feeds are the caller's and
+  // not counted). Checked before each allocation: past it the Run fails with
+  // RESOURCE_EXHAUSTED naming the node and the size. Each Run has its own
+  // budget, so concurrent Runs do not share it. A Run made inside a caller's
+  // AllocationScope that has a budget charges that budget instead: a function
+  // called by a kernel charges its caller's Run, and the loader's restore and
+  // init Runs charge LoadOptions::max_model_bytes. SIZE_MAX turns it off.
+  size_t max_bytes_per_run = kDefaultMaxBytesPerRun;
 };
 
 class Session {
@@ -82,10 +99,12 @@ class Session {
                                                   const std::vector<std::string>& fetches,
                                                   const std::vector<std::string>& targets);
   StatusOr<const OpKernel*> KernelFor(const Node& node);
-  Status RunStep(const Plan& plan, int index, std::vector<Value>* values);
-  Status Execute(const Plan& plan, std::vector<Value>* values);
-  Status ExecuteSequential(const Plan& plan, std::vector<Value>* values);
-  Status ExecuteParallel(const Plan& plan, std::vector<Value>* values);
+  // `budget` is the Run's (see max_bytes_per_run), charged by every kernel call.
+  using Budget = std::shared_ptr<MemoryBudget>;
+  Status RunStep(const Plan& plan, int index, std::vector<Value>* values, const Budget& budget);
+  Status Execute(const Plan& plan, std::vector<Value>* values, const Budget& budget);
+  Status ExecuteSequential(const Plan& plan, std::vector<Value>* values, const Budget& budget);
+  Status ExecuteParallel(const Plan& plan, std::vector<Value>* values, const Budget& budget);
 
   std::unique_ptr<const Graph> graph_;
   SessionOptions options_;
