@@ -2,6 +2,7 @@
 // types count as numbers, the type arithmetic runs in (16-bit floats compute
 // through float, as TensorFlow's Eigen kernels do), overflow-free integer
 // arithmetic, and a per-dtype dispatch resolved once when a kernel is built.
+// Element conversion between dtypes lives in core/tensor_cast.h.
 #pragma once
 
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <string>
 #include <type_traits>
 
+#include "savedmodel/core/tensor_cast.h"  // ConvertElement, the one element converter
 #include "savedmodel/core/types.h"
 
 namespace savedmodel::kernels {
@@ -95,50 +97,6 @@ inline T WrapMul(T a, T b) {
 template <typename T>
 inline T WrapNeg(T a) {
   return WrapSub(T{0}, a);
-}
-
-// Float -> integer conversion without undefined behaviour: NaN becomes 0 and
-// out-of-range values saturate (TensorFlow's CPU Cast behaves this way since
-// it stopped relying on the x86 instruction's "integer indefinite" result).
-template <typename To, typename From>
-inline To SaturatingFloatToInt(From v) {
-  if (std::isnan(v)) return 0;
-  // The limits as From: max() may round up (2^31-1 -> 2^31 as float), so
-  // compare with >= against that rounded value.
-  constexpr From lo = static_cast<From>(std::numeric_limits<To>::lowest());
-  constexpr From hi = static_cast<From>(std::numeric_limits<To>::max());
-  if (v <= lo) return std::numeric_limits<To>::lowest();
-  if (v >= hi) return std::numeric_limits<To>::max();
-  return static_cast<To>(v);
-}
-
-// Converts one element between any two storable non-string types.
-template <typename To, typename From>
-inline To ConvertElement(From v) {
-  if constexpr (std::is_same_v<To, From>) {
-    return v;
-  } else if constexpr (kIsHalfLike<From>) {
-    return ConvertElement<To>(ToCalc(v));
-  } else if constexpr (kIsHalfLike<To>) {
-    return FromCalc<To>(ConvertElement<float>(v));
-  } else if constexpr (std::is_same_v<To, bool>) {
-    if constexpr (std::is_same_v<From, complex64> || std::is_same_v<From, complex128>)
-      return v != From{};
-    else
-      return v != From{0};
-  } else if constexpr (std::is_same_v<From, complex64> || std::is_same_v<From, complex128>) {
-    if constexpr (std::is_same_v<To, complex64> || std::is_same_v<To, complex128>)
-      return To(static_cast<typename To::value_type>(v.real()),
-                static_cast<typename To::value_type>(v.imag()));
-    else
-      return ConvertElement<To>(v.real());
-  } else if constexpr (std::is_same_v<To, complex64> || std::is_same_v<To, complex128>) {
-    return To(ConvertElement<typename To::value_type>(v), 0);
-  } else if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
-    return SaturatingFloatToInt<To>(v);
-  } else {
-    return static_cast<To>(v);
-  }
 }
 
 // Calls fn(T{}) for the dtypes the kernels compute on (every storable type).
