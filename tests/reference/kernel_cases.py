@@ -944,6 +944,18 @@ def graph_cases():
         return [back], {fname: np.array(FILES + "/write_dir/sub/out.bin", dtype=object),
                         data: np.array(b"\x00\xffbytes\n", dtype=object)}
     out.append(Case("WriteFile", build=write_file_case, label=STR))
+    # Globs over files the generator wrote before any case ran (cases write
+    # more files beside them, at different times on the two sides).
+    def matching_files_case(patterns):
+        def build(tf):
+            p = tf.compat.v1.placeholder(tf.string, name="patterns")
+            arr = np.array([FILES + "/" + x for x in patterns], dtype=object)
+            return [tf.raw_ops.MatchingFiles(pattern=p, name="match")], {
+                p: arr if len(patterns) > 1 else arr.reshape(())}
+        return build
+    out.append(Case("MatchingFiles", build=matching_files_case(["[pv]*.t?[tv]"]), label=STR))
+    out.append(Case("MatchingFiles", build=matching_files_case(["v*", "*.tsv", "vocab.txt", "nope/*", "x?"]),
+                    label=STR, note="several patterns, duplicates, no match"))
 
     # Lookup tables.
     def table_case(init_op, key_dt, val_dt):
@@ -1234,9 +1246,322 @@ def control_flow_cases():
         return [tf.identity(tf.raw_ops.TensorListLength(input_handle=h), name="out")], \
             {n: np.array(-2, np.int32)}
     out.append(Case("TensorListReserve", build=bad_reserve, label=F32, note="negative size"))
+    return out + control_flow_v1_cases()
+
+
+# ------------------------------------------------------------ control flow v1
+# TF1 graphs: tf.cond and tf.while_loop built with control flow v2 switched
+# off, as TF1 (and TF2 code under tf.compat.v1 with v2 disabled) wrote them.
+
+def _v1(build):
+    def wrapped(tf):
+        tf.compat.v1.disable_control_flow_v2()
+        try:
+            return build(tf)
+        finally:
+            tf.compat.v1.enable_control_flow_v2()
+    return wrapped
+
+
+V1_LOOP_OPS = ("Enter", "Exit", "NextIteration", "LoopCond", "Merge", "Switch")
+
+
+def control_flow_v1_cases():
+    out = []
+
+    def raw_switch_merge(pred_value):
+        def build(tf):
+            p = tf.compat.v1.placeholder(tf.bool, name="p")
+            x = tf.compat.v1.placeholder(tf.float32, name="x")
+            f, t = tf.raw_ops.Switch(data=x, pred=p, name="sw")
+            merged, index = tf.raw_ops.Merge(inputs=[f * 2.0, t + 1.0], name="merge")
+            return [tf.identity(merged, name="out"), tf.identity(index, name="index")], \
+                {p: np.array(pred_value), x: val(F32, (2, 2))}
+        return build
+    for pv in (True, False):
+        for op in ("Switch", "Merge"):
+            out.append(Case(op, build=raw_switch_merge(pv), label=F32, note="raw, pred %s" % pv))
+
+    def bad_pred(tf):
+        p = tf.compat.v1.placeholder(tf.bool, name="p")
+        x = tf.compat.v1.placeholder(tf.float32, name="x")
+        f, t = tf.raw_ops.Switch(data=x, pred=p, name="sw")
+        merged, _ = tf.raw_ops.Merge(inputs=[f, t], name="merge")
+        return [tf.identity(merged, name="out")], {p: np.array([True, False]), x: val(F32, (2,))}
+    out.append(Case("Switch", build=bad_pred, label=F32, note="non-scalar predicate"))
+
+    def cond_case(pred_value):
+        def build(tf):
+            p = tf.compat.v1.placeholder(tf.bool, name="p")
+            x = tf.compat.v1.placeholder(tf.float32, name="x")
+            y = tf.compat.v1.cond(p, lambda: tf.exp(x), lambda: x * x, name="cond")
+            return [tf.identity(y, name="out")], {p: np.array(pred_value), x: val(F32, (3,))}
+        return _v1(build)
+    for pv in (True, False):
+        out.append(Case("Merge", build=cond_case(pv), label=F32, note="tf.cond v1, pred %s" % pv))
+
+    def while_case(limit):
+        def build(tf):
+            n = tf.compat.v1.placeholder(tf.int32, name="n")
+            x = tf.compat.v1.placeholder(tf.float32, name="x")
+            w = tf.constant(0.75, name="w")  # a loop invariant: a constant Enter
+            i, acc = tf.compat.v1.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, a * w + tf.sin(a)),
+                                             [tf.constant(0), x], name="loop")
+            return [tf.identity(i, name="i_out"), tf.identity(acc, name="acc_out")], \
+                {n: np.array(limit, np.int32), x: val(F32, (4,))}
+        return _v1(build)
+    for limit in (0, 1, 6):
+        for op in V1_LOOP_OPS:
+            out.append(Case(op, build=while_case(limit), label=F32, note="tf.while_loop v1, %d steps" % limit))
+
+    def nested_case(tf):
+        # A loop inside a loop, with a cond in the inner body.
+        x = tf.compat.v1.placeholder(tf.float32, name="x")
+
+        def outer_body(i, a):
+            def inner_body(j, b):
+                b2 = tf.compat.v1.cond(j % 2 == 0, lambda: b + 1.0, lambda: b * 0.5)
+                return j + 1, b2
+            _, a2 = tf.compat.v1.while_loop(lambda j, b: j < i + 1, inner_body, [0, a])
+            return i + 1, a2
+        _, r = tf.compat.v1.while_loop(lambda i, a: i < 4, outer_body, [0, x])
+        return [tf.identity(r, name="out")], {x: val(F32, (3,))}
+    for op in V1_LOOP_OPS:
+        out.append(Case(op, build=_v1(nested_case), label=F32, note="nested loops with a cond"))
+
+    def loop_in_untaken_branch(pred_value):
+        # A whole loop inside a cond branch: when the branch is not taken, the
+        # loop's frame is entered with dead values and its Exit must be dead.
+        def build(tf):
+            p = tf.compat.v1.placeholder(tf.bool, name="p")
+            x = tf.compat.v1.placeholder(tf.float32, name="x")
+
+            def looped():
+                return tf.compat.v1.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a + a), [0, x])[1]
+            y = tf.compat.v1.cond(p, looped, lambda: x - 5.0)
+            return [tf.identity(y, name="out")], {p: np.array(pred_value), x: val(F32, (2,))}
+        return _v1(build)
+    for pv in (True, False):
+        for op in ("Enter", "Exit"):
+            out.append(Case(op, build=loop_in_untaken_branch(pv), label=F32, note="loop inside a cond, pred %s" % pv))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Ops under common Keras layers and TF1 embedding lookups (issue 8): 3-D
+# convolution, text vectorization (split, ragged to dense, counts, hashing),
+# partition/stitch, substrings.
+
+def _words(rows):
+    return np.array([w.encode() for w in rows], dtype=object)
+
+
+def layer_op_cases():
+    out = []
+    # Conv3D: paddings (SAME's uneven split), strides, dilations, both layouts.
+    # TensorFlow 2.21's CPU Conv3D takes dilations only for float32 and
+    # bfloat16 (oneDNN); its float64/float16 kernel refuses them. Ours
+    # dilates every dtype, so dilated cases are compared where TF runs them.
+    # float16 sums in half precision in TensorFlow's Eigen kernel (ours in
+    # float), hence the looser bound.
+    conv3d_tol = {F32: (1e-5, 1e-5), BF16: (2e-2, 2e-2), F16: (1e-2, 1.5e-1)}
+    for dt in (F32, F64, F16, BF16):
+        for padding in ("VALID", "SAME"):
+            for strides, dil in [([1, 1, 1, 1, 1], [1, 1, 1, 1, 1]), ([1, 2, 1, 3, 1], [1, 1, 1, 1, 1]),
+                                 ([1, 1, 1, 1, 1], [1, 2, 1, 2, 1])]:
+                if dil[1] > 1 and dt in (F64, F16):
+                    continue
+                out.append(Case("Conv3D", [val(dt, (2, 5, 6, 7, 3)), val(dt, (2, 3, 2, 3, 4))],
+                                {"strides": strides, "padding": padding, "dilations": dil},
+                                tol=conv3d_tol.get(dt)))
+    out.append(Case("Conv3D", [val(F32, (1, 3, 4, 5, 6)), val(F32, (2, 2, 2, 3, 2))],
+                    {"strides": [1, 1, 1, 1, 1], "padding": "SAME", "data_format": "NCDHW"}, note="NCDHW",
+                    tol=(1e-5, 1e-5)))
+    out.append(Case("Conv3D", [val(F32, (1, 4, 4, 4, 3)), val(F32, (2, 2, 2, 2, 4))],
+                    {"strides": [1, 1, 1, 1, 1], "padding": "VALID"}, note="channel mismatch"))
+    out.append(Case("Conv3D", [val(F32, (1, 4, 4, 4, 3)), val(F32, (2, 2, 3, 4))],
+                    {"strides": [1, 1, 1, 1, 1], "padding": "VALID"}, note="rank 4 filter"))
+    # Not compared: an empty batch (TensorFlow 2.21 returns the input's
+    # channel count, [1, 0, 4, 4, 2] for a 3-channel filter; ours [1, 0, 4, 4, 3])
+    # and a rank-4 input (oneDNN accepts it).
+
+    # StringSplitV2: whitespace and explicit separators, maxsplit, empty strings.
+    text = _words(["hello world", "  a  b\tc\n", "", "one", "x,,y,", ",", "   "])
+    for sep in ("", ",", " ", ",,", "ab"):
+        for maxsplit in (-1, 0, 1, 2):
+            out.append(Case("StringSplitV2", [text, np.array(sep.encode(), dtype=object)],
+                            {"maxsplit": maxsplit}, note="sep %r maxsplit %d" % (sep, maxsplit)))
+    out.append(Case("StringSplitV2", [_words([]), np.array(b"", dtype=object)], note="no strings"))
+    out.append(Case("StringSplitV2", [text.reshape(7, 1), np.array(b"", dtype=object)], note="rank 2 input"))
+    out.append(Case("StringSplitV2", [text, _words([",", " "])], note="vector sep"))
+
+    # Substr: bytes and UTF-8 characters, negative positions, broadcasting.
+    s = _words(["hello", "TensorFlow", "", "\u00e9t\u00e9 \u00e0", "abc"])
+    for unit in ("BYTE", "UTF8_CHAR"):
+        for it in (I32, I64):
+            out.append(Case("Substr", [s, np.array(0, it), np.array(2, it)], {"unit": unit}))
+            out.append(Case("Substr", [s, np.array([0, 1, 0, 2, -2], it), np.array([3, 100, 0, 2, 5], it)],
+                            {"unit": unit}, note="elementwise, len past the end"))
+        out.append(Case("Substr", [s.reshape(5, 1), np.array([0, 1], I32), np.array([1, 2], I32)],
+                        {"unit": unit}, note="broadcast"))
+        out.append(Case("Substr", [s, np.array(6, I32), np.array(1, I32)], {"unit": unit}, note="pos past the end"))
+        out.append(Case("Substr", [s[:2], np.array([-6, 0], I32), np.array([1, 1], I32)], {"unit": unit},
+                        note="negative pos past the start"))
+    out.append(Case("Substr", [s, np.array([0, 1], I32), np.array(1, I32)], note="pos/len shape mismatch"))
+
+    # StringToHashBucketFast: FarmHash Fingerprint64 modulo the bucket count.
+    for buckets in (1, 7, 1000, 2**62):
+        out.append(Case("StringToHashBucketFast", [val(STR, (3, 5))], {"num_buckets": buckets}))
+    out.append(Case("StringToHashBucketFast", [val(STR, (0,))], {"num_buckets": 10}))
+
+    # DynamicPartition / DynamicStitch / ParallelDynamicStitch.
+    for dt in (F32, I64, STR, BOOL, F16, C128):
+        data = val(dt, (6, 2, 3))
+        out.append(Case("DynamicPartition", [data, np.array([2, 0, 1, 2, 2, 0], I32)], {"num_partitions": 4}))
+        out.append(Case("DynamicPartition", [data, np.array([[0, 1], [1, 1], [0, 0], [1, 0], [0, 0], [1, 1]], I32)],
+                        {"num_partitions": 2}))
+        for op in ("DynamicStitch", "ParallelDynamicStitch"):
+            out.append(Case(op, [[np.array([0, 4], I32), np.array([[1, 2], [6, 5]], I32)],
+                                 [val(dt, (2, 3)), val(dt, (2, 2, 3))]]))
+    out.append(Case("DynamicPartition", [val(F32, (5,)), np.array([0, 1, 3, 0, 1], I32)], {"num_partitions": 3},
+                    note="partition out of range"))
+    out.append(Case("DynamicPartition", [val(F32, (5,)), np.array([0, 1, -1, 0, 1], I32)], {"num_partitions": 3},
+                    note="negative partition"))
+    out.append(Case("DynamicPartition", [val(F32, (5, 2)), np.array([0, 1, 1], I32)], {"num_partitions": 2},
+                    note="shape mismatch"))
+    out.append(Case("DynamicPartition", [val(F32, (0, 2)), np.zeros((0,), I32)], {"num_partitions": 2},
+                    note="empty"))
+    for op in ("DynamicStitch", "ParallelDynamicStitch"):
+        out.append(Case(op, [[np.array([0, 1], I32), np.array([1, 3], I32)], [val(F32, (2,)), val(F32, (2,))]],
+                        note="duplicate index, a gap"))
+        out.append(Case(op, [[np.array([0, -1], I32)], [val(F32, (2,))]], note="negative index"))
+        out.append(Case(op, [[np.array([0, 1], I32)], [val(F32, (3,))]], note="data/indices mismatch"))
+        out.append(Case(op, [[np.zeros((0,), I32)], [val(F32, (0, 3))]], note="empty"))
+
+    # Bincount / DenseBincount.
+    arr = np.array([1, 1, 0, 4, 2, 9, 1, 3], I32)
+    for dt in (I32, I64, F32, F64):
+        w = val(dt, (8,), 0, 5)
+        out.append(Case("Bincount", [arr, np.array(5, I32), w]))
+        out.append(Case("Bincount", [arr, np.array(12, I32), np.zeros((0,), np_dtype(dt))], label=dt))
+        for it in (I32, I64):
+            for binary in (False, True):
+                out.append(Case("DenseBincount", [arr.astype(it), np.array(5, it), w], {"binary_output": binary}))
+                out.append(Case("DenseBincount", [arr.reshape(2, 4).astype(it), np.array(6, it),
+                                                  np.zeros((0,), np_dtype(dt))], {"binary_output": binary}, label=dt))
+                out.append(Case("DenseBincount", [arr.reshape(2, 4).astype(it), np.array(4, it),
+                                                  w.reshape(2, 4)], {"binary_output": binary}))
+    out.append(Case("Bincount", [arr, np.array(-1, I32), np.zeros((0,), np.float32)], note="negative size"))
+    out.append(Case("Bincount", [np.array([1, -2], I32), np.array(3, I32), np.zeros((0,), np.float32)],
+                    note="negative value"))
+    out.append(Case("DenseBincount", [np.array([1, -2], I32), np.array(3, I32), np.zeros((0,), np.float32)],
+                    note="negative value"))
+    out.append(Case("DenseBincount", [arr, np.array(-3, I32), np.zeros((0,), np.float32)], note="negative size"))
+    out.append(Case("DenseBincount", [arr, np.array(5, I32), val(F32, (3,))], note="weights shape mismatch"))
+    out.append(Case("DenseBincount", [arr.reshape(2, 2, 2), np.array(5, I32), np.zeros((0,), np.float32)],
+                    note="rank 3 input"))
+
+    # RaggedTensorToTensor, as tf.strings.split(...).to_tensor() and
+    # RaggedTensor.from_row_splits(...).to_tensor() write it.
+    def r2t(shape, values, default, parts, types, note, it=I64):
+        return Case("RaggedTensorToTensor", [np.array(shape, it), values, default, [np.array(p, it) for p in parts]],
+                    {"row_partition_types": types}, note=note)
+    rowids = ["FIRST_DIM_SIZE", "VALUE_ROWIDS"]
+    for dt in (F32, I64, STR, I32):
+        v = val(dt, (6,))
+        d = val(dt, ())
+        out.append(r2t(-1, v, d, [4, [0, 0, 1, 3, 3, 3]], rowids, "value_rowids"))
+        out.append(r2t([-1, 2], v, d, [4, [0, 0, 1, 3, 3, 3]], rowids, "value_rowids truncated"))
+        out.append(r2t([5, 4], v, d, [4, [0, 0, 1, 3, 3, 3]], rowids, "value_rowids padded"))
+        out.append(r2t(-1, v, d, [[0, 2, 2, 5, 6]], ["ROW_SPLITS"], "row_splits"))
+        out.append(r2t([2, -1], v, d, [[0, 2, 2, 5, 6]], ["ROW_SPLITS"], "row_splits fewer rows"))
+        out.append(r2t(-1, val(dt, (6, 2)), val(dt, (2,)), [[0, 1, 4, 6]], ["ROW_SPLITS"], "inner dims"))
+        out.append(r2t(-1, val(dt, (6, 2)), val(dt, ()), [[0, 2, 3], [0, 1, 4, 6]], ["ROW_SPLITS"] * 2,
+                       "ragged rank 2"))
+        out.append(r2t(-1, v, d, [3, [0, 1, 2], [0, 0, 1, 1, 2, 2]], rowids + ["VALUE_ROWIDS"],
+                       "ragged rank 2 value_rowids"))
+    out.append(r2t(-1, val(F32, (6,)), val(F32, ()), [2, [0, 0, 1, 3, 3, 3]], rowids, "row id out of range"))
+    # Row ids out of order and splits past the values are errors in ours;
+    # TensorFlow does not check them (it reads past its buffer), so they are
+    # not compared. Fewer ids or splits than values leave the rest unused.
+    out.append(r2t(-1, val(F32, (6,)), val(F32, ()), [4, [0, 1, 3]], rowids, "fewer row ids than values"))
+    out.append(r2t(-1, val(F32, (6,)), val(F32, ()), [[0, 2, 3]], ["ROW_SPLITS"], "fewer splits than values"))
+    out.append(r2t(-1, val(F32, (6,)), val(F32, ()), [[0, 4, 2, 6]], ["ROW_SPLITS"], "splits decreasing"))
+    out.append(r2t(-1, val(F32, (6, 2)), val(F32, (3,)), [[0, 6]], ["ROW_SPLITS"], "default shape mismatch"))
+    out.append(r2t(-1, val(F32, (0,)), val(F32, ()), [0, np.zeros((0,), I64)], rowids, "empty"))
+    out.append(r2t(-1, val(F32, (3,)), val(F32, ()), [[0, 1, 3]], ["ROW_SPLITS"], "int32 partitions", it=I32))
+    return out
+
+
+def layer_array_cases():
+    """Array ops under Keras layers: padding, broadcasting, Where, GatherNd, ScatterNd."""
+    out = []
+    for dt in (F32, I32, STR, BOOL, F16, C64, I8):
+        x = val(dt, (3, 4))
+        for pit in (I32, I64):
+            out.append(Case("Pad", [x, np.array([[1, 2], [0, 3]], pit)]))
+        out.append(Case("Pad", [val(dt, (2, 3, 2)), np.array([[0, 0], [2, 1], [1, 0]], I32)]))
+        out.append(Case("Pad", [val(dt, ()), np.zeros((0, 2), I32)], note="scalar"))
+        out.append(Case("Pad", [val(dt, (0, 3)), np.array([[1, 1], [0, 0]], I32)], note="empty input"))
+        out.append(Case("PadV2", [x, np.array([[2, 0], [1, 1]], I32), val(dt, ())]))
+        for mode in ("REFLECT", "SYMMETRIC"):
+            out.append(Case("MirrorPad", [x, np.array([[2, 1], [3, 3]], I32)], {"mode": mode}))
+            out.append(Case("MirrorPad", [val(dt, (2, 3, 4)), np.array([[1, 1], [0, 2], [3, 0]], I64)],
+                            {"mode": mode}))
+    for mode, p in (("REFLECT", [[3, 0], [0, 0]]), ("SYMMETRIC", [[0, 4], [0, 0]])):
+        out.append(Case("MirrorPad", [val(F32, (3, 4)), np.array(p, I32)], {"mode": mode}, note="padding too large"))
+    out.append(Case("Pad", [val(F32, (3, 4)), np.array([[1, -1], [0, 0]], I32)], note="negative padding"))
+    out.append(Case("Pad", [val(F32, (3, 4)), np.array([[1, 1]], I32)], note="paddings rank mismatch"))
+    out.append(Case("PadV2", [val(F32, (3, 4)), np.array([[1, 1], [0, 0]], I32), val(F32, (2,))],
+                    note="non-scalar constant"))
+
+    for dt in (F32, I64, STR, BOOL, F16):
+        for shape, target in [((3,), [2, 3]), ((2, 1), [2, 4]), ((), [3, 2]), ((1, 3, 1), [2, 3, 4]),
+                              ((2, 3), [2, 3]), ((1,), [0, 5])]:
+            for it in (I32, I64):
+                out.append(Case("BroadcastTo", [val(dt, shape), np.array(target, it)]))
+    out.append(Case("BroadcastTo", [val(F32, (3,)), np.array([2, 4], I32)], note="incompatible"))
+    out.append(Case("BroadcastTo", [val(F32, (2, 3)), np.array([3], I32)], note="target rank too small"))
+    for it in (I32, I64):
+        for a, b in [([2, 1, 3], [4, 1]), ([], [3]), ([5], [1]), ([0, 1], [1, 7])]:
+            out.append(Case("BroadcastArgs", [np.array(a, it), np.array(b, it)]))
+        out.append(Case("BroadcastArgs", [np.array([2, 3], it), np.array([4], it)], note="incompatible"))
+
+    for dt in (BOOL, F32, I32, I64, F64, U8, C64, F16):
+        for shape in [(7,), (3, 4), (2, 3, 2), (), (0, 3)]:
+            x = val(dt, shape, -1, 1, ints=(-1, 1)) if dt in INTS else val(dt, shape)
+            if dt in FLOATS:
+                x = np.where(val(BOOL, shape), x, 0).astype(np_dtype(dt))
+            out.append(Case("Where", [x]))
+
+    params = val(F32, (3, 4, 2))
+    for dt in (F32, I64, STR, BOOL, C128):
+        p = val(dt, (3, 4, 2))
+        for it in (I32, I64):
+            for idx in ([[0, 1], [2, 3], [1, 0]], [[2], [0]], [[[1, 1, 1]], [[0, 3, 0]]], [[]]):
+                out.append(Case("GatherNd", [p, np.array(idx, it).reshape(np.array(idx).shape)]))
+    out.append(Case("GatherNd", [params, np.array([[0, 1], [3, 0]], I32)], note="index out of range"))
+    out.append(Case("GatherNd", [params, np.array([[0, -1]], I64)], note="negative index"))
+    out.append(Case("GatherNd", [params, np.array([[0, 1, 0, 0]], I32)], note="tuple longer than rank"))
+    out.append(Case("GatherNd", [params, np.zeros((0, 2), I32)], note="no indices"))
+
+    for dt in (F32, F64, I32, I64, F16, C64):
+        for it in (I32, I64):
+            out.append(Case("ScatterNd", [np.array([[1], [3], [1]], it), val(dt, (3, 2)), np.array([5, 2], it)],
+                            note="duplicates sum"))
+            out.append(Case("ScatterNd", [np.array([[0, 1], [2, 0]], it), val(dt, (2,)), np.array([3, 2], it)]))
+            out.append(Case("ScatterNd", [np.zeros((0, 1), it), val(dt, (0, 3)), np.array([4, 3], it)],
+                            note="no updates"))
+    out.append(Case("ScatterNd", [np.array([[1], [5]], I32), val(F32, (2,)), np.array([4], I32)],
+                    note="index out of range"))
+    out.append(Case("ScatterNd", [np.array([[-1]], I32), val(F32, (1,)), np.array([4], I32)],
+                    note="negative index"))
+    out.append(Case("ScatterNd", [np.array([[1], [2]], I32), val(F32, (3,)), np.array([4], I32)],
+                    note="updates shape mismatch"))
     return out
 
 
 def all_cases():
     return (unary_cases() + binary_cases() + reduction_cases() + matmul_cases() + nn_cases() +
-            array_cases() + graph_cases() + control_flow_cases())
+            array_cases() + graph_cases() + control_flow_cases() + layer_op_cases() +
+            layer_array_cases())

@@ -6,6 +6,9 @@
 //   values.shape[1:]...], each dim overridden by `shape` where it is >= 0
 //   (rows and elements past a smaller dim are dropped). Slots no value fills
 //   take default_value, broadcast to one element's shape (values.shape[1:]).
+//   Values past the last split or row id are unused, as in TensorFlow; row
+//   ids out of order and splits past the values are errors (TensorFlow does
+//   not check them and reads past its buffer).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -61,7 +64,8 @@ class RaggedTensorToTensorKernel : public OpKernel {
       auto& sp = splits[l];
       if (rowids_) {
         // Sorted row ids -> splits; ids must lie in [0, parents).
-        if (children >= 0 && static_cast<int64_t>(part.size()) != children) {
+        // Fewer ids than values leaves the rest unused, as in TensorFlow.
+        if (children >= 0 && static_cast<int64_t>(part.size()) > children) {
           return ctx->InvalidArg("value_rowids has " + std::to_string(part.size()) + " entries but values has " +
                                  std::to_string(children) + " rows");
         }
@@ -87,7 +91,7 @@ class RaggedTensorToTensorKernel : public OpKernel {
         else if (static_cast<int64_t>(part.size()) - 1 != parents) {
           return ctx->InvalidArg("row_splits of level " + std::to_string(l) + " do not match the rows above");
         }
-        if (children >= 0 && part.back() != children) {
+        if (children >= 0 && part.back() > children) {
           return ctx->InvalidArg("the last row split is " + std::to_string(part.back()) + " but values has " +
                                  std::to_string(children) + " rows");
         }
