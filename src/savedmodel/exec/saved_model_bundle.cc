@@ -92,12 +92,17 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
   const AllocationScope model_scope{/*limit_tensor_bytes=*/false, bundle->memory_};
   ASSIGN_OR_RETURN(const tensorflow::MetaGraphDef* mg,
                    FindMetaGraphDef(bundle->data_.saved_model, tags));
-  bundle->meta_graph_ = *mg;
+  // Move the chosen MetaGraphDef out rather than copy it, and drop the others:
+  // a graph's Consts can be most of its bytes, and nothing reads them there again.
+  for (auto& candidate : *bundle->data_.saved_model.mutable_meta_graphs()) {
+    if (&candidate == mg) bundle->meta_graph_.Swap(&candidate);
+  }
+  bundle->data_.saved_model.clear_meta_graphs();
   const auto& meta = bundle->meta_graph_;
   // TF2 graphs call into their function library; the runtime runs plain ops.
   tensorflow::GraphDef graph_def = meta.graph_def();
   RETURN_IF_ERROR(InlineFunctionCalls(&graph_def).WithContext("loading " + export_dir));
-  auto graph = Graph::Import(graph_def);
+  auto graph = Graph::Import(std::move(graph_def));
   if (!graph.ok()) return graph.status().WithContext("loading " + export_dir);
   ASSIGN_OR_RETURN(bundle->session_, Session::Create(std::move(graph).value(), session_options));
 

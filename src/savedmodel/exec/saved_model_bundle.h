@@ -55,6 +55,8 @@ class SavedModelBundle {
  public:
   Session& session() { return *session_; }
   const tensorflow::MetaGraphDef& meta_graph_def() const { return meta_graph_; }
+  // What was read from export_dir, except that saved_model holds no
+  // MetaGraphDefs once loaded: the loaded one moved to meta_graph_def().
   const SavedModelData& data() const { return data_; }
   const std::string& export_dir() const { return data_.export_dir; }
   // What loading charged against LoadOptions::max_model_bytes: used() is the

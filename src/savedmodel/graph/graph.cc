@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "savedmodel/format/tensor_proto.h"
+
 namespace savedmodel {
 namespace {
 
@@ -22,25 +24,42 @@ Status SplitTensorName(std::string_view s, std::string_view* name, int* index) {
   return Status::OK();
 }
 
+// Moves a Const's value out of its NodeDef into a Tensor (see Node::const_value).
+// A value that does not decode stays in the def for the kernel to reject with
+// the node's name, as for a Node built without Import.
+void TakeConstValue(Node* n) {
+  auto it = n->def.mutable_attr()->find("value");
+  if (it == n->def.mutable_attr()->end() || !it->second.has_tensor()) return;
+  tensorflow::TensorProto* proto = it->second.mutable_tensor();
+  auto value = TensorFromProto(*proto);
+  if (!value.ok()) return;
+  n->const_value = std::move(value).value();
+  tensorflow::TensorProto header;
+  header.set_dtype(proto->dtype());
+  header.mutable_tensor_shape()->Swap(proto->mutable_tensor_shape());
+  proto->Swap(&header);
+}
+
 }  // namespace
 
-StatusOr<std::unique_ptr<Graph>> Graph::Import(const tensorflow::GraphDef& graph_def,
+StatusOr<std::unique_ptr<Graph>> Graph::Import(tensorflow::GraphDef graph_def,
                                                const OpRegistry& registry) {
   auto g = std::make_unique<Graph>();
-  g->library_ = graph_def.library();
+  g->library_.Swap(graph_def.mutable_library());
   g->nodes_.reserve(graph_def.node_size());
-  for (const auto& def : graph_def.node()) {
+  for (auto& def : *graph_def.mutable_node()) {
     Node n;
     n.id = static_cast<int>(g->nodes_.size());
-    n.def = def;
-    if (!g->by_name_.emplace(def.name(), n.id).second) {
-      return InvalidArgument("graph has two nodes named '" + def.name() + "'");
+    n.def.Swap(&def);
+    if (!g->by_name_.emplace(n.name(), n.id).second) {
+      return InvalidArgument("graph has two nodes named '" + n.name() + "'");
     }
-    if (registry.Find(def.op()) == nullptr) {
-      return NotFound("Op type not registered '" + def.op() + "' in node '" + def.name() + "'");
+    if (registry.Find(n.op()) == nullptr) {
+      return NotFound("Op type not registered '" + n.op() + "' in node '" + n.name() + "'");
     }
     registry.AddDefaultAttrs(&n.def);
     RETURN_IF_ERROR(registry.ResolveTypes(n.def, &n.input_types, &n.output_types));
+    if (n.op() == "Const") TakeConstValue(&n);
     g->nodes_.push_back(std::move(n));
   }
   for (Node& n : g->nodes_) {

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "savedmodel/base/status.h"
+#include "savedmodel/core/tensor.h"
 #include "savedmodel/core/types.h"
 #include "savedmodel/graph/op_registry.h"
 #include "tensorflow/core/framework/graph.pb.h"
@@ -32,6 +34,11 @@ struct Node {
   std::vector<int> control_inputs;  // node ids
   std::vector<DataType> input_types;
   std::vector<DataType> output_types;
+  // A Const's value, decoded once at import. Its kernel and every run share
+  // this buffer, and def's `value` keeps only dtype and shape, so the bytes
+  // are held once (not in the NodeDef, the Tensor and the kernel). Empty for
+  // other ops and for a value that does not decode (the kernel reports it).
+  std::optional<Tensor> const_value;
 
   const std::string& name() const { return def.name(); }
   const std::string& op() const { return def.op(); }
@@ -41,7 +48,9 @@ struct Node {
 class Graph {
  public:
   // Validates and imports `graph_def`. Unknown ops fail with the op and node name.
-  static StatusOr<std::unique_ptr<Graph>> Import(const tensorflow::GraphDef& graph_def,
+  // Takes the GraphDef by value and moves its nodes in: a caller done with its
+  // GraphDef passes it with std::move, and no NodeDef is copied.
+  static StatusOr<std::unique_ptr<Graph>> Import(tensorflow::GraphDef graph_def,
                                                  const OpRegistry& registry = OpRegistry::Global());
 
   const std::vector<Node>& nodes() const { return nodes_; }

@@ -3,6 +3,8 @@
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
+#include "savedmodel/exec/session.h"
+
 namespace savedmodel {
 namespace {
 
@@ -15,13 +17,15 @@ constexpr char kFloatConst[] = R"pb(
   }
 )pb";
 
-Status ImportText(const std::string& text) {
+StatusOr<std::unique_ptr<Graph>> ImportGraphText(const std::string& text) {
   tensorflow::GraphDef g;
   if (!google::protobuf::TextFormat::ParseFromString(text, &g)) {
     return InvalidArgument("test graph does not parse");
   }
-  return Graph::Import(g).status();
+  return Graph::Import(std::move(g));
 }
+
+Status ImportText(const std::string& text) { return ImportGraphText(text).status(); }
 
 void ExpectInvalid(const Status& s, const std::string& substr) {
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
@@ -92,6 +96,65 @@ TEST(GraphImportTest, ValidGraphStillImports) {
                          attr { key: "N" value { i: 2 } }
                          attr { key: "T" value { type: DT_FLOAT } } })pb")
                   .ok());
+}
+
+// A Const's bytes are held once: import decodes them into the node's
+// Tensor and drops them from the NodeDef (which keeps dtype and shape), and
+// the kernel outputs that same buffer on every run.
+TEST(GraphImportTest, ConstValueIsDecodedOnceAndShared) {
+  auto graph = ImportGraphText(R"pb(
+    node {
+      name: "c"
+      op: "Const"
+      attr { key: "dtype" value { type: DT_INT32 } }
+      attr { key: "value" value { tensor {
+        dtype: DT_INT32 tensor_shape { dim { size: 3 } } int_val: 7 int_val: -2 int_val: 5 } } }
+    }
+  )pb");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const Node& c = (*graph)->node(0);
+  ASSERT_TRUE(c.const_value.has_value());
+  ASSERT_EQ(c.const_value->shape(), TensorShape({3}));
+  EXPECT_EQ(c.const_value->flat<int32_t>()[0], 7);
+  EXPECT_EQ(c.const_value->flat<int32_t>()[1], -2);
+  EXPECT_EQ(c.const_value->flat<int32_t>()[2], 5);
+  const tensorflow::TensorProto& left = c.def.attr().at("value").tensor();
+  EXPECT_EQ(left.dtype(), tensorflow::DT_INT32);
+  ASSERT_EQ(left.tensor_shape().dim_size(), 1);
+  EXPECT_EQ(left.tensor_shape().dim(0).size(), 3);
+  EXPECT_EQ(left.int_val_size(), 0);
+  EXPECT_TRUE(left.tensor_content().empty());
+
+  const void* held = c.const_value->raw_data();
+  auto session = Session::Create(std::move(graph).value());
+  ASSERT_TRUE(session.ok()) << session.status();
+  for (int run = 0; run < 2; ++run) {
+    auto out = (*session)->Run({}, {"c:0"});
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ((*out)[0].raw_data(), held) << "run " << run << " copied the constant";
+    EXPECT_EQ((*out)[0].flat<int32_t>()[1], -2);
+  }
+}
+
+// A value that does not decode is left in the def for the kernel, whose
+// error names the node.
+TEST(GraphImportTest, UndecodableConstValueIsReportedByItsKernel) {
+  auto graph = ImportGraphText(R"pb(
+    node {
+      name: "bad"
+      op: "Const"
+      attr { key: "dtype" value { type: DT_FLOAT } }
+      attr { key: "value" value { tensor {
+        dtype: DT_FLOAT tensor_shape { dim { size: 2 } } tensor_content: "abc" } } }
+    }
+  )pb");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_FALSE((*graph)->node(0).const_value.has_value());
+  EXPECT_EQ((*graph)->node(0).def.attr().at("value").tensor().tensor_content(), "abc");
+  auto session = Session::Create(std::move(graph).value());
+  Status s = session.ok() ? (*session)->Run({}, {"bad:0"}).status() : session.status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("'bad'"), std::string::npos) << s;
 }
 
 }  // namespace

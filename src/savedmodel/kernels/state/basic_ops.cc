@@ -4,15 +4,20 @@
 namespace savedmodel {
 namespace {
 
-// Const: outputs its `value` attr, decoded once at load time.
+// Const: outputs its `value` attr, decoded once at load time. A graph node
+// carries it decoded (Node::const_value) and the kernel shares that buffer
+// rather than decode a second copy; a Node built by hand decodes from its def.
 class ConstKernel : public OpKernel {
  public:
   ConstKernel(const OpKernelConstruction& c, Status* s) {
-    if (!c.HasAttr("value")) {
+    if (c.node().const_value.has_value()) {
+      value_ = *c.node().const_value;
+    } else if (!c.HasAttr("value")) {
       *s = c.Error("Const node has a constant tensor but no value has been provided");
       return;
+    } else {
+      *s = c.GetAttr("value", &value_);
     }
-    *s = c.GetAttr("value", &value_);
     if (s->ok() && value_.dtype() != c.output_types()[0]) {
       *s = c.Error("value has type " + DataTypeString(value_.dtype()) + " but dtype is " +
                    DataTypeString(c.output_types()[0]));
