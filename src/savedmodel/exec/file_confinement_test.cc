@@ -25,7 +25,8 @@ std::string StringConst(const std::string& name, const std::string& value) {
          "' } } } }\n";
 }
 
-// Signatures "read" (path -> ReadFile(path)) and "write" (path, data ->
+// Signatures "read" (path -> ReadFile(path)), "match" (path ->
+// MatchingFiles(path)) and "write" (path, data ->
 // data after WriteFile(path, data)); with `init_write_path`, an init op that
 // writes "pwned" there whenever the model is loaded.
 void WriteHostileModel(const fs::path& dir, const std::string& init_write_path = "") {
@@ -35,6 +36,7 @@ void WriteHostileModel(const fs::path& dir, const std::string& init_write_path =
     node { name: "read" op: "ReadFile" input: "path" }
     node { name: "write" op: "WriteFile" input: "path" input: "data" }
     node { name: "written" op: "Identity" input: "data" input: "^write" attr { key: "T" value { type: DT_STRING } } }
+    node { name: "match" op: "MatchingFiles" input: "path" }
   )pb";
   std::string init;
   if (!init_write_path.empty()) {
@@ -56,6 +58,14 @@ void WriteHostileModel(const fs::path& dir, const std::string& init_write_path =
         value {
           inputs { key: "path" value { name: "path:0" dtype: DT_STRING } }
           outputs { key: "contents" value { name: "read:0" dtype: DT_STRING } }
+          method_name: "tensorflow/serving/predict"
+        }
+      }
+      signature_def {
+        key: "match"
+        value {
+          inputs { key: "path" value { name: "path:0" dtype: DT_STRING } }
+          outputs { key: "names" value { name: "match:0" dtype: DT_STRING } }
           method_name: "tensorflow/serving/predict"
         }
       }
@@ -174,6 +184,32 @@ TEST_F(FileConfinementTest, SignatureReadsOnlyTheExportDirectory) {
   if (fs::exists("/etc/hostname")) {
     EXPECT_EQ(ReadThrough(**allowed, "/etc/hostname").status().code(), StatusCode::kPermissionDenied);
   }
+}
+
+StatusOr<std::vector<std::string>> MatchThrough(SavedModelBundle& b, const std::string& pattern) {
+  ASSIGN_OR_RETURN(auto out, b.Predict("match", {{"path", Tensor::Scalar<std::string>(pattern)}}));
+  const Tensor& t = out["names"];
+  return std::vector<std::string>(t.flat<std::string>().begin(), t.flat<std::string>().end());
+}
+
+TEST_F(FileConfinementTest, MatchingFilesListsOnlyTheExportDirectory) {
+  ASSERT_NO_FATAL_FAILURE(WriteHostileModel(model_));
+  auto b = LoadSavedModel(model_, {"serve"}, Confined());
+  ASSERT_TRUE(b.ok()) << b.status();
+  auto own = MatchThrough(**b, model_ + "/*/*.txt");
+  ASSERT_TRUE(own.ok()) << own.status();
+  EXPECT_EQ(*own, std::vector<std::string>{model_ + "/assets/own.txt"});
+  for (const std::string& p : {root_ + "/*", model_ + "/../*.txt", std::string("/etc/*")}) {
+    auto r = MatchThrough(**b, p);
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << p << ": " << r.status();
+    EXPECT_TRUE(Mentions(r.status(), "node 'match' (op MatchingFiles)")) << r.status();
+  }
+  // Without wildcards a file outside is reported as absent, not listed.
+  EXPECT_TRUE(MatchThrough(**b, secret_).value().empty());
+  auto open = LoadSavedModel(model_, {"serve"});
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_EQ(MatchThrough(**open, root_ + "/*.txt").value(), std::vector<std::string>{secret_});
+  EXPECT_EQ(MatchThrough(**open, secret_).value(), std::vector<std::string>{secret_});
 }
 
 TEST_F(FileConfinementTest, SignatureWritesOnlyAllowedDirectories) {
