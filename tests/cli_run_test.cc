@@ -1,5 +1,6 @@
 // `savedmodel run` end to end on real models: saved_model_cli's input flags,
 // --outdir, and running by tensor name.
+#include <cmath>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -212,6 +213,99 @@ TEST(PyLiteralTest, ParsesPythonLiterals) {
   EXPECT_FALSE(cli::ParsePyLiteral("[1, 2").ok());
   EXPECT_FALSE(cli::ParsePyLiteral("__import__('os')").ok());
   EXPECT_FALSE(cli::ParsePyLiteral(std::string(1000, '[')).ok());
+}
+
+// Expected values are Python's and numpy's: ast.literal_eval of the text, then
+// np.asarray(v).astype(dtype) (np.asarray(v, dtype=bool) for bool).
+TEST(PyLiteralTest, ComplexLiteralsAsLiteralEvalReadsThem) {
+  auto c = [](const std::string& text) { return cli::ParsePyLiteral(text); };
+  auto v = c("1+2j");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, cli::PyValue::kComplex);
+  EXPECT_EQ(v->f, 1.0);
+  EXPECT_EQ(v->imag, 2.0);
+  v = c("-2j");  // -(0+2j) == (-0-2j)
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(std::signbit(v->f));
+  EXPECT_EQ(v->imag, -2.0);
+  v = c("1 - 0J");  // (1+0j): 0.0 - 0.0 is +0.0
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->f, 1.0);
+  EXPECT_FALSE(std::signbit(v->imag));
+  v = c("(1.5-0.5j)");  // parentheses, not a tuple
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, cli::PyValue::kComplex);
+  EXPECT_EQ(v->imag, -0.5);
+  v = c("(2)");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, cli::PyValue::kInt);
+  v = c("(2,)");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, cli::PyValue::kList);
+  // literal_eval allows only real +/- imaginary literals: no calls, no other sums.
+  for (const char* bad : {"complex(1, 2)", "1j+1", "1+2", "1+2j+3j", "1+-2j", "[1 - 2]"}) {
+    EXPECT_FALSE(c(bad).ok()) << bad;
+  }
+}
+
+TEST(PyLiteralTest, ComplexValuesConvertAsNumpy) {
+  auto tensor = [](const std::string& text, DataType dtype) {
+    auto v = cli::ParsePyLiteral(text);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return cli::PyValueToTensor(*v, dtype);
+  };
+  auto c64 = tensor("[1+2j, -2j, 3, True]", DT_COMPLEX64);
+  ASSERT_TRUE(c64.ok()) << c64.status();
+  EXPECT_EQ(c64->flat<complex64>()[0], complex64(1, 2));
+  EXPECT_EQ(c64->flat<complex64>()[1], complex64(0, -2));
+  EXPECT_EQ(c64->flat<complex64>()[2], complex64(3, 0));
+  EXPECT_EQ(c64->flat<complex64>()[3], complex64(1, 0));
+  auto c128 = tensor("['1+2j', '(3-4j)', ' 2j', '-j', '7']", DT_COMPLEX128);
+  ASSERT_TRUE(c128.ok()) << c128.status();
+  EXPECT_EQ(c128->flat<complex128>()[0], complex128(1, 2));
+  EXPECT_EQ(c128->flat<complex128>()[1], complex128(3, -4));
+  EXPECT_EQ(c128->flat<complex128>()[2], complex128(0, 2));
+  EXPECT_EQ(c128->flat<complex128>()[3], complex128(0, -1));
+  EXPECT_EQ(c128->flat<complex128>()[4], complex128(7, 0));
+  auto none = tensor("[None, 1j]", DT_COMPLEX128);  // object array: complex(None) is nan+nanj
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(std::isnan(none->flat<complex128>()[0].real()));
+  EXPECT_TRUE(std::isnan(none->flat<complex128>()[0].imag()));
+  // Fed to a real type, numpy keeps the real part.
+  auto f32 = tensor("[1.5+2j, -2j, 2.75]", DT_FLOAT);
+  ASSERT_TRUE(f32.ok()) << f32.status();
+  EXPECT_EQ(f32->flat<float>()[0], 1.5f);
+  EXPECT_TRUE(std::signbit(f32->flat<float>()[1]));
+  EXPECT_EQ(f32->flat<float>()[2], 2.75f);
+  auto i32 = tensor("[2.7+1j, -1j]", DT_INT32);
+  ASSERT_TRUE(i32.ok()) << i32.status();
+  EXPECT_EQ(i32->flat<int32_t>()[0], 2);
+  EXPECT_EQ(i32->flat<int32_t>()[1], 0);
+  auto b = tensor("[0j, 1j, -0.0-0j]", DT_BOOL);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->flat<bool>()[0], false);
+  EXPECT_EQ(b->flat<bool>()[1], true);
+  EXPECT_EQ(b->flat<bool>()[2], false);
+  // Mixed with None (an object array) or strings (a text array), float()
+  // and int() refuse the complex value; a string input takes no complex.
+  EXPECT_FALSE(tensor("[None, 1j]", DT_FLOAT).ok());
+  EXPECT_FALSE(tensor("[None, 1j]", DT_INT64).ok());
+  EXPECT_FALSE(tensor("['1', 1j]", DT_FLOAT).ok());
+  EXPECT_FALSE(tensor("['1', 1j]", DT_INT32).ok());
+  EXPECT_FALSE(tensor("['x', 1j]", DT_COMPLEX64).ok());
+  EXPECT_FALSE(tensor("[1j]", DT_STRING).ok());
+}
+
+TEST(CliRunTest, ComplexLiteralFeedsAFloatInput) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, kHalfPlusTwo);
+  std::string out;
+  // saved_model_cli: np.asarray([[1+2j],[-3j]]).astype(float32) == [[1],[-0.]].
+  ASSERT_EQ(RunCli("run --dir '" + dir.string() +
+                       "' --tag_set ' serve ,' --signature_def serving_default --input_exprs 'x=[[1+2j],[4-3j]]'",
+                   &out),
+            0)
+      << out;
+  EXPECT_EQ(out, "Result for output key y:\n[[2.5]\n [4. ]]\n");
 }
 
 }  // namespace

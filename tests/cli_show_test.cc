@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "commands.h"
 #include "test_util.h"
 
 namespace savedmodel {
@@ -154,6 +155,33 @@ TEST(CliShowTest, JsonMatchesForTwoVersionsModel) {
       dir.string(), "--model_name saved_model_half_plus_two_2_versions",
       (testing::TestDataDir() / "tf_serving/saved_model_half_plus_two_2_versions_metadata.json")
           .string());
+}
+
+// saved_model_cli trims tags for --signature_def, --list_ops and run, but
+// lists signature keys with the tags exactly as split at commas.
+TEST(CliShowTest, TagSetSpacesAsSavedModelCliSplitsThem) {
+  using cli::SplitTagSet;
+  using cli::TagSplit;
+  EXPECT_EQ(SplitTagSet("serve, gpu", TagSplit::kTrimmed), (std::vector<std::string>{"serve", "gpu"}));
+  EXPECT_EQ(SplitTagSet("serve, gpu", TagSplit::kRaw), (std::vector<std::string>{"serve", " gpu"}));
+  EXPECT_EQ(SplitTagSet(",\tserve\n,,", TagSplit::kTrimmed), (std::vector<std::string>{"serve"}));
+  EXPECT_EQ(SplitTagSet(",\tserve\n,,", TagSplit::kRaw), (std::vector<std::string>{"\tserve\n"}));
+  EXPECT_TRUE(SplitTagSet(" , ", TagSplit::kTrimmed).empty());
+  EXPECT_TRUE(SplitTagSet("", TagSplit::kRaw).empty());
+
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "corpus/rust_regression_tf1_train_serve");
+  std::string out;
+  const std::string show = "show --dir '" + dir.string() + "' ";
+  EXPECT_EQ(RunCli(show + "--tag_set 'serve,train'", &out), 0) << out;
+  EXPECT_EQ(RunCli(show + "--tag_set 'serve, train'", &out), 1);
+  EXPECT_NE(out.find("MetaGraphDef associated with tag-set serve, train could not be found"), std::string::npos)
+      << out;
+  const std::string sig = " --signature_def tensorflow/serving/regress";
+  EXPECT_EQ(RunCli(show + "--tag_set 'serve, train'" + sig, &out), 0) << out;
+  EXPECT_EQ(RunCli(show + "--tag_set ' , '" + sig, &out), 1);
+  EXPECT_NE(out.find("tag_set must contain at least one non-empty item."), std::string::npos) << out;
+  EXPECT_EQ(RunCli(show + "--tag_set 'serve , gpu'" + sig, &out), 1);
+  EXPECT_NE(out.find("tag-set serve,gpu could not be found"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -379,8 +379,9 @@ TAG_CASES = [
                      "--input_exprs", "x=[[1.0]]"]),
     (TRAIN_SERVE, ["show", "--tag_set", "serve,train"]),
     (TRAIN_SERVE, ["show", "--tag_set", "serve, train"]),
-    (TRAIN_SERVE, ["show", "--tag_set", "train,\tserve", "--signature_def", "serving_default"]),
-    (TRAIN_SERVE, ["show", "--tag_set", "serve", "--signature_def", "serving_default"]),
+    (TRAIN_SERVE, ["show", "--tag_set", "train,\tserve", "--signature_def", "tensorflow/serving/regress"]),
+    (TRAIN_SERVE, ["show", "--tag_set", "serve", "--signature_def", "tensorflow/serving/regress"]),
+    (TRAIN_SERVE, ["show", "--tag_set", "serve, train", "--list_ops"]),
 ]
 
 
