@@ -24,6 +24,8 @@ class WhereKernel : public TypedKernel<WhereKernel> {
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
     const Tensor in = ctx->input(0);
+    // TensorFlow's CPU kernel handles ranks 1 to 8 only; a scalar is its error.
+    if (in.rank() == 0) return ctx->InvalidArg("WhereOp : Unhandled input dimensions: 0");
     auto x = in.flat<T>();
     std::vector<int64_t> hits;
     for (size_t i = 0; i < x.size(); ++i) {
