@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -158,10 +159,10 @@ void SetAttr(FuzzedDataProvider& in, const tensorflow::OpDef::AttrDef& def, tens
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Env* env = [] {
-    SetMaxTensorBytes(size_t{64} << 20);
-    return NewMemEnv().release();  // file ops touch only memory
-  }();
+  static const bool limited = [] { SetMaxTensorBytes(size_t{64} << 20); return true; }();
+  (void)limited;
+  // File ops (SaveV2, ReadFile, ...) touch only memory, fresh for each input.
+  const std::unique_ptr<Env> env = NewMemEnv();
   FuzzedDataProvider in(data, size);
   const auto& ops = Ops();
   const std::string& op = ops[in.ConsumeIntegralInRange<size_t>(0, ops.size() - 1)];
@@ -196,7 +197,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto graph = Graph::Import(graph_def);
   if (!graph.ok()) return 0;
   SessionOptions options;
-  options.env = env;
+  options.env = env.get();
   options.intra_op_threads = 1;
   options.inter_op_threads = 1;
   auto session = Session::Create(std::move(graph).value(), options);

@@ -209,6 +209,20 @@ Status LoadConfig(const OpKernelConstruction& c, const char* dense_types_attr, C
     ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims(s.dims()));
     cfg->dense_shapes.push_back(shape);
   }
+  // The counts that size the key inputs and the sparse outputs must agree
+  // with the type lists the kernel indexes by (TF's ParseExampleAttrs checks).
+  int64_t num_sparse = 0;
+  RETURN_IF_ERROR(c.GetAttr(c.HasAttr("Nsparse") ? "Nsparse" : "num_sparse", &num_sparse));
+  if (num_sparse != static_cast<int64_t>(cfg->sparse_types.size())) {
+    return c.Error("len(sparse_keys) != len(sparse_types)");
+  }
+  if (c.HasAttr("Ndense")) {
+    int64_t num_dense = 0;
+    RETURN_IF_ERROR(c.GetAttr("Ndense", &num_dense));
+    if (num_dense != static_cast<int64_t>(cfg->dense_types.size())) {
+      return c.Error("len(dense_keys) != len(dense_types)");
+    }
+  }
   for (DataType dt : cfg->sparse_types) {
     if (KindFor(dt) == Feature::KIND_NOT_SET) return c.UnsupportedType(dt);
   }

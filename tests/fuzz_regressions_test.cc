@@ -1,0 +1,74 @@
+// Inputs the libFuzzer targets (fuzz/) found crashing, each replayed as the
+// graph or bytes the target built from it, asserting the error status that
+// now comes back instead.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "savedmodel/exec/session.h"
+#include "savedmodel/graph/graph.h"
+
+namespace savedmodel {
+namespace {
+
+tensorflow::NodeDef* AddNode(tensorflow::GraphDef* g, const std::string& name, const std::string& op) {
+  tensorflow::NodeDef* n = g->add_node();
+  n->set_name(name);
+  n->set_op(op);
+  return n;
+}
+
+tensorflow::NodeDef* AddStringPlaceholder(tensorflow::GraphDef* g, const std::string& name) {
+  tensorflow::NodeDef* n = AddNode(g, name, "Placeholder");
+  (*n->mutable_attr())["dtype"].set_type(tensorflow::DT_STRING);
+  return n;
+}
+
+// kernel_fuzz: ParseExample whose Nsparse (which sizes its key inputs) is
+// smaller than len(sparse_types) (which the kernel counted keys by) read key
+// inputs past the end of its input list (heap-buffer-overflow).
+TEST(FuzzRegressionsTest, ParseExampleCountsDisagreeWithTypeLists) {
+  for (int case_index = 0; case_index < 2; ++case_index) {
+    tensorflow::GraphDef g;
+    AddStringPlaceholder(&g, "serialized");
+    AddStringPlaceholder(&g, "names");
+    tensorflow::NodeDef* p = AddNode(&g, "parse", "ParseExample");
+    p->add_input("serialized");
+    p->add_input("names");
+    auto& attr = *p->mutable_attr();
+    attr["Nsparse"].set_i(0);
+    attr["Ndense"].set_i(0);
+    attr["Tdense"].mutable_list();
+    attr["dense_shapes"].mutable_list();
+    attr["sparse_types"].mutable_list();
+    if (case_index == 0) {
+      attr["sparse_types"].mutable_list()->add_type(tensorflow::DT_FLOAT);  // one type, no key
+    } else {
+      attr["Ndense"].set_i(1);  // one dense key input, no Tdense entry
+      AddStringPlaceholder(&g, "key");
+      p->add_input("key");
+    }
+    auto graph = Graph::Import(g);
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    SessionOptions opts;
+    opts.intra_op_threads = 1;
+    opts.inter_op_threads = 1;
+    auto session = Session::Create(std::move(graph).value(), opts);
+    ASSERT_TRUE(session.ok()) << session.status();
+    std::vector<std::pair<std::string, Tensor>> feeds = {
+        {"serialized:0", Tensor::FromVector<std::string>({""})},
+        {"names:0", Tensor::FromVector<std::string>({})}};
+    if (case_index == 1) feeds.push_back({"key:0", Tensor::Scalar<std::string>("k")});
+    auto out = (*session)->Run(feeds, {}, {"parse"});
+    ASSERT_FALSE(out.ok()) << "case " << case_index;
+    EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument) << out.status();
+    EXPECT_NE(out.status().message().find(case_index == 0 ? "len(sparse_keys) != len(sparse_types)"
+                                                          : "len(dense_keys) != len(dense_types)"),
+              std::string::npos)
+        << out.status();
+    EXPECT_NE(out.status().message().find("parse"), std::string::npos) << out.status();
+  }
+}
+
+}  // namespace
+}  // namespace savedmodel
