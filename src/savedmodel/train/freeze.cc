@@ -1,7 +1,6 @@
 #include "savedmodel/train/freeze.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <set>
 
@@ -26,7 +25,8 @@ StatusOr<std::pair<std::string, int64_t>> ParseTensorName(const std::string& nam
   size_t colon = name.rfind(':');
   if (colon == std::string::npos || colon + 1 == name.size()) return std::pair<std::string, int64_t>(name, 0);
   std::string digits = name.substr(colon + 1);
-  if (digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
+  if (digits.size() > 9 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return InvalidArgument("tensor name '" + name + "' does not end in ':<output index>'");
   }
   return std::pair<std::string, int64_t>(name.substr(0, colon), std::stoll(digits));
@@ -230,64 +230,83 @@ Status ConvertVariablesToConstants(Session& session, const std::set<std::string>
       if (!n.input(k).empty() && n.input(k)[0] != '^') consumers[NodeOf(n.input(k))].push_back({i, k});
     }
   }
+  auto attr = [](const tensorflow::NodeDef& n, const char* name) -> StatusOr<tensorflow::AttrValue> {
+    auto it = n.attr().find(name);
+    if (it == n.attr().end()) return InvalidArgument("node '" + n.name() + "' has no attr '" + name + "'");
+    return it->second;
+  };
+  auto copy_class = [](const tensorflow::NodeDef& from, tensorflow::NodeDef* to) {
+    auto it = from.attr().find("_class");
+    if (it != from.attr().end()) (*to->mutable_attr())["_class"] = it->second;
+  };
   std::set<int> rewritten;
-  // Follows a converted value downstream; `dtype` is the variable's type.
-  std::function<Status(const std::string&, tensorflow::DataType)> propagate =
-      [&](const std::string& from, tensorflow::DataType dtype) -> Status {
-    for (auto [c, pos] : consumers[from]) {
-      tensorflow::NodeDef* n = graph->mutable_node(c);
-      const std::string op = n->op();
-      if (op == "ReadVariableOp") {
-        tensorflow::NodeDef id;
-        id.set_name(n->name());
-        id.set_op("Identity");
-        id.add_input(n->input(0));
-        (*id.mutable_attr())["T"] = n->attr().at("dtype");
-        if (n->attr().count("_class")) (*id.mutable_attr())["_class"] = n->attr().at("_class");
-        *n = std::move(id);
-      } else if (op == "Identity" || op == "Enter" || op == "Exit" || op == "NextIteration" || op == "Switch" ||
-                 op == "_SwitchN") {
-        RETURN_IF_ERROR(SetType(n, "T", pos, dtype));
-        n->mutable_attr()->erase("_output_shapes");
-        if (rewritten.insert(c).second) RETURN_IF_ERROR(propagate(n->name(), dtype));
-      } else if (op == "ResourceGather") {
-        auto batch_dims = n->attr().find("batch_dims");
-        if (batch_dims != n->attr().end() && batch_dims->second.i() != 0) {
-          return InvalidArgument("batch_dims must be 0 for freeze_graph, but got node(" + n->name() +
-                                 ").attr('batch_dims') = " + std::to_string(batch_dims->second.i()) + ".");
+  // Follows a converted value downstream (a worklist, not recursion: an
+  // Identity chain may be long); `dtype` is the variable's type.
+  auto propagate = [&](const std::string& variable, tensorflow::DataType dtype) -> Status {
+    std::vector<std::string> work = {variable};
+    while (!work.empty()) {
+      const std::string from = work.back();
+      work.pop_back();
+      for (auto [c, pos] : consumers[from]) {
+        tensorflow::NodeDef* n = graph->mutable_node(c);
+        const std::string op = n->op();
+        const int needed = op == "ReadVariableOp" ? 1 : op == "ResourceGather" || op == "ResourceGatherNd" ? 2 : 0;
+        if (n->input_size() < needed) {
+          return InvalidArgument("node '" + n->name() + "' (op " + op + ") has " + std::to_string(n->input_size()) +
+                                 " inputs, needs " + std::to_string(needed));
         }
-        const tensorflow::AttrValue tindices = n->attr().at("Tindices");
-        const std::string axis_name = n->name() + "/axis";
-        tensorflow::NodeDef gather;
-        gather.set_name(n->name());
-        gather.set_op("GatherV2");
-        gather.add_input(n->input(0));
-        gather.add_input(n->input(1));
-        gather.add_input(axis_name);
-        (*gather.mutable_attr())["Tparams"] = n->attr().at("dtype");
-        (*gather.mutable_attr())["Tindices"] = tindices;
-        (*gather.mutable_attr())["Taxis"] = tindices;
-        if (n->attr().count("_class")) (*gather.mutable_attr())["_class"] = n->attr().at("_class");
-        *n = std::move(gather);
-        if (!index.count(axis_name)) {
-          ASSIGN_OR_RETURN(Tensor axis, Tensor::Allocate(static_cast<DataType>(tindices.type()), TensorShape{}));
-          index[axis_name] = graph->node_size();
-          *graph->add_node() = ConstNode(axis_name, axis, false);
+        if (op == "ReadVariableOp") {
+          tensorflow::NodeDef id;
+          id.set_name(n->name());
+          id.set_op("Identity");
+          id.add_input(n->input(0));
+          ASSIGN_OR_RETURN((*id.mutable_attr())["T"], attr(*n, "dtype"));
+          copy_class(*n, &id);
+          *n = std::move(id);
+        } else if (op == "Identity" || op == "Enter" || op == "Exit" || op == "NextIteration" || op == "Switch" ||
+                   op == "_SwitchN") {
+          RETURN_IF_ERROR(SetType(n, "T", pos, dtype));
+          n->mutable_attr()->erase("_output_shapes");
+          if (rewritten.insert(c).second) work.push_back(n->name());
+        } else if (op == "ResourceGather") {
+          auto batch_dims = n->attr().find("batch_dims");
+          if (batch_dims != n->attr().end() && batch_dims->second.i() != 0) {
+            return InvalidArgument("batch_dims must be 0 for freeze_graph, but got node(" + n->name() +
+                                   ").attr('batch_dims') = " + std::to_string(batch_dims->second.i()) + ".");
+          }
+          ASSIGN_OR_RETURN(const tensorflow::AttrValue tindices, attr(*n, "Tindices"));
+          const std::string axis_name = n->name() + "/axis";
+          tensorflow::NodeDef gather;
+          gather.set_name(n->name());
+          gather.set_op("GatherV2");
+          gather.add_input(n->input(0));
+          gather.add_input(n->input(1));
+          gather.add_input(axis_name);
+          ASSIGN_OR_RETURN((*gather.mutable_attr())["Tparams"], attr(*n, "dtype"));
+          (*gather.mutable_attr())["Tindices"] = tindices;
+          (*gather.mutable_attr())["Taxis"] = tindices;
+          copy_class(*n, &gather);
+          *n = std::move(gather);
+          if (!index.count(axis_name)) {
+            ASSIGN_OR_RETURN(Tensor axis, Tensor::Allocate(static_cast<DataType>(tindices.type()), TensorShape{}));
+            index[axis_name] = graph->node_size();
+            *graph->add_node() = ConstNode(axis_name, axis, false);
+          }
+        } else if (op == "ResourceGatherNd") {
+          tensorflow::NodeDef gather;
+          gather.set_name(n->name());
+          gather.set_op("GatherNd");
+          gather.add_input(n->input(0));
+          gather.add_input(n->input(1));
+          ASSIGN_OR_RETURN((*gather.mutable_attr())["Tparams"], attr(*n, "dtype"));
+          ASSIGN_OR_RETURN((*gather.mutable_attr())["Tindices"], attr(*n, "Tindices"));
+          copy_class(*n, &gather);
+          *n = std::move(gather);
+        } else if (op == "If" || op == "StatelessIf" || op == "While" || op == "StatelessWhile" || op == "Case" ||
+                   op == "PartitionedCall" || op == "StatefulPartitionedCall") {
+          return Unimplemented("freezing variable '" + variable + "': it flows into node '" + n->name() + "' (op " +
+                               op + "), whose function bodies are not rewritten");
         }
-      } else if (op == "ResourceGatherNd") {
-        tensorflow::NodeDef gather;
-        gather.set_name(n->name());
-        gather.set_op("GatherNd");
-        gather.add_input(n->input(0));
-        gather.add_input(n->input(1));
-        (*gather.mutable_attr())["Tparams"] = n->attr().at("dtype");
-        (*gather.mutable_attr())["Tindices"] = n->attr().at("Tindices");
-        if (n->attr().count("_class")) (*gather.mutable_attr())["_class"] = n->attr().at("_class");
-        *n = std::move(gather);
-      } else if (op == "If" || op == "StatelessIf" || op == "While" || op == "StatelessWhile" || op == "Case" ||
-                 op == "PartitionedCall" || op == "StatefulPartitionedCall") {
-        return Unimplemented("freezing variable '" + from + "': it flows into node '" + n->name() + "' (op " + op +
-                             "), whose function bodies are not rewritten");
       }
     }
     return Status::OK();
