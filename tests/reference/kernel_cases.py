@@ -1172,7 +1172,7 @@ def control_flow_cases():
     def unstack_case(tf):
         # Unstack then read back in a loop: TensorListFromTensor/GetItem.
         x = tf.compat.v1.placeholder(tf.float32, name="x")
-        ta = tf.TensorArray(tf.float32, size=5).unstack(x)
+        ta = tf.TensorArray(tf.float32, size=5, element_shape=[2]).unstack(x)
         _, s = tf.while_loop(lambda i, s: i < 5, lambda i, s: (i + 1, s + ta.read(i)),
                              [0, tf.zeros([2])])
         return [tf.identity(s, name="out")], {x: val(F32, (5, 2))}
@@ -1307,7 +1307,8 @@ def control_flow_v1_cases():
             w = tf.constant(0.75, name="w")  # a loop invariant: a constant Enter
             i, acc = tf.compat.v1.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, a * w + tf.sin(a)),
                                              [tf.constant(0), x], name="loop")
-            return [tf.identity(i, name="i_out"), tf.identity(acc, name="acc_out")], \
+            # `acc` fetched straight from its Exit, `i` through an Identity.
+            return [tf.identity(i, name="i_out"), acc], \
                 {n: np.array(limit, np.int32), x: val(F32, (4,))}
         return _v1(build)
     for limit in (0, 1, 6):
@@ -1320,7 +1321,7 @@ def control_flow_v1_cases():
 
         def outer_body(i, a):
             def inner_body(j, b):
-                b2 = tf.compat.v1.cond(j % 2 == 0, lambda: b + 1.0, lambda: b * 0.5)
+                b2 = tf.compat.v1.cond(tf.equal(j % 2, 0), lambda: b + 1.0, lambda: b * 0.5)
                 return j + 1, b2
             _, a2 = tf.compat.v1.while_loop(lambda j, b: j < i + 1, inner_body, [0, a])
             return i + 1, a2
@@ -1381,6 +1382,35 @@ def layer_op_cases():
                     {"strides": [1, 1, 1, 1, 1], "padding": "VALID"}, note="channel mismatch"))
     out.append(Case("Conv3D", [val(F32, (1, 4, 4, 4, 3)), val(F32, (2, 2, 3, 4))],
                     {"strides": [1, 1, 1, 1, 1], "padding": "VALID"}, note="rank 4 filter"))
+    # Conv3DBackpropInputV2, as Keras' Conv3DTranspose runs it.
+    for dt in (F32, F64, F16, BF16):
+        for padding in ("VALID", "SAME"):
+            for strides in ([1, 1, 1, 1, 1], [1, 2, 1, 2, 1]):
+                sizes = [2, 5, 4, 6, 3]
+                od = [((n - k) // st + 1) if padding == "VALID" else -(-n // st)
+                      for n, k, st in zip(sizes[1:4], (2, 3, 2), strides[1:4])]
+                for it in (I32, I64):
+                    out.append(Case("Conv3DBackpropInputV2",
+                                    [np.array(sizes, it), val(dt, (2, 3, 2, 3, 4)), val(dt, (2, *od, 4))],
+                                    {"strides": strides, "padding": padding}, tol=conv3d_tol.get(dt)))
+    out.append(Case("Conv3DBackpropInputV2", [np.array([1, 3, 4, 5, 2], I32), val(F32, (2, 2, 2, 2, 3)),
+                                              val(F32, (1, 3, 2, 3, 4))],
+                    {"strides": [1, 1, 1, 1, 1], "padding": "SAME", "data_format": "NCDHW"}, note="NCDHW",
+                    tol=(1e-5, 1e-5)))
+    out.append(Case("Conv3DBackpropInputV2", [np.array([1, 4, 4, 4, 2], I32), val(F32, (2, 2, 2, 2, 3)),
+                                              val(F32, (1, 2, 2, 2, 3))],
+                    {"strides": [1, 1, 1, 1, 1], "padding": "VALID"}, note="out_backprop size mismatch"))
+    # MaxPool3D / AvgPool3D (Keras 3-D pooling): SAME's uneven split, NaN.
+    for op in ("MaxPool3D", "AvgPool3D"):
+        for dt in (F32, F16, BF16):
+            for padding in ("VALID", "SAME"):
+                for k, st in [([1, 2, 2, 2, 1], [1, 2, 2, 2, 1]), ([1, 3, 2, 3, 1], [1, 1, 2, 2, 1])]:
+                    out.append(Case(op, [val(dt, (2, 5, 4, 7, 3), special=op == "MaxPool3D")],
+                                    {"ksize": k, "strides": st, "padding": padding}))
+        out.append(Case(op, [val(F32, (1, 3, 4, 5, 6))], {"ksize": [1, 1, 2, 2, 2], "strides": [1, 1, 1, 2, 2],
+                                                         "padding": "SAME", "data_format": "NCDHW"}, note="NCDHW"))
+        out.append(Case(op, [val(F32, (1, 4, 4, 3))], {"ksize": [1, 2, 2, 2, 1], "strides": [1, 1, 1, 1, 1],
+                                                      "padding": "VALID"}, note="rank 4 input"))
     # Not compared: an empty batch (TensorFlow 2.21 returns the input's
     # channel count, [1, 0, 4, 4, 2] for a 3-channel filter; ours [1, 0, 4, 4, 3])
     # and a rank-4 input (oneDNN accepts it).
