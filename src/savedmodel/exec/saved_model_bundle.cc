@@ -3,6 +3,7 @@
 #include "savedmodel/graph/function_inline.h"
 
 #include <algorithm>
+#include <map>
 
 #include "savedmodel/base/confined_env.h"
 #include "savedmodel/exec/object_graph_restore.h"
@@ -40,6 +41,34 @@ std::vector<std::pair<std::string, Tensor>> AssetFeeds(const std::string& export
                                         JoinPath(export_dir, kAssetsDirectory, a.filename))});
   }
   return feeds;
+}
+
+// The Consts holding asset paths keep the path the asset had when the model
+// was saved. TensorFlow's TF1 loader feeds the packaged path to the init op
+// only, so a signature reading the Const would open the old path (or fail);
+// tf.saved_model.load rebinds the asset for every call. We do as the latter:
+// every Run sees the file inside this export's assets/.
+void PointAssetsAtExportDir(const std::string& export_dir, const std::vector<AssetFile>& assets,
+                            tensorflow::GraphDef* graph) {
+  std::map<std::string, std::string> paths;
+  for (const auto& a : assets) {
+    const std::string& t = a.tensor_name;
+    if (t.size() > 2 && t.compare(t.size() - 2, 2, ":0") != 0 && t.find(':') != std::string::npos) continue;
+    paths[t.substr(0, t.find(':'))] = JoinPath(export_dir, kAssetsDirectory, a.filename);
+  }
+  for (auto& node : *graph->mutable_node()) {
+    auto it = paths.find(node.name());
+    if (it == paths.end() || node.op() != "Const") continue;
+    auto value = node.mutable_attr()->find("value");
+    if (value == node.mutable_attr()->end() || value->second.tensor().dtype() != tensorflow::DT_STRING ||
+        value->second.tensor().tensor_shape().dim_size() != 0) {
+      continue;
+    }
+    auto* tensor = value->second.mutable_tensor();
+    tensor->clear_string_val();
+    tensor->clear_tensor_content();
+    tensor->add_string_val(it->second);
+  }
 }
 
 // Without a SaverDef, variables are restored straight from the bundle by node name.
@@ -90,6 +119,7 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
   bundle->memory_ = std::make_shared<MemoryBudget>(options.max_model_bytes,
                                                    "LoadOptions::max_model_bytes");
   const AllocationScope model_scope{/*limit_tensor_bytes=*/false, bundle->memory_};
+
   ASSIGN_OR_RETURN(const tensorflow::MetaGraphDef* mg,
                    FindMetaGraphDef(bundle->data_.saved_model, tags));
   // Move the chosen MetaGraphDef out rather than copy it, and drop the others:
@@ -101,12 +131,13 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
   const auto& meta = bundle->meta_graph_;
   // TF2 graphs call into their function library; the runtime runs plain ops.
   tensorflow::GraphDef graph_def = meta.graph_def();
+  ASSIGN_OR_RETURN(auto assets, GetAssetFiles(meta));
+  PointAssetsAtExportDir(export_dir, assets, &graph_def);
   RETURN_IF_ERROR(InlineFunctionCalls(&graph_def).WithContext("loading " + export_dir));
   auto graph = Graph::Import(std::move(graph_def));
   if (!graph.ok()) return graph.status().WithContext("loading " + export_dir);
   ASSIGN_OR_RETURN(bundle->session_, Session::Create(std::move(graph).value(), session_options));
 
-  ASSIGN_OR_RETURN(auto assets, GetAssetFiles(meta));
   auto asset_feeds = AssetFeeds(export_dir, assets);
 
   const std::string prefix = bundle->data_.VariablesPrefix();

@@ -1,6 +1,7 @@
 #include "savedmodel/exec/session.h"
 
 #include "savedmodel/base/denormal.h"
+#include "savedmodel/exec/frame_executor.h"
 #include "savedmodel/exec/function_runtime.h"
 
 #include <algorithm>
@@ -39,6 +40,9 @@ struct Session::Plan {
   mutable std::atomic<int> trial_runs{0};
   mutable std::atomic<int64_t> sequential_ns{0}, parallel_ns{0};
   mutable std::atomic<int> mode{0};  // 0 undecided, 1 sequential, 2 parallel
+  // Set when the plan holds TF1 control flow (Switch, Merge, Enter, ...):
+  // such plans run on the frame executor instead.
+  std::shared_ptr<const FlowPlan> flow;
 };
 
 namespace {
@@ -132,7 +136,15 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
   enum : uint8_t { kUnseen, kOpen, kDone };
   std::vector<uint8_t> state(n, kUnseen);
   std::vector<int> order;
-  for (int root : roots) {
+  // A TF1 while loop closes its cycle from NextIteration back into Merge:
+  // that edge is left out of the ordering and its NextIteration planned as
+  // one more root (the frame executor, not the order, sequences loops).
+  auto back_edge = [&](const Node& node, int dep) {
+    return (node.op() == "Merge" || node.op() == "RefMerge") &&
+           (g.node(dep).op() == "NextIteration" || g.node(dep).op() == "RefNextIteration");
+  };
+  for (size_t r = 0; r < roots.size(); ++r) {
+    const int root = roots[r];
     if (state[root] != kUnseen) continue;
     std::vector<std::pair<int, size_t>> stack = {{root, 0}};
     state[root] = kOpen;
@@ -144,17 +156,11 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
         int dep = next < node.inputs.size() ? node.inputs[next].node
                                             : node.control_inputs[next - node.inputs.size()];
         ++next;
+        if (back_edge(node, dep)) {
+          roots.push_back(dep);
+          continue;
+        }
         if (state[dep] == kOpen) {
-          // A TF1 while loop closes its cycle through NextIteration: valid in
-          // TensorFlow, not yet run here (Unimplemented, so the loader keeps
-          // the model and fails only signatures that need the loop).
-          for (const Node& n : g.nodes()) {
-            if (n.op() == "NextIteration") {
-              return Unimplemented("node '" + g.node(dep).name() +
-                                   "' is part of a TF1 control flow loop (Enter/Merge/NextIteration), "
-                                   "which is not supported yet");
-            }
-          }
           return InvalidArgument("graph has a cycle through node '" + g.node(dep).name() + "'");
         }
         if (state[dep] == kUnseen) {
@@ -202,6 +208,14 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
     if (static_cast<size_t>(depth[i]) >= width.size()) width.resize(depth[i] + 1, 0);
     ++width[depth[i]];
   }
+  bool control_flow = false;
+  for (const auto& step : plan->steps) control_flow = control_flow || IsControlFlowOp(step.node->op());
+  if (control_flow) {
+    std::vector<FlowStepSpec> specs;
+    specs.reserve(plan->steps.size());
+    for (const auto& step : plan->steps) specs.push_back({step.node, step.input_slots, step.output_base});
+    ASSIGN_OR_RETURN(plan->flow, BuildFlowPlan(specs, plan->num_slots, step_of));
+  }
   int max_width = width.empty() ? 0 : *std::max_element(width.begin(), width.end());
   plan->parallel = plan->steps.size() >= kMinStepsForParallel && max_width >= 2;
   return std::shared_ptr<const Plan>(std::move(plan));
@@ -232,6 +246,25 @@ Status Session::Prepare(const std::vector<std::string>& feed_names,
   return GetPlan(feed_names, fetches, targets).status();
 }
 
+namespace {
+
+// Kernels compute blind, so a missing or uninitialized input stops here.
+Status CheckInput(const Node& node, int i, const Value& v) {
+  if (v.resource) return Status::OK();
+  if (v.ref ? (!IsRefType(node.input_types[i]) && !v.ref->initialized()) : !v.tensor.IsInitialized()) {
+    const std::string& src = node.def.input(i);
+    if (v.ref) {
+      return FailedPrecondition("Attempting to use uninitialized value " + src + " (read by node '" +
+                                node.name() + "')");
+    }
+    return FailedPrecondition("input " + std::to_string(i) + " ('" + src + "') of node '" + node.name() +
+                              "' has no value");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
                         const Budget& budget) {
   const Plan::Step& step = plan.steps[index];
@@ -239,25 +272,19 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
   inputs.reserve(step.input_slots.size());
   for (size_t i = 0; i < step.input_slots.size(); ++i) {
     const Value& v = (*values)[step.input_slots[i]];
-    // Kernels compute blind, so a missing or uninitialized input stops here.
-    if (v.resource) {
-      inputs.push_back(&v);
-      continue;
-    }
-    if (v.ref ? (!IsRefType(step.node->input_types[i]) && !v.ref->initialized())
-              : !v.tensor.IsInitialized()) {
-      const std::string& src = step.node->def.input(static_cast<int>(i));
-      if (v.ref) {
-        return FailedPrecondition("Attempting to use uninitialized value " + src +
-                                  " (read by node '" + step.node->name() + "')");
-      }
-      return FailedPrecondition("input " + std::to_string(i) + " ('" + src + "') of node '" +
-                                step.node->name() + "' has no value");
-    }
+    RETURN_IF_ERROR(CheckInput(*step.node, static_cast<int>(i), v));
     inputs.push_back(&v);
   }
   std::vector<Value> outputs(step.node->num_outputs());
-  OpKernelContext ctx(*step.node, std::move(inputs), &outputs, resources_ptr_, pool_.get());
+  RETURN_IF_ERROR(RunKernel(plan, index, std::move(inputs), &outputs, budget));
+  for (size_t i = 0; i < outputs.size(); ++i) (*values)[step.output_base + i] = std::move(outputs[i]);
+  return Status::OK();
+}
+
+Status Session::RunKernel(const Plan& plan, int index, std::vector<const Value*> inputs,
+                          std::vector<Value>* outputs, const Budget& budget) {
+  const Plan::Step& step = plan.steps[index];
+  OpKernelContext ctx(*step.node, std::move(inputs), outputs, resources_ptr_, pool_.get());
   // The one place exceptions stop: allocate_output has no status to return, so
   // a tensor over the per-tensor limit or the Run's budget (or any failed
   // allocation in a kernel, including in its ParallelFor ranges, which rethrow
@@ -273,7 +300,6 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
   } catch (const std::length_error& e) {
     return ResourceExhausted(where() + "OOM: " + e.what());
   }
-  for (size_t i = 0; i < outputs.size(); ++i) (*values)[step.output_base + i] = std::move(outputs[i]);
   return Status::OK();
 }
 
@@ -282,6 +308,19 @@ constexpr int kTrialRunsPerMode = 4;
 }  // namespace
 
 Status Session::Execute(const Plan& plan, std::vector<Value>* values, const Budget& budget) {
+  if (plan.flow) {
+    return ExecuteFlow(*plan.flow, values, [&](int step, std::vector<const Value*> inputs,
+                                               std::vector<Value>* outputs) {
+      const Node& node = *plan.steps[step].node;
+      // Merge runs with its one live input; the rest are empty on purpose.
+      if (node.op() != "Merge") {
+        for (size_t i = 0; i < inputs.size(); ++i) {
+          RETURN_IF_ERROR(CheckInput(node, static_cast<int>(i), *inputs[i]));
+        }
+      }
+      return RunKernel(plan, step, std::move(inputs), outputs, budget);
+    });
+  }
   if (!plan.parallel || !inter_pool_) return ExecuteSequential(plan, values, budget);
   if (options_.force_parallel_executor) return ExecuteParallel(plan, values, budget);
   int mode = plan.mode.load(std::memory_order_relaxed);

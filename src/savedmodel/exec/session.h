@@ -102,6 +102,10 @@ class Session {
   // `budget` is the Run's (see max_bytes_per_run), charged by every kernel call.
   using Budget = std::shared_ptr<MemoryBudget>;
   Status RunStep(const Plan& plan, int index, std::vector<Value>* values, const Budget& budget);
+  // Calls step `index`'s kernel on `inputs`, turning allocation failures into
+  // statuses; RunStep gathers and checks the inputs around it.
+  Status RunKernel(const Plan& plan, int index, std::vector<const Value*> inputs,
+                   std::vector<Value>* outputs, const Budget& budget);
   Status Execute(const Plan& plan, std::vector<Value>* values, const Budget& budget);
   Status ExecuteSequential(const Plan& plan, std::vector<Value>* values, const Budget& budget);
   Status ExecuteParallel(const Plan& plan, std::vector<Value>* values, const Budget& budget);
