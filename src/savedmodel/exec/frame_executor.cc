@@ -334,6 +334,10 @@ class FlowRun {
     }
     st.inputs.clear();  // consumers hold their own copies now
     Propagate(r.frame, r.iter, r.step, outputs, all_dead, output_dead);
+    // Every input of a fired node has arrived, so nothing will reach this
+    // state again, except a Merge's late inputs, which its state must absorb.
+    // Dropping the rest keeps a long loop's bookkeeping from growing with it.
+    if (s.kind != Kind::kMerge) Iter(r.frame, r.iter).nodes.erase(r.step);
     return Status::OK();
   }
 
