@@ -65,11 +65,9 @@ TEST(RecursionLimitsTest, BinarySavedModelNestedPastProtobufsLimitIsDataLoss) {
   EXPECT_TRUE(ok.ok()) << ok.status();
 }
 
-// Text-format SavedModels nest the same way, but TextFormat::Parser has no
-// recursion limit unless one is set: today this overflows the stack (SIGSEGV)
-// in ReadSavedModelProto. Enable once saved_model_reader.cc calls
-// parser.SetRecursionLimit(100), the binary parser's default.
-TEST(RecursionLimitsTest, DISABLED_TextSavedModelNestedDeepIsAnError) {
+// Text-format SavedModels nest the same way; TextFormat::Parser has no
+// recursion limit unless one is set, so the reader sets the binary default.
+TEST(RecursionLimitsTest, TextSavedModelNestedDeepIsAnError) {
   const int kDeep = 100000;
   std::string text = "meta_graphs { graph_def { node { name: 'n' op: 'NoOp' attr { key: 'deep' value { ";
   for (int i = 0; i < kDeep; ++i) text += "func { name: 'f' attr { key: 'x' value { ";

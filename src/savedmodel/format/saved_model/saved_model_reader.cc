@@ -191,6 +191,9 @@ StatusOr<tensorflow::SavedModel> ReadSavedModelProto(Env* env, const std::string
     google::protobuf::TextFormat::Parser parser;
     TextErrorCollector errors;
     parser.RecordErrorsTo(&errors);
+    // The text parser recurses once per nested message and, unlike the
+    // binary one, has no depth limit of its own: use the binary default.
+    parser.SetRecursionLimit(100);
     if (!parser.ParseFromString(text, &saved_model)) {
       return DataLoss(txt_path + ": text-format SavedModel does not parse: " + errors.errors());
     }
