@@ -134,7 +134,11 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
   ASSIGN_OR_RETURN(auto assets, GetAssetFiles(meta));
   PointAssetsAtExportDir(export_dir, assets, &graph_def);
   RETURN_IF_ERROR(InlineFunctionCalls(&graph_def).WithContext("loading " + export_dir));
-  auto graph = Graph::Import(std::move(graph_def));
+  auto graph = [&] {
+    // Import decodes the Consts' values, which the model holds while it lives.
+    ScopedAllocationScope charged(model_scope);
+    return Graph::Import(std::move(graph_def));
+  }();
   if (!graph.ok()) return graph.status().WithContext("loading " + export_dir);
   ASSIGN_OR_RETURN(bundle->session_, Session::Create(std::move(graph).value(), session_options));
 

@@ -26,18 +26,23 @@ Status SplitTensorName(std::string_view s, std::string_view* name, int* index) {
 
 // Moves a Const's value out of its NodeDef into a Tensor (see Node::const_value).
 // A value that does not decode stays in the def for the kernel to reject with
-// the node's name, as for a Node built without Import.
-void TakeConstValue(Node* n) {
+// the node's name, as for a Node built without Import; only running out of
+// memory (a budget, see base/memory_budget.h) fails the import.
+Status TakeConstValue(Node* n) {
   auto it = n->def.mutable_attr()->find("value");
-  if (it == n->def.mutable_attr()->end() || !it->second.has_tensor()) return;
+  if (it == n->def.mutable_attr()->end() || !it->second.has_tensor()) return Status::OK();
   tensorflow::TensorProto* proto = it->second.mutable_tensor();
   auto value = TensorFromProto(*proto);
-  if (!value.ok()) return;
+  if (!value.ok()) {
+    if (value.status().code() != StatusCode::kResourceExhausted) return Status::OK();
+    return value.status().WithContext("node '" + n->name() + "' (op Const)");
+  }
   n->const_value = std::move(value).value();
   tensorflow::TensorProto header;
   header.set_dtype(proto->dtype());
   header.mutable_tensor_shape()->Swap(proto->mutable_tensor_shape());
   proto->Swap(&header);
+  return Status::OK();
 }
 
 }  // namespace
@@ -59,7 +64,7 @@ StatusOr<std::unique_ptr<Graph>> Graph::Import(tensorflow::GraphDef graph_def,
     }
     registry.AddDefaultAttrs(&n.def);
     RETURN_IF_ERROR(registry.ResolveTypes(n.def, &n.input_types, &n.output_types));
-    if (n.op() == "Const") TakeConstValue(&n);
+    if (n.op() == "Const") RETURN_IF_ERROR(TakeConstValue(&n));
     g->nodes_.push_back(std::move(n));
   }
   for (Node& n : g->nodes_) {
