@@ -1588,6 +1588,37 @@ def layer_array_cases():
                     note="negative index"))
     out.append(Case("ScatterNd", [np.array([[1], [2]], I32), val(F32, (3,)), np.array([4], I32)],
                     note="updates shape mismatch"))
+
+    # MatrixBandPart (ops.tril/triu, causal attention masks).
+    for dt in (F32, I32, BOOL, F16, C64, STR):
+        x = val(dt, (2, 4, 5))
+        for it in (I32, I64):
+            for lo, up in [(0, -1), (-1, 0), (1, 2), (0, 0), (-1, -1), (4, 5)]:
+                out.append(Case("MatrixBandPart", [x, np.array(lo, it), np.array(up, it)], note="band %d %d" % (lo, up)))
+    out.append(Case("MatrixBandPart", [val(F32, (3, 0, 2)), np.array(0, I64), np.array(-1, I64)], note="empty"))
+    out.append(Case("MatrixBandPart", [val(F32, (3, 4)), np.array(4, I64), np.array(0, I64)], note="num_lower too large"))
+    out.append(Case("MatrixBandPart", [val(F32, (3, 4)), np.array(0, I64), np.array(5, I64)], note="num_upper too large"))
+    out.append(Case("MatrixBandPart", [val(F32, (3,)), np.array(0, I64), np.array(0, I64)], note="rank 1"))
+
+    # EnsureShape.
+    for dt in (F32, STR, I64):
+        for shape in ([2, 3], [2, None], None, [None, None]):
+            out.append(Case("EnsureShape", [val(dt, (2, 3))], {"shape": shape}, note="shape %s" % shape))
+    for shape in ([3, 3], [2], [2, 3, 1]):
+        out.append(Case("EnsureShape", [val(F32, (2, 3))], {"shape": shape}, note="incompatible %s" % shape))
+
+    # UnsortedSegmentSum (embedding gradients, segment pooling).
+    for dt in (F32, F64, I32, I64, F16, C64):
+        for it in (I32, I64):
+            out.append(Case("UnsortedSegmentSum", [val(dt, (6, 3)), np.array([2, 0, 2, -1, 4, 0], it),
+                                                   np.array(5, it)], note="negative ids dropped"))
+            out.append(Case("UnsortedSegmentSum", [val(dt, (2, 3, 2)), np.array([[1, 1, 0], [0, 3, 1]], it),
+                                                   np.array(4, I32)]))
+    out.append(Case("UnsortedSegmentSum", [val(F32, (3,)), np.array([0, 3, 1], I32), np.array(3, I32)],
+                    note="id out of range"))
+    out.append(Case("UnsortedSegmentSum", [val(F32, (3, 2)), np.array([0, 1], I32), np.array(3, I32)],
+                    note="shape mismatch"))
+    out.append(Case("UnsortedSegmentSum", [val(F32, (0, 2)), np.zeros((0,), I32), np.array(3, I32)], note="empty"))
     return out
 
 
