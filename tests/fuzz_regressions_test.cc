@@ -1,6 +1,8 @@
 // Inputs the libFuzzer targets (fuzz/) found crashing, each replayed as the
 // graph or bytes the target built from it, asserting the error status that
 // now comes back instead.
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -67,6 +69,46 @@ TEST(FuzzRegressionsTest, ParseExampleCountsDisagreeWithTypeLists) {
               std::string::npos)
         << out.status();
     EXPECT_NE(out.status().message().find("parse"), std::string::npos) << out.status();
+  }
+}
+
+// kernel_fuzz: StridedSlice with ellipsis_mask = INT64_MIN overflowed the
+// signed "mask - 1" of its one-ellipsis check (UBSan). TensorFlow reads the
+// masks as int32, so that value is refused at construction; INT32_MIN (one
+// bit, an ellipsis at position 31, past the one-entry spec) is ignored as
+// TensorFlow ignores it, giving x[1:3].
+TEST(FuzzRegressionsTest, StridedSliceWithExtremeEllipsisMask) {
+  for (int64_t mask : {std::numeric_limits<int64_t>::min(), int64_t{std::numeric_limits<int32_t>::min()}}) {
+    tensorflow::GraphDef g;
+    tensorflow::NodeDef* x = AddNode(&g, "x", "Placeholder");
+    (*x->mutable_attr())["dtype"].set_type(tensorflow::DT_FLOAT);
+    for (const char* name : {"begin", "end", "strides"}) {
+      tensorflow::NodeDef* p = AddNode(&g, name, "Placeholder");
+      (*p->mutable_attr())["dtype"].set_type(tensorflow::DT_INT32);
+    }
+    tensorflow::NodeDef* s = AddNode(&g, "slice", "StridedSlice");
+    for (const char* in : {"x", "begin", "end", "strides"}) s->add_input(in);
+    (*s->mutable_attr())["T"].set_type(tensorflow::DT_FLOAT);
+    (*s->mutable_attr())["Index"].set_type(tensorflow::DT_INT32);
+    (*s->mutable_attr())["ellipsis_mask"].set_i(mask);
+    auto graph = Graph::Import(g);
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    auto session = Session::Create(std::move(graph).value());
+    ASSERT_TRUE(session.ok()) << session.status();
+    auto out = (*session)->Run({{"x:0", Tensor::FromVector<float>({1, 2, 3})},
+                                {"begin:0", Tensor::FromVector<int32_t>({1})},
+                                {"end:0", Tensor::FromVector<int32_t>({3})},
+                                {"strides:0", Tensor::FromVector<int32_t>({1})}},
+                               {"slice:0"});
+    if (mask < std::numeric_limits<int32_t>::min()) {
+      ASSERT_FALSE(out.ok());
+      EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument) << out.status();
+      EXPECT_NE(out.status().message().find("'ellipsis_mask' out of range"), std::string::npos) << out.status();
+      EXPECT_NE(out.status().message().find("node 'slice'"), std::string::npos) << out.status();
+    } else {
+      ASSERT_TRUE(out.ok()) << out.status();
+      EXPECT_TRUE((*out)[0].Equals(Tensor::FromVector<float>({2, 3}))) << (*out)[0].DebugString();
+    }
   }
 }
 

@@ -91,7 +91,9 @@ class StridedSliceKernel : public OpKernel {
     const int sparse_n = static_cast<int>(begin.size());
     if (sparse_n > 64) return ctx->InvalidArg("slice spec has more than 64 entries");
     auto bit = [](int64_t mask, int i) { return i < 63 && ((mask >> i) & 1) != 0; };
-    if (ellipsis_mask_ & (ellipsis_mask_ - 1)) {
+    // Unsigned: a mask of INT32_MIN must not overflow the "- 1".
+    const uint32_t ellipsis_bits = static_cast<uint32_t>(ellipsis_mask_);
+    if (ellipsis_bits & (ellipsis_bits - 1)) {
       return ctx->InvalidArg("Multiple ellipses in slice spec not allowed");
     }
 
@@ -185,7 +187,8 @@ class StridedSliceKernel : public OpKernel {
   }
 
  private:
-  int64_t begin_mask_ = 0, end_mask_ = 0, ellipsis_mask_ = 0, new_axis_mask_ = 0,
+  // int32 as TensorFlow reads them: a mask beyond int32 fails construction.
+  int32_t begin_mask_ = 0, end_mask_ = 0, ellipsis_mask_ = 0, new_axis_mask_ = 0,
           shrink_axis_mask_ = 0;
 };
 
