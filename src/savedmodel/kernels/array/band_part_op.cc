@@ -17,7 +17,9 @@ class MatrixBandPartKernel : public OpKernel {
   MatrixBandPartKernel(const OpKernelConstruction&, Status*) {}
   Status Compute(OpKernelContext* ctx) const override {
     const Tensor in = ctx->input(0);
-    if (in.rank() < 2) return ctx->InvalidArg("input must be at least 2-dim, received shape: " + in.shape().DebugString());
+    if (in.rank() < 2) {
+      return ctx->InvalidArg("input must be at least 2-dim, received shape: " + in.shape().DebugString());
+    }
     const int64_t m = in.dim(in.rank() - 2), n = in.dim(in.rank() - 1);
     int64_t bounds[2];
     const char* names[2] = {"num_lower", "num_upper"};
@@ -25,7 +27,9 @@ class MatrixBandPartKernel : public OpKernel {
     const char* what[2] = {"rows", "cols"};
     for (int k = 0; k < 2; ++k) {
       const Tensor b = ctx->input(1 + k);
-      if (b.rank() != 0) return ctx->InvalidArg(std::string(names[k]) + " must be scalar, got shape " + b.shape().DebugString());
+      if (b.rank() != 0) {
+        return ctx->InvalidArg(std::string(names[k]) + " must be scalar, got shape " + b.shape().DebugString());
+      }
       ASSIGN_OR_RETURN(std::vector<int64_t> v, IntValues(b));
       bounds[k] = v[0];
       if (bounds[k] > limits[k]) {

@@ -78,8 +78,8 @@ TEST(LayerOpsHostileTest, BroadcastToHugeShape) {
 }
 
 TEST(LayerOpsHostileTest, SubstrPositions) {
-  ExpectTensor<std::string>(OpTest("Substr").Input(Str({"hello"}, {1})).Input(S_<int32_t>(-3)).Input(S_<int32_t>(2)).Run1(),
-                            {"ll"}, {1});
+  ExpectTensor<std::string>(
+      OpTest("Substr").Input(Str({"hello"}, {1})).Input(S_<int32_t>(-3)).Input(S_<int32_t>(2)).Run1(), {"ll"}, {1});
   ExpectError(OpTest("Substr").Input(Str({"hi"}, {1})).Input(S_<int64_t>(INT64_MIN)).Input(S_<int64_t>(1)).Run1(),
               "out of range");
 }

@@ -34,7 +34,9 @@ class BincountKernel : public TypedKernel<BincountKernel> {
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
     const Tensor input = ctx->input(0), size_t_ = ctx->input(1), weights = ctx->input(2);
-    if (size_t_.rank() != 0) return ctx->InvalidArg("Shape must be rank 0 but is rank " + std::to_string(size_t_.rank()));
+    if (size_t_.rank() != 0) {
+      return ctx->InvalidArg("Shape must be rank 0 but is rank " + std::to_string(size_t_.rank()));
+    }
     ASSIGN_OR_RETURN(std::vector<int64_t> size_v, IntValues(size_t_));
     const int64_t size = size_v[0];
     if (size < 0) return ctx->InvalidArg("size (" + std::to_string(size) + ") must be non-negative");

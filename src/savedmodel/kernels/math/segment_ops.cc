@@ -25,10 +25,14 @@ class UnsortedSegmentSumKernel : public TypedKernel<UnsortedSegmentSumKernel> {
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
     const Tensor data = ctx->input(0), ids_t = ctx->input(1), n_t = ctx->input(2);
-    if (n_t.num_elements() != 1) return ctx->InvalidArg("num_segments should be a scalar, not shape " + n_t.shape().DebugString());
+    if (n_t.num_elements() != 1) {
+      return ctx->InvalidArg("num_segments should be a scalar, not shape " + n_t.shape().DebugString());
+    }
     ASSIGN_OR_RETURN(std::vector<int64_t> nv, IntValues(n_t));
     const int64_t segments = nv[0];
-    if (segments < 0) return ctx->InvalidArg("Input num_segments == " + std::to_string(segments) + " must not be negative.");
+    if (segments < 0) {
+      return ctx->InvalidArg("Input num_segments == " + std::to_string(segments) + " must not be negative.");
+    }
     bool prefix = ids_t.rank() <= data.rank();
     for (int d = 0; prefix && d < ids_t.rank(); ++d) prefix = ids_t.dim(d) == data.dim(d);
     if (!prefix) {

@@ -67,7 +67,8 @@ class Pool3DKernel : public TypedKernel<Pool3DKernel<kMax>> {
       g[i] = *w;
     }
     const int64_t od = g[0].out, oh = g[1].out, ow = g[2].out;
-    std::vector<int64_t> dims = ncdhw_ ? std::vector<int64_t>{n, c, od, oh, ow} : std::vector<int64_t>{n, od, oh, ow, c};
+    std::vector<int64_t> dims =
+        ncdhw_ ? std::vector<int64_t>{n, c, od, oh, ow} : std::vector<int64_t>{n, od, oh, ow, c};
     auto shape = TensorShape::FromDims(dims);
     if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
     Tensor* out = ctx->allocate_output(0, in.dtype(), *shape);
