@@ -175,15 +175,34 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
     }
   }
 
+  // Every node without a kernel is named at once (by op, with one node each),
+  // so a user sees the whole gap in one error instead of one op per attempt.
+  std::map<std::string, std::string> missing;  // op -> first node needing it
   for (int id : order) {
     if (fed[id]) continue;
     const Node& node = g.node(id);
     Plan::Step step;
     step.node = &node;
-    ASSIGN_OR_RETURN(step.kernel, KernelFor(node));
+    auto kernel = KernelFor(node);
+    if (!kernel.ok() && kernel.status().code() == StatusCode::kUnimplemented &&
+        !KernelRegistry::Global().Has(node.op())) {
+      missing.emplace(node.op(), node.name());
+      continue;
+    }
+    ASSIGN_OR_RETURN(step.kernel, std::move(kernel));
     for (const OutputRef& in : node.inputs) step.input_slots.push_back(slot_base[in.node] + in.index);
     step.output_base = slot_base[id];
     plan->steps.push_back(std::move(step));
+  }
+
+  if (missing.size() == 1) {
+    const auto& [op, node] = *missing.begin();
+    return Unimplemented("no kernel for op '" + op + "' (node '" + node + "')");
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& [op, node] : missing) list += (list.empty() ? "" : ", ") + op + " (node '" + node + "')";
+    return Unimplemented("no kernels for " + std::to_string(missing.size()) + " ops: " + list);
   }
 
   std::vector<int> step_of(n, -1);

@@ -133,5 +133,23 @@ TEST(SessionTest, UnknownOpFailsAtImportWithNames) {
   EXPECT_NE(graph.status().message().find("'mystery'"), std::string::npos);
 }
 
+TEST(SessionTest, EveryMissingKernelIsNamedAtOnce) {
+  // Lgamma and Digamma have OpDefs (the graph imports) but no kernels here.
+  tensorflow::GraphDef def;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+    node { name: "x" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }
+    node { name: "a" op: "Lgamma" input: "x" attr { key: "T" value { type: DT_FLOAT } } }
+    node { name: "b" op: "Digamma" input: "a" attr { key: "T" value { type: DT_FLOAT } } }
+    node { name: "c" op: "Digamma" input: "b" attr { key: "T" value { type: DT_FLOAT } } }
+  )pb", &def));
+  auto graph = Graph::Import(def);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto session = Session::Create(std::move(graph).value());
+  ASSERT_TRUE(session.ok());
+  Status s = (*session)->Prepare({"x:0"}, {"c:0"}, {});
+  EXPECT_EQ(s.code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(s.message(), "no kernels for 2 ops: Digamma (node 'b'), Lgamma (node 'a')");
+}
+
 }  // namespace
 }  // namespace savedmodel
