@@ -30,11 +30,18 @@ std::vector<std::string> SplitTagSet(const std::string& tag_set, TagSplit split)
 StatusOr<const tensorflow::MetaGraphDef*> FindMetaGraphForTagSet(const tensorflow::SavedModel& sm,
                                                                  const std::string& tag_set, TagSplit split);
 
+// Python's repr of a list or set of strings, as saved_model_cli prints them:
+// ['a', 'b'] / {'a', 'b'} (sets sorted; Python's own order varies from run to
+// run); `empty` when there are none ("[]", "set()").
+std::string PyStrings(const std::vector<std::string>& items, const char* open, const char* close,
+                      const char* empty);
+
 int ShowMain(int argc, char** argv);
 int VariablesMain(int argc, char** argv);
 int RunMain(int argc, char** argv);
 int TrainMain(int argc, char** argv);
 int FreezeMain(int argc, char** argv);
 int FreezeModelMain(int argc, char** argv);
+int ScanMain(int argc, char** argv);
 
 }  // namespace savedmodel::cli

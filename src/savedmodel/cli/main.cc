@@ -25,6 +25,8 @@ constexpr Subcommand kSubcommands[] = {
      "Train a model (mnist-softmax: the TensorFlow tutorial) and save it as a SavedModel"},
     {"freeze", savedmodel::cli::FreezeMain,
      "Write a frozen GraphDef of one signature (variables folded into constants)"},
+    {"scan", savedmodel::cli::ScanMain,
+     "List the ops a SavedModel uses, which have kernels here, and denylisted ones (like saved_model_cli scan)"},
     {"freeze_model", savedmodel::cli::FreezeModelMain,
      "Freeze a signature for tfcompile: frozen_graph.pb and config.pbtxt (like saved_model_cli freeze_model)"},
 };

@@ -369,16 +369,6 @@ std::set<std::string> OpsUsed(const tensorflow::GraphDef& graph) {
   return ops;
 }
 
-// Python's repr of a list or set of strings: ['a', 'b'] / {'a', 'b'} (sets
-// are printed sorted; Python's own order varies from run to run).
-std::string PyStrings(const std::vector<std::string>& items, const char* open, const char* close,
-                      const char* empty) {
-  if (items.empty()) return empty;
-  std::string s = open;
-  for (size_t i = 0; i < items.size(); ++i) s += (i ? ", '" : "'") + items[i] + "'";
-  return s + close;
-}
-
 void PrintOps(const tensorflow::MetaGraphDef& mg) {
   std::set<std::string> ops = OpsUsed(mg.graph_def());
   std::vector<std::string> tags(mg.meta_info_def().tags().begin(), mg.meta_info_def().tags().end());

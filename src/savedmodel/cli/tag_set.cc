@@ -1,10 +1,19 @@
-// --tag_set as saved_model_cli reads it (see TagSplit in commands.h).
+// --tag_set as saved_model_cli reads it (see TagSplit in commands.h), and
+// the Python reprs its messages print tag sets with.
 #include <algorithm>
 
 #include "commands.h"
 #include "savedmodel/format/saved_model/saved_model_reader.h"
 
 namespace savedmodel::cli {
+
+std::string PyStrings(const std::vector<std::string>& items, const char* open, const char* close,
+                      const char* empty) {
+  if (items.empty()) return empty;
+  std::string s = open;
+  for (size_t i = 0; i < items.size(); ++i) s += (i ? ", '" : "'") + items[i] + "'";
+  return s + close;
+}
 
 std::vector<std::string> SplitTagSet(const std::string& tag_set, TagSplit split) {
   // Python's str.strip() whitespace within ASCII: \t\n\v\f\r, \x1c-\x1f and space.
