@@ -107,23 +107,31 @@ class PosixRandomAccessFile : public RandomAccessFile {
   uint64_t size_;
 };
 
+// Opens `path` read-only and returns its size; a directory is refused. On
+// success *fd is the caller's to close.
+StatusOr<uint64_t> OpenForReading(const std::string& path, int* fd) {
+  *fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (*fd < 0) return ErrnoStatus("opening " + path, errno);
+  struct stat st;
+  if (::fstat(*fd, &st) != 0) {
+    int err = errno;
+    ::close(*fd);
+    return ErrnoStatus("stat " + path, err);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(*fd);
+    return InvalidArgument(path + " is a directory, expected a file");
+  }
+  return static_cast<uint64_t>(st.st_size);
+}
+
 class PosixEnv : public Env {
  public:
   StatusOr<std::shared_ptr<const ReadOnlyMemoryRegion>> MapFile(
       const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("opening " + path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus("stat " + path, err);
-    }
-    if (S_ISDIR(st.st_mode)) {
-      ::close(fd);
-      return InvalidArgument(path + " is a directory, expected a file");
-    }
-    size_t size = static_cast<size_t>(st.st_size);
+    int fd = -1;
+    ASSIGN_OR_RETURN(uint64_t file_size, OpenForReading(path, &fd));
+    size_t size = static_cast<size_t>(file_size);
     if (size == 0) {
       ::close(fd);
       return MakeStringRegion("");
@@ -143,20 +151,9 @@ class PosixEnv : public Env {
 
   StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("opening " + path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus("stat " + path, err);
-    }
-    if (S_ISDIR(st.st_mode)) {
-      ::close(fd);
-      return InvalidArgument(path + " is a directory, expected a file");
-    }
-    return std::unique_ptr<RandomAccessFile>(
-        new PosixRandomAccessFile(path, fd, static_cast<uint64_t>(st.st_size)));
+    int fd = -1;
+    ASSIGN_OR_RETURN(uint64_t size, OpenForReading(path, &fd));
+    return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(path, fd, size));
   }
 
   // realpath() on the longest prefix that exists, then the rest lexically: a

@@ -103,6 +103,29 @@ StatusOr<Tensor> ZerosFor(OpKernelContext* ctx, const TensorList& list, const Pa
   return std::move(t).value();
 }
 
+// The zeros an unset element reads as: the list's element shape merged with
+// the op's element_shape input `shape_input`.
+StatusOr<Tensor> ZerosForUnset(OpKernelContext* ctx, const TensorList& list, int shape_input) {
+  auto requested = ShapeFromTensor(ctx->input(shape_input));
+  if (!requested.ok()) return ctx->InvalidArg(requested.status().message());
+  auto shape = Merge(list.element_shape, *requested);
+  if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
+  return ZerosFor(ctx, list, *shape);
+}
+
+// An element about to be stored must have the list's dtype and fit its shape.
+Status CheckElement(OpKernelContext* ctx, const TensorList& list, const Tensor& item, const char* action) {
+  if (item.dtype() != list.dtype) {
+    return ctx->InvalidArg("Invalid data types; list elements " + DataTypeString(list.dtype) +
+                           " but tried to append " + DataTypeString(item.dtype()));
+  }
+  if (!list.element_shape.IsCompatibleWith(item.shape())) {
+    return ctx->InvalidArg(std::string("Tried to ") + action + " a tensor with incompatible shape. Item element shape: " +
+                           item.shape().DebugString() + " list shape: " + list.element_shape.DebugString());
+  }
+  return Status::OK();
+}
+
 class ListKernel : public OpKernel {
  public:
   ListKernel(const OpKernelConstruction& c, Status* s) {
@@ -234,11 +257,7 @@ class GetItemKernel : public ListKernel {
       ctx->set_output(0, item);
       return Status::OK();
     }
-    auto requested = ShapeFromTensor(ctx->input(2));
-    if (!requested.ok()) return ctx->InvalidArg(requested.status().message());
-    auto shape = Merge(list->element_shape, *requested);
-    if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
-    ASSIGN_OR_RETURN(Tensor zeros, ZerosFor(ctx, *list, *shape));
+    ASSIGN_OR_RETURN(Tensor zeros, ZerosForUnset(ctx, *list, 2));
     ctx->set_output(0, std::move(zeros));
     return Status::OK();
   }
@@ -258,14 +277,7 @@ class SetItemKernel : public ListKernel {
     RETURN_IF_ERROR(CheckDtype(ctx, *list, dtype_));
     ASSIGN_OR_RETURN(int32_t index, ScalarInt32(ctx, 1, "index"));
     const Tensor item = ctx->input(2);
-    if (item.dtype() != list->dtype) {
-      return ctx->InvalidArg("Invalid data types; list elements " + DataTypeString(list->dtype) +
-                             " but tried to append " + DataTypeString(item.dtype()));
-    }
-    if (!list->element_shape.IsCompatibleWith(item.shape())) {
-      return ctx->InvalidArg("Tried to set a tensor with incompatible shape at a list index. Item element shape: " +
-                             item.shape().DebugString() + " list shape: " + list->element_shape.DebugString());
-    }
+    RETURN_IF_ERROR(CheckElement(ctx, *list, item, "set"));
     size_t size = list->items.size();
     if (resize_ && index >= 0 && static_cast<size_t>(index) >= size) size = static_cast<size_t>(index) + 1;
     if (index < 0 || static_cast<size_t>(index) >= size) {
@@ -290,14 +302,8 @@ class PushBackKernel : public ListKernel {
   Status Compute(OpKernelContext* ctx) const override {
     ASSIGN_OR_RETURN(auto list, InputList(ctx, 0));
     const Tensor item = ctx->input(1);
-    if (item.dtype() != list->dtype || item.dtype() != dtype_) {
-      return ctx->InvalidArg("Invalid data types; list elements " + DataTypeString(list->dtype) +
-                             " but tried to append " + DataTypeString(item.dtype()));
-    }
-    if (!list->element_shape.IsCompatibleWith(item.shape())) {
-      return ctx->InvalidArg("Tried to append a tensor with incompatible shape to a list. Op element shape: " +
-                             item.shape().DebugString() + " list shape: " + list->element_shape.DebugString());
-    }
+    RETURN_IF_ERROR(CheckDtype(ctx, *list, dtype_));
+    RETURN_IF_ERROR(CheckElement(ctx, *list, item, "append"));
     auto out = std::make_shared<TensorList>(*list);
     out->items.push_back(item);
     ctx->set_output_resource(0, std::move(out));
@@ -318,11 +324,7 @@ class PopBackKernel : public ListKernel {
     Tensor item = std::move(out->items.back());
     out->items.pop_back();
     if (!item.IsInitialized()) {
-      auto requested = ShapeFromTensor(ctx->input(1));
-      if (!requested.ok()) return ctx->InvalidArg(requested.status().message());
-      auto shape = Merge(list->element_shape, *requested);
-      if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
-      ASSIGN_OR_RETURN(item, ZerosFor(ctx, *list, *shape));
+      ASSIGN_OR_RETURN(item, ZerosForUnset(ctx, *list, 1));
     }
     ctx->set_output_resource(0, std::move(out));
     ctx->set_output(1, std::move(item));
