@@ -981,6 +981,55 @@ def graph_cases():
     out.append(Case("LookupTableImportV2", build=table_case("LookupTableImportV2", I64, STR), label="int64->string"))
     out.append(Case("InitializeTableV2", build=table_case("InitializeTableV2", I32, F32), label="int32->float32"))
 
+    def mutable_table_case(key_dt, val_dt):
+        # Import, insert over it, remove, find; the export (in hash order on
+        # both sides) is checked by importing it into a second table.
+        def build(tf):
+            kd = tf.string if key_dt == STR else tf.as_dtype(key_dt)
+            vd = tf.string if val_dt == STR else tf.as_dtype(val_dt)
+            keys = (np.array([b"a", b"bb", b"ccc"], dtype=object) if key_dt == STR
+                    else np.array([3, 1, 7], key_dt))
+            more = np.array([b"bb", b"dd"], dtype=object) if key_dt == STR else np.array([1, 9], key_dt)
+            vals = (np.array([b"x", b"y", b"z"], dtype=object) if val_dt == STR
+                    else np.array([10, 20, 30], dtype=val_dt))
+            more_vals = np.array([b"u", b"v"], dtype=object) if val_dt == STR else np.array([-5, 50], dtype=val_dt)
+            gone = np.array([b"a"], dtype=object) if key_dt == STR else np.array([3], key_dt)
+            q = tf.compat.v1.placeholder(kd, name="q")
+            h = tf.raw_ops.MutableHashTableV2(key_dtype=kd, value_dtype=vd, shared_name="m", name="table")
+            imp = tf.raw_ops.LookupTableImportV2(table_handle=h, keys=tf.constant(keys), values=tf.constant(vals))
+            with tf.control_dependencies([imp]):
+                ins = tf.raw_ops.LookupTableInsertV2(table_handle=h, keys=tf.constant(more),
+                                                     values=tf.constant(more_vals), name="insert")
+            with tf.control_dependencies([ins]):
+                rem = tf.raw_ops.LookupTableRemoveV2(table_handle=h, keys=tf.constant(gone), name="remove")
+            dflt = tf.constant(b"?" if val_dt == STR else np.array(-1, dtype=val_dt), name="dflt")
+            with tf.control_dependencies([rem]):
+                found = tf.raw_ops.LookupTableFindV2(table_handle=h, keys=q, default_value=dflt, name="find")
+                size = tf.raw_ops.LookupTableSizeV2(table_handle=h, name="size")
+                ek, ev = tf.raw_ops.LookupTableExportV2(table_handle=h, Tkeys=kd, Tvalues=vd, name="export")
+            h2 = tf.raw_ops.MutableHashTableV2(key_dtype=kd, value_dtype=vd, shared_name="m2", name="copy")
+            imp2 = tf.raw_ops.LookupTableImportV2(table_handle=h2, keys=ek, values=ev)
+            with tf.control_dependencies([imp2]):
+                found2 = tf.raw_ops.LookupTableFindV2(table_handle=h2, keys=q, default_value=dflt)
+            qv = (np.array([[b"a", b"bb"], [b"ccc", b"dd"]], dtype=object) if key_dt == STR
+                  else np.array([[3, 1], [7, 9]], dtype=key_dt))
+            return [found, size, found2], {q: qv}
+        return build
+    for op in ("MutableHashTableV2", "LookupTableInsertV2", "LookupTableRemoveV2", "LookupTableExportV2"):
+        out.append(Case(op, build=mutable_table_case(STR, I64), label="string->int64"))
+    out.append(Case("MutableHashTableV2", build=mutable_table_case(I64, F32), label="int64->float32"))
+    out.append(Case("MutableHashTableV2", build=mutable_table_case(I32, STR), label="int32->string"))
+
+    def mutable_size_mismatch(tf):
+        h = tf.raw_ops.MutableHashTableV2(key_dtype=tf.int64, value_dtype=tf.float32, shared_name="b")
+        k = tf.compat.v1.placeholder(tf.int64, name="k")
+        ins = tf.raw_ops.LookupTableInsertV2(table_handle=h, keys=k, values=tf.constant([1.0, 2.0]))
+        with tf.control_dependencies([ins]):
+            size = tf.raw_ops.LookupTableSizeV2(table_handle=h)
+        return [size], {k: np.array([1, 2, 3], np.int64)}
+    out.append(Case("LookupTableInsertV2", build=mutable_size_mismatch, label="int64->float32",
+                    note="keys and values differ in size"))
+
     def text_file_case(key_index, value_index, key_dt, val_dt, vocab):
         def build(tf):
             fname = tf.compat.v1.placeholder(tf.string, name="fname")

@@ -1,10 +1,17 @@
 // Lookup tables (TF1 HashTableV2 and friends): a key -> value map created once
-// per model, filled by an init op, read by LookupTableFindV2.
+// per model, filled by an init op, read by LookupTableFindV2. MutableHashTableV2
+// tables (Keras preprocessing layers' vocabularies, restored from checkpoints)
+// can also be changed after creation.
 //
-//   HashTableV2 -> handle;  InitializeTableV2 / LookupTableImportV2(handle, keys, values)
+//   HashTableV2 / MutableHashTableV2 -> handle
+//   InitializeTableV2 / LookupTableImportV2(handle, keys, values): fills a
+//     HashTable once; replaces a MutableHashTable's contents
+//   LookupTableInsertV2 / LookupTableRemoveV2(handle, keys[, values]),
+//   LookupTableExportV2(handle) -> keys, values: mutable tables only
 //   InitializeTableFromTextFileV2(handle, filename): key/value = whole line (-2),
 //     line number (-1) or a delimited column
 //   LookupTableFindV2(handle, keys, default) -> values shaped like keys
+#include <cstring>
 #include <mutex>
 #include <string_view>
 #include <unordered_map>
@@ -55,14 +62,58 @@ void Store(const Scalar& v, Tensor* t, int64_t i) {
   }
 }
 
+// The key an entry was stored under, back in the key dtype.
+void StoreKey(const std::string& key, Tensor* t, int64_t i) {
+  if (t->dtype() == DT_STRING) {
+    t->flat<std::string>()[i] = key;
+    return;
+  }
+  int64_t v = 0;
+  std::memcpy(&v, key.data(), sizeof(v));
+  if (t->dtype() == DT_INT64) {
+    t->flat<int64_t>()[i] = v;
+  } else {
+    t->flat<int32_t>()[i] = static_cast<int32_t>(v);
+  }
+}
+
 class HashTable : public ResourceBase {
  public:
-  HashTable(DataType key_dtype, DataType value_dtype) : key_dtype_(key_dtype), value_dtype_(value_dtype) {}
+  HashTable(DataType key_dtype, DataType value_dtype, bool is_mutable)
+      : key_dtype_(key_dtype), value_dtype_(value_dtype), mutable_(is_mutable) {}
   std::string DebugString() const override {
-    return "HashTable<" + DataTypeString(key_dtype_) + ", " + DataTypeString(value_dtype_) + ">";
+    return std::string(mutable_ ? "MutableHashTable<" : "HashTable<") + DataTypeString(key_dtype_) + ", " +
+           DataTypeString(value_dtype_) + ">";
   }
   DataType key_dtype() const { return key_dtype_; }
   DataType value_dtype() const { return value_dtype_; }
+  bool is_mutable() const { return mutable_; }
+
+  // Mutable tables: insert (overwriting) or, with `replace`, clear first.
+  void Insert(const Tensor& keys, const Tensor& values, bool replace) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (replace) map_.clear();
+    for (int64_t i = 0; i < keys.num_elements(); ++i) map_[KeyAt(keys, i)] = ValueAt(values, i);
+  }
+  void Remove(const Tensor& keys) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (int64_t i = 0; i < keys.num_elements(); ++i) map_.erase(KeyAt(keys, i));
+  }
+  // Every entry, in the map's order (TensorFlow's export order is its hash
+  // map's, unspecified too).
+  Status Export(OpKernelContext* ctx) const {
+    std::lock_guard<std::mutex> l(mu_);
+    const int64_t n = static_cast<int64_t>(map_.size());
+    Tensor* keys = ctx->allocate_output(0, key_dtype_, TensorShape{n});
+    Tensor* values = ctx->allocate_output(1, value_dtype_, TensorShape{n});
+    int64_t i = 0;
+    for (const auto& [k, v] : map_) {
+      StoreKey(k, keys, i);
+      Store(v, values, i);
+      ++i;
+    }
+    return Status::OK();
+  }
 
   // Runs fill(map) once; later initializations are no-ops, as TensorFlow's
   // initializable tables ignore re-initialization.
@@ -92,6 +143,7 @@ class HashTable : public ResourceBase {
 
  private:
   const DataType key_dtype_, value_dtype_;
+  const bool mutable_;
   mutable std::mutex mu_;
   bool initialized_ = false;
   std::unordered_map<std::string, Scalar> map_;
@@ -112,10 +164,12 @@ class HashTableKernel : public OpKernel {
     if (!SupportedValue(value_dtype_)) *s = c.UnsupportedType(value_dtype_);
     // Unshared tables are still one per node within a model.
     name_ = "table:" + container + "/" + (shared_name.empty() ? c.name() : shared_name);
+    mutable_ = c.def().op() == "MutableHashTableV2";
   }
   Status Compute(OpKernelContext* ctx) const override {
     ASSIGN_OR_RETURN(auto table, ctx->resources()->LookupOrCreate<HashTable>(name_, [&]() {
-      return StatusOr<std::shared_ptr<ResourceBase>>(std::make_shared<HashTable>(key_dtype_, value_dtype_));
+      return StatusOr<std::shared_ptr<ResourceBase>>(
+          std::make_shared<HashTable>(key_dtype_, value_dtype_, mutable_));
     }));
     ctx->set_output_resource(0, table);
     return Status::OK();
@@ -124,13 +178,27 @@ class HashTableKernel : public OpKernel {
  private:
   DataType key_dtype_, value_dtype_;
   std::string name_;
+  bool mutable_ = false;
 };
 REGISTER_KERNEL("HashTableV2", HashTableKernel);
+REGISTER_KERNEL("MutableHashTableV2", HashTableKernel);
 
 StatusOr<std::shared_ptr<HashTable>> TableInput(OpKernelContext* ctx) {
   auto table = std::dynamic_pointer_cast<HashTable>(ctx->input_resource(0));
   if (!table) return ctx->Error("input 0 is not a lookup table handle");
   return table;
+}
+
+Status CheckKeysValues(OpKernelContext* ctx, const HashTable& table, const Tensor& keys, const Tensor& values) {
+  if (keys.dtype() != table.key_dtype() || values.dtype() != table.value_dtype()) {
+    return ctx->Error("keys/values have types " + DataTypeString(keys.dtype()) + "/" +
+                      DataTypeString(values.dtype()) + " but the table is " + table.DebugString());
+  }
+  if (keys.num_elements() != values.num_elements()) {
+    return ctx->Error("keys and values differ in size: " + keys.shape().DebugString() + " vs " +
+                      values.shape().DebugString());
+  }
+  return Status::OK();
 }
 
 // InitializeTableV2 and LookupTableImportV2(handle, keys, values).
@@ -140,13 +208,13 @@ class InitializeTableKernel : public OpKernel {
   Status Compute(OpKernelContext* ctx) const override {
     ASSIGN_OR_RETURN(auto table, TableInput(ctx));
     Tensor keys = ctx->input(1), values = ctx->input(2);
-    if (keys.dtype() != table->key_dtype() || values.dtype() != table->value_dtype()) {
-      return ctx->Error("keys/values have types " + DataTypeString(keys.dtype()) + "/" +
-                        DataTypeString(values.dtype()) + " but the table is " + table->DebugString());
-    }
-    if (keys.num_elements() != values.num_elements()) {
-      return ctx->Error("keys and values differ in size: " + keys.shape().DebugString() + " vs " +
-                        values.shape().DebugString());
+    RETURN_IF_ERROR(CheckKeysValues(ctx, *table, keys, values));
+    if (table->is_mutable()) {
+      if (ctx->node().op() != "LookupTableImportV2") {
+        return ctx->Error("a mutable table is filled by LookupTableImportV2 or LookupTableInsertV2");
+      }
+      table->Insert(keys, values, /*replace=*/true);
+      return Status::OK();
     }
     return table->InitializeOnce([&](std::unordered_map<std::string, Scalar>& map) {
       for (int64_t i = 0; i < keys.num_elements(); ++i) map[KeyAt(keys, i)] = ValueAt(values, i);
@@ -267,6 +335,50 @@ class LookupTableSizeKernel : public OpKernel {
   }
 };
 REGISTER_KERNEL("LookupTableSizeV2", LookupTableSizeKernel);
+
+StatusOr<std::shared_ptr<HashTable>> MutableTableInput(OpKernelContext* ctx) {
+  ASSIGN_OR_RETURN(auto table, TableInput(ctx));
+  if (!table->is_mutable()) return ctx->Error(table->DebugString() + " cannot be changed or exported");
+  return table;
+}
+
+class LookupTableInsertKernel : public OpKernel {
+ public:
+  LookupTableInsertKernel(const OpKernelConstruction&, Status*) {}
+  Status Compute(OpKernelContext* ctx) const override {
+    ASSIGN_OR_RETURN(auto table, MutableTableInput(ctx));
+    Tensor keys = ctx->input(1), values = ctx->input(2);
+    RETURN_IF_ERROR(CheckKeysValues(ctx, *table, keys, values));
+    table->Insert(keys, values, /*replace=*/false);
+    return Status::OK();
+  }
+};
+REGISTER_KERNEL("LookupTableInsertV2", LookupTableInsertKernel);
+
+class LookupTableRemoveKernel : public OpKernel {
+ public:
+  LookupTableRemoveKernel(const OpKernelConstruction&, Status*) {}
+  Status Compute(OpKernelContext* ctx) const override {
+    ASSIGN_OR_RETURN(auto table, MutableTableInput(ctx));
+    Tensor keys = ctx->input(1);
+    if (keys.dtype() != table->key_dtype()) {
+      return ctx->Error("keys are " + DataTypeString(keys.dtype()) + " but the table is " + table->DebugString());
+    }
+    table->Remove(keys);
+    return Status::OK();
+  }
+};
+REGISTER_KERNEL("LookupTableRemoveV2", LookupTableRemoveKernel);
+
+class LookupTableExportKernel : public OpKernel {
+ public:
+  LookupTableExportKernel(const OpKernelConstruction&, Status*) {}
+  Status Compute(OpKernelContext* ctx) const override {
+    ASSIGN_OR_RETURN(auto table, MutableTableInput(ctx));
+    return table->Export(ctx);
+  }
+};
+REGISTER_KERNEL("LookupTableExportV2", LookupTableExportKernel);
 
 }  // namespace
 }  // namespace savedmodel
