@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace savedmodel;
   static Env* env = NewMemEnv().release();
   if (size == 0) return 0;
-  const std::string path = (data[0] & 1) ? "/f.idx.gz" : "/f.idx";
+  const std::string path = (data[0] & 1) ? "f.idx.gz" : "f.idx";
   if (!env->WriteStringToFile(path, std::string(reinterpret_cast<const char*>(data) + 1, size - 1)).ok())
     return 0;
   auto t = ReadIdx(env, path);

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "savedmodel/base/env.h"
+#include "savedmodel/data/idx.h"
 #include "savedmodel/exec/session.h"
 #include "savedmodel/graph/graph.h"
 
@@ -110,6 +112,19 @@ TEST(FuzzRegressionsTest, StridedSliceWithExtremeEllipsisMask) {
       EXPECT_TRUE((*out)[0].Equals(Tensor::FromVector<float>({2, 3}))) << (*out)[0].DebugString();
     }
   }
+}
+
+// idx_fuzz: an IDX file with a zero dim memcpy'd its (empty) data into the
+// null buffer of an empty tensor (UBSan: null pointer to memcpy).
+TEST(FuzzRegressionsTest, IdxWithZeroDimReadsAsEmptyTensor) {
+  auto env = NewMemEnv();
+  // uint8, rank 2, dims [0, 3], no data.
+  const std::string bytes("\x00\x00\x08\x02\x00\x00\x00\x00\x00\x00\x00\x03", 12);
+  ASSERT_TRUE(env->WriteStringToFile("empty.idx", bytes).ok());
+  auto t = ReadIdx(env.get(), "empty.idx");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->dtype(), DT_UINT8);
+  EXPECT_EQ(t->shape(), TensorShape({0, 3}));
 }
 
 }  // namespace

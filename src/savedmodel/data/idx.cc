@@ -106,6 +106,7 @@ class ByteSource {
     auto* out = static_cast<unsigned char*>(dst);
     if (!gzip_) {
       if (file_.size() - pos_ < n) return Truncated(n);
+      if (n == 0) return Status();  // an empty tensor has no buffer: memcpy(nullptr) is UB
       std::memcpy(out, file_.data() + pos_, n);
       pos_ += n;
       produced_ += n;
