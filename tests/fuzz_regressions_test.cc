@@ -127,5 +127,32 @@ TEST(FuzzRegressionsTest, IdxWithZeroDimReadsAsEmptyTensor) {
   EXPECT_EQ(t->shape(), TensorShape({0, 3}));
 }
 
+// kernel_fuzz: ArgMax/ArgMin with output_type int16 or uint16 (allowed by
+// the OpDef) wrote int64 indices into the 2-byte output (heap-buffer-overflow).
+TEST(FuzzRegressionsTest, ArgMaxWithInt16OutputType) {
+  for (auto [op, want] : {std::pair{"ArgMax", 1}, std::pair{"ArgMin", 3}}) {
+    tensorflow::GraphDef g;
+    tensorflow::NodeDef* x = AddNode(&g, "x", "Placeholder");
+    (*x->mutable_attr())["dtype"].set_type(tensorflow::DT_FLOAT);
+    tensorflow::NodeDef* axis = AddNode(&g, "axis", "Placeholder");
+    (*axis->mutable_attr())["dtype"].set_type(tensorflow::DT_INT32);
+    tensorflow::NodeDef* a = AddNode(&g, "arg", op);
+    a->add_input("x");
+    a->add_input("axis");
+    (*a->mutable_attr())["T"].set_type(tensorflow::DT_FLOAT);
+    (*a->mutable_attr())["output_type"].set_type(tensorflow::DT_INT16);
+    auto graph = Graph::Import(g);
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    auto session = Session::Create(std::move(graph).value());
+    ASSERT_TRUE(session.ok()) << session.status();
+    auto out = (*session)->Run({{"x:0", Tensor::FromVector<float>({1, 5, 2, -4, 0})},
+                                {"axis:0", Tensor::Scalar<int32_t>(0)}},
+                               {"arg:0"});
+    ASSERT_TRUE(out.ok()) << op << ": " << out.status();
+    ASSERT_EQ((*out)[0].dtype(), DT_INT16) << op;
+    EXPECT_EQ((*out)[0].scalar<int16_t>(), want) << op;
+  }
+}
+
 }  // namespace
 }  // namespace savedmodel

@@ -264,6 +264,10 @@ class ArgKernel : public TypedKernel<ArgKernel<kMax>> {
       out_dims.push_back(input.dim(d));
       (d < axis ? outer : inner) *= input.dim(d);
     }
+    if (out_type_ != DT_INT16 && out_type_ != DT_UINT16 && out_type_ != DT_INT32 && out_type_ != DT_INT64) {
+      return ctx->InvalidArg("output_type must be int16, uint16, int32 or int64, got " +
+                             DataTypeString(out_type_));
+    }
     Tensor* out = ctx->allocate_output(0, out_type_, TensorShape::FromDims(out_dims).value());
     const T* x = input.flat<T>().data();
     for (int64_t o = 0; o < outer; ++o) {
@@ -278,8 +282,15 @@ class ArgKernel : public TypedKernel<ArgKernel<kMax>> {
             best_j = j;
           }
         }
-        if (out_type_ == DT_INT32) out->flat<int32_t>()[o * inner + i] = static_cast<int32_t>(best_j);
-        else out->flat<int64_t>()[o * inner + i] = best_j;
+        // output_type may be int16/uint16 too (TF >= 2.10): write the index at
+        // the output's own width, never an int64 into a narrower buffer.
+        const int64_t k = o * inner + i;
+        switch (out_type_) {
+          case DT_INT16: out->flat<int16_t>()[k] = static_cast<int16_t>(best_j); break;
+          case DT_UINT16: out->flat<uint16_t>()[k] = static_cast<uint16_t>(best_j); break;
+          case DT_INT32: out->flat<int32_t>()[k] = static_cast<int32_t>(best_j); break;
+          default: out->flat<int64_t>()[k] = best_j; break;
+        }
       }
     }
     return Status();
