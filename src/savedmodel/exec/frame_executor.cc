@@ -160,9 +160,11 @@ class FlowRun {
       : plan_(plan), values_(values), call_(call) {}
 
   Status Run() {
-    // Source steps of the root frame (every input fed or none at all).
+    // Source steps of the root frame: every input fed or none at all, or a
+    // Merge with a fed (so live) input.
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
-      if (plan_.steps[i].internal_producers == 0 && plan_.steps[i].kind != Kind::kMerge) {
+      const FlowPlan::Step& s = plan_.steps[i];
+      if (s.kind == Kind::kMerge ? !s.external.empty() : s.internal_producers == 0) {
         State(&root_, 0, static_cast<int>(i));
         Schedule(&root_, 0, static_cast<int>(i));
       }
