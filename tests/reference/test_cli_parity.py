@@ -78,6 +78,36 @@ KNOWN = {
 }
 
 
+
+class _Tally:
+    """Outcomes of parity cases, recorded for the section's summary line: a
+    case passes, is pending with its KNOWN reason, is stale (listed in KNOWN
+    but agreeing now), or fails."""
+
+    def __init__(self):
+        self.cases = self.passed = self.pending = 0
+        self.failures, self.pendings, self.stale = [], [], []
+
+    def add(self, name, label, problem, reason, can_be_stale=True):
+        if problem is None and reason is None:
+            self.passed += 1
+        elif problem is None and can_be_stale:
+            self.stale.append("%s: %s (listed as: %s)" % (name, label, reason))
+        elif reason is not None:
+            self.pending += 1
+            self.pendings.append("%s: %s -- %s" % (name, label, reason))
+        else:
+            self.failures.append("%s: %s\n%s" % (name, label, problem))
+
+    def check(self, what):
+        refutil.record("cli", cases=self.cases, passed=self.passed, pending=self.pending,
+                       failed=len(self.failures) + len(self.stale))
+        for line in self.pendings:
+            print("pending: " + line)
+        report = self.failures + ["now agrees, remove from KNOWN: " + s for s in self.stale]
+        assert not report, "%d of %d %s differ from saved_model_cli:\n\n%s" % (
+            len(report), self.cases, what, "\n\n".join(report))
+
 def _known(model, label):
     for (m, pattern), reason in KNOWN.items():
         if m in ("*", model) and re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), label):
@@ -411,8 +441,7 @@ def test_cli_parity():
     if not models:
         pytest.skip("no models to compare (no ../shared/testdata, generated models off)")
     smcli = SavedModelCli()
-    cases = passed = pending = 0
-    failures, pendings, stale = [], [], []
+    tally = _Tally()
     try:
         for model, path in models:
             saved_model = loader_impl.parse_saved_model(path)
@@ -436,7 +465,7 @@ def test_cli_parity():
                                  ["run", "--dir", path, "--tag_set", tags, "--signature_def", key,
                                   "--inputs", inputs], next(_ids)))
             for label, args, run_id in runs:
-                cases += 1
+                tally.cases += 1
                 theirs_dir = ours_dir = None
                 if run_id is not None:
                     theirs_dir = os.path.join(tmp, "theirs%d" % run_id)
@@ -472,15 +501,7 @@ def test_cli_parity():
                     # Like test_models.py: a model needing a kernel we lack is pending, naming it;
                     # so are results that differ by rounding only.
                     reason = missing if isinstance(missing, str) else missing.group(0)
-                if problem is None and reason is None:
-                    passed += 1
-                elif problem is None and not missing:
-                    stale.append("%s: %s (listed as: %s)" % (model, label, reason))
-                elif reason is not None:
-                    pending += 1
-                    pendings.append("%s: %s -- %s" % (model, label, reason))
-                else:
-                    failures.append("%s: %s\n%s" % (model, label, problem))
+                tally.add(model, label, problem, reason, can_be_stale=not missing)
         for model, key, flags in INPUT_CASES:
             path = os.path.join(refutil.TESTDATA, model)
             if not os.path.isdir(path):
@@ -489,7 +510,7 @@ def test_cli_parity():
             args = ["run", "--dir", path, "--tag_set", "serve", "--signature_def", key] + flags
             t_ok, t_out, t_err = smcli(args)
             o_ok, o_out, o_err = _ours(args)
-            cases += 1
+            tally.cases += 1
             problem = None
             if t_ok != o_ok:
                 problem = "saved_model_cli %s, ours %s (theirs: %s | ours: %s)" % (
@@ -498,15 +519,7 @@ def test_cli_parity():
                 problem = "stdout differs:\n" + "\n".join(difflib.unified_diff(
                     t_out.splitlines(), o_out.splitlines(), "saved_model_cli", "savedmodel", n=1, lineterm=""))
             reason = _known("input " + model, label)
-            if problem is None and reason is None:
-                passed += 1
-            elif problem is None:
-                stale.append("input %s: %s (listed as: %s)" % (model, label, reason))
-            elif reason is not None:
-                pending += 1
-                pendings.append("input %s: %s -- %s" % (model, label, reason))
-            else:
-                failures.append("input %s: %s\n%s" % (model, label, problem))
+            tally.add("input " + model, label, problem, reason)
         extra = [("made/complex_inputs", ["run", "--dir", _complex_model(os.path.join(tmp, "complex")),
                                           "--tag_set", "serve", "--signature_def", "serving_default",
                                           "--input_exprs", e]) for e in COMPLEX_CASES]
@@ -517,7 +530,7 @@ def test_cli_parity():
                              for a in [args[0]] + args[3:])
             t_ok, t_out, t_err = smcli(args)
             o_ok, o_out, o_err = _ours(args)
-            cases += 1
+            tally.cases += 1
             problem = None
             if t_ok != o_ok:
                 problem = "saved_model_cli %s, ours %s (theirs: %s | ours: %s)" % (
@@ -527,24 +540,10 @@ def test_cli_parity():
                     _normalise(t_out).splitlines(), _normalise(o_out).splitlines(), "saved_model_cli",
                     "savedmodel", n=1, lineterm=""))
             reason = _known("args " + model, label)
-            if problem is None and reason is None:
-                passed += 1
-            elif problem is None:
-                stale.append("args %s: %s (listed as: %s)" % (model, label, reason))
-            elif reason is not None:
-                pending += 1
-                pendings.append("args %s: %s -- %s" % (model, label, reason))
-            else:
-                failures.append("args %s: %s\n%s" % (model, label, problem))
+            tally.add("args " + model, label, problem, reason)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    failed = len(failures) + len(stale)
-    refutil.record("cli", cases=cases, passed=passed, pending=pending, failed=failed)
-    for line in pendings:
-        print("pending: " + line)
-    report = failures + ["now agrees, remove from KNOWN: " + s for s in stale]
-    assert not report, "%d of %d cases differ from saved_model_cli:\n\n%s" % (
-        len(report), cases, "\n\n".join(report))
+    tally.check("cases")
 
 
 def _freeze_model_model(path, values=1.0):
@@ -738,8 +737,8 @@ def test_freeze_model_parity():
         pytest.fail("build/savedmodel is missing; build the savedmodel_cli target first")
     from tensorflow.python.saved_model import loader_impl
     tmp = tempfile.mkdtemp(prefix="freeze_parity_")
-    cases = passed = pending = compared = 0
-    failures, pendings, stale = [], [], []
+    tally = _Tally()
+    compared = 0
     try:
         made = _freeze_model_model(os.path.join(tmp, "made"))
         other = _freeze_model_model(os.path.join(tmp, "other"), values=-2.0)
@@ -771,7 +770,7 @@ def test_freeze_model_parity():
             tmp)
         for i, (model, args) in enumerate(runs):
             label = " ".join(args[4:]) or "default"
-            cases += 1
+            tally.cases += 1
             theirs, ours = dirs[i]
             t_ok, t_err = theirs_results[i]
             o_ok, _, o_err = _ours(["freeze_model"] + args + ["--output_prefix", ours])
@@ -783,22 +782,9 @@ def test_freeze_model_parity():
                 problem = _compare_freeze(theirs, ours)
                 compared += problem is None
             reason = _known("freeze " + model, label)
-            if problem is None and reason is None:
-                passed += 1
-            elif problem is None:
-                stale.append("freeze %s: %s (listed as: %s)" % (model, label, reason))
-            elif reason is not None:
-                pending += 1
-                pendings.append("freeze %s: %s -- %s" % (model, label, reason))
-            else:
-                failures.append("freeze %s: %s\n%s" % (model, label, problem))
+            tally.add("freeze " + model, label, problem, reason)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    refutil.record("cli", cases=cases, passed=passed, pending=pending, failed=len(failures) + len(stale))
     print("freeze_model: %d of %d cases succeed on both sides with the same files and results "
-          "(the rest fail on both)" % (compared, cases))
-    for line in pendings:
-        print("pending: " + line)
-    report = failures + ["now agrees, remove from KNOWN: " + s for s in stale]
-    assert not report, "%d of %d freeze_model cases differ from saved_model_cli:\n\n%s" % (
-        len(report), cases, "\n\n".join(report))
+          "(the rest fail on both)" % (compared, tally.cases))
+    tally.check("freeze_model cases")
