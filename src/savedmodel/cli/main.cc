@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "commands.h"
+#include "savedmodel/version.h"
 
 namespace {
 
@@ -31,9 +32,6 @@ constexpr Subcommand kSubcommands[] = {
      "Freeze a signature for tfcompile: frozen_graph.pb and config.pbtxt (like saved_model_cli freeze_model)"},
 };
 
-// Kept equal to project(VERSION) in CMakeLists.txt.
-constexpr const char* kVersion = "0.1.0";
-
 void PrintUsage(FILE* out) {
   std::fprintf(out, "usage: savedmodel [-h] [-v] <command> [args]\n\n"
                     "savedmodel: a command-line interface for SavedModels, with saved_model_cli's\n"
@@ -57,7 +55,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "-v" || cmd == "--version") {
-    std::printf("savedmodel %s\n", kVersion);
+    std::printf("savedmodel %s\n", SAVEDMODEL_VERSION);  // project(VERSION) in CMakeLists.txt
     return 0;
   }
   for (const auto& c : kSubcommands) {
