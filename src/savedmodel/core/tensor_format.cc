@@ -536,4 +536,89 @@ std::string TensorValuesString(const Tensor& t, int64_t max_entries) {
   return printer.Print();
 }
 
+namespace {
+
+// absl::CEscape: \n \r \t \" \' \\ and octal for other unprintable bytes.
+std::string CEscape(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '"': out += "\\\""; break;
+      case '\'': out += "\\'"; break;
+      case '\\': out += "\\\\"; break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\%03o", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+std::string SummaryElement(const Tensor& t, int64_t i) {
+  if (t.dtype() == DT_STRING) return "\"" + CEscape(t.flat<std::string>()[i]) + "\"";
+  return DebugElement(t, i);
+}
+
+// Between two entries of axis `dim`: a space on the last axis, else one
+// newline per axis below it and an indent of dim + 1 spaces.
+void AppendSpacing(int dim, int rank, std::string* out) {
+  if (dim == rank - 1) {
+    *out += ' ';
+    return;
+  }
+  out->append(static_cast<size_t>(rank - dim - 1), '\n');
+  out->append(static_cast<size_t>(dim + 1), ' ');
+}
+
+void AppendAxis(const Tensor& t, int dim, int64_t ends, int64_t offset, std::string* out) {
+  const int rank = t.rank();
+  if (dim == rank) {
+    *out += SummaryElement(t, offset);
+    return;
+  }
+  int64_t stride = 1;
+  for (int d = dim + 1; d < rank; ++d) stride *= t.dim(d);
+  const int64_t n = t.dim(dim);
+  *out += '[';
+  for (int64_t i = 0; i < ends && i < n; ++i) {
+    if (i > 0) AppendSpacing(dim, rank, out);
+    AppendAxis(t, dim + 1, ends, offset + i * stride, out);
+  }
+  if (n > 2 * ends) {
+    AppendSpacing(dim, rank, out);
+    *out += "...";
+  }
+  for (int64_t i = std::max(ends, n - ends); i < n; ++i) {
+    AppendSpacing(dim, rank, out);
+    AppendAxis(t, dim + 1, ends, offset + i * stride, out);
+  }
+  *out += ']';
+}
+
+}  // namespace
+
+std::string TensorSummarizeV2(const Tensor& t, int64_t max_entries) {
+  const int64_t n = t.num_elements();
+  const int64_t limit = max_entries < 0 ? n : std::min(max_entries, n);
+  std::string out;
+  if (t.rank() == 0) {
+    for (int64_t i = 0; i < limit; ++i) {
+      if (i > 0) out += ' ';
+      out += SummaryElement(t, i);
+    }
+    if (n > limit) out += "...";
+    return out;
+  }
+  AppendAxis(t, 0, limit, 0, &out);
+  return out;
+}
+
 }  // namespace savedmodel

@@ -19,4 +19,10 @@ std::string TensorDebugString(const Tensor& t, int max_entries = 10);
 // its first and last 3 entries around "...". Lines wrap at 75 columns.
 std::string TensorValuesString(const Tensor& t, int64_t max_entries = 1000);
 
+// TensorFlow's Tensor::SummarizeValue(max_entries, print_v2 = true), the text
+// tf.print and the StringFormat op show: "[[1 2 3]\n [4 5 6]]", each axis cut
+// to its first and last `max_entries` entries around "..." (all when
+// negative), strings in double quotes with C escapes.
+std::string TensorSummarizeV2(const Tensor& t, int64_t max_entries);
+
 }  // namespace savedmodel

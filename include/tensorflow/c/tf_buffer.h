@@ -1,0 +1,31 @@
+/* TF_Buffer: bytes (usually a serialized protocol buffer) passed in and out. */
+#ifndef TENSORFLOW_C_TF_BUFFER_H_
+#define TENSORFLOW_C_TF_BUFFER_H_
+
+#include <stddef.h>
+
+#include "tensorflow/c/c_api_macros.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct TF_Buffer {
+  const void* data;
+  size_t length;
+  /* Called by TF_DeleteBuffer on data when set. */
+  void (*data_deallocator)(void* data, size_t length);
+} TF_Buffer;
+
+/* A buffer holding a copy of proto[0, proto_len). */
+TF_CAPI_EXPORT extern TF_Buffer* TF_NewBufferFromString(const void* proto, size_t proto_len);
+/* An empty buffer, to be filled by a call that outputs one. */
+TF_CAPI_EXPORT extern TF_Buffer* TF_NewBuffer(void);
+TF_CAPI_EXPORT extern void TF_DeleteBuffer(TF_Buffer*);
+TF_CAPI_EXPORT extern TF_Buffer TF_GetBuffer(TF_Buffer* buffer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TENSORFLOW_C_TF_BUFFER_H_ */
