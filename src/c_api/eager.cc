@@ -54,32 +54,31 @@ struct TFE_Op {
 namespace savedmodel::capi {
 namespace {
 
-// Sets the type and length attrs TensorFlow infers from the inputs (T, N,
-// list(type) attrs) unless the caller set them.
-Status InferAttrs(TFE_Op* op) {
+// Sets the type and length attrs TensorFlow infers from argument `arg`'s
+// inputs (T, N, list(type) attrs), just added as inputs[first, first + n).
+// As in TensorFlow's eager runtime the first value an attr gets stays: one
+// inferred from an input wins over a later TFE_OpSetAttr* call.
+void InferAttrs(TFE_Op* op, size_t arg_index, size_t first, int n) {
   const auto& args = op->op_def->input_arg();
-  if (op->arg_sizes.size() != static_cast<size_t>(args.size())) {
-    return InvalidArgument("Expected " + std::to_string(args.size()) + " inputs for op " +
-                           op->type + " but got " + std::to_string(op->arg_sizes.size()));
+  if (arg_index >= static_cast<size_t>(args.size())) return;  // Execute reports the count
+  const auto& arg = args[static_cast<int>(arg_index)];
+  if (!arg.number_attr().empty()) op->attrs[arg.number_attr()].set_i(n);
+  if (!arg.type_attr().empty() && n > 0 && !op->attrs.count(arg.type_attr())) {
+    op->attrs[arg.type_attr()].set_type(static_cast<tensorflow::DataType>(op->inputs[first].dtype()));
   }
-  size_t next = 0;
-  for (int a = 0; a < args.size(); ++a) {
-    const auto& arg = args[a];
-    const int n = op->arg_sizes[static_cast<size_t>(a)];
-    if (!arg.number_attr().empty() && !op->attrs.count(arg.number_attr())) {
-      op->attrs[arg.number_attr()].set_i(n);
+  if (!arg.type_list_attr().empty() && !op->attrs.count(arg.type_list_attr())) {
+    auto* list = op->attrs[arg.type_list_attr()].mutable_list();
+    for (int i = 0; i < n; ++i) {
+      list->add_type(static_cast<tensorflow::DataType>(op->inputs[first + static_cast<size_t>(i)].dtype()));
     }
-    if (!arg.type_attr().empty() && !op->attrs.count(arg.type_attr()) && n > 0) {
-      op->attrs[arg.type_attr()].set_type(
-          static_cast<tensorflow::DataType>(op->inputs[next].dtype()));
-    }
-    if (!arg.type_list_attr().empty() && !op->attrs.count(arg.type_list_attr())) {
-      auto* list = op->attrs[arg.type_list_attr()].mutable_list();
-      for (int i = 0; i < n; ++i) {
-        list->add_type(static_cast<tensorflow::DataType>(op->inputs[next + static_cast<size_t>(i)].dtype()));
-      }
-    }
-    next += static_cast<size_t>(n);
+  }
+}
+
+Status CheckArgCount(const TFE_Op& op) {
+  const int want = op.op_def->input_arg_size();
+  if (op.arg_sizes.size() != static_cast<size_t>(want)) {
+    return InvalidArgument("Expected " + std::to_string(want) + " inputs for op " + op.type +
+                           " but got " + std::to_string(op.arg_sizes.size()));
   }
   return Status::OK();
 }
@@ -116,7 +115,7 @@ StatusOr<std::shared_ptr<const CachedKernel>> BuildKernel(const TFE_Op& op) {
 }
 
 StatusOr<std::shared_ptr<const CachedKernel>> KernelFor(TFE_Op* op) {
-  RETURN_IF_ERROR(InferAttrs(op));
+  RETURN_IF_ERROR(CheckArgCount(*op));
   std::string key = CacheKey(*op);
   {
     std::lock_guard<std::mutex> l(op->ctx->mu);
@@ -173,7 +172,7 @@ Status Execute(TFE_Op* op, TFE_TensorHandle** retvals, int* num_retvals) {
 
 void SetAttr(TFE_Op* op, const char* name, tensorflow::AttrValue value) {
   if (op == nullptr || name == nullptr) return;
-  op->attrs[name] = std::move(value);
+  op->attrs.emplace(name, std::move(value));  // the first value set stays (see InferAttrs)
 }
 
 void ShapeProto(const int64_t* dims, int num_dims, tensorflow::TensorShapeProto* shape) {
@@ -321,6 +320,7 @@ void TFE_OpAddInput(TFE_Op* op, TFE_TensorHandle* input, TF_Status* status) {
   Guarded(status, [&]() -> Status {
     if (op == nullptr || input == nullptr) return InvalidArgument("null op or input");
     op->inputs.push_back(input->tensor);
+    InferAttrs(op, op->arg_sizes.size(), op->inputs.size() - 1, 1);
     op->arg_sizes.push_back(1);
     return Status::OK();
   });
@@ -334,7 +334,9 @@ void TFE_OpAddInputList(TFE_Op* op, TFE_TensorHandle** inputs, int num_inputs, T
     for (int i = 0; i < num_inputs; ++i) {
       if (inputs[i] == nullptr) return InvalidArgument("input " + std::to_string(i) + " is null");
     }
+    const size_t first = op->inputs.size();
     for (int i = 0; i < num_inputs; ++i) op->inputs.push_back(inputs[i]->tensor);
+    InferAttrs(op, op->arg_sizes.size(), first, num_inputs);
     op->arg_sizes.push_back(num_inputs);
     return Status::OK();
   });
