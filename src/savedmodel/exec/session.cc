@@ -60,11 +60,19 @@ Session::Session(std::unique_ptr<const Graph> graph, const SessionOptions& optio
                                                           resources_ptr_,
                                                           options_.function_call_depth);
   }
-  if (options_.intra_op_threads != 1) pool_ = std::make_unique<ThreadPool>(options_.intra_op_threads);
+  if (options_.intra_op_pool != nullptr) {
+    pool_ = options_.intra_op_pool;
+  } else if (options_.intra_op_threads != 1) {
+    owned_pool_ = std::make_unique<ThreadPool>(options_.intra_op_threads);
+    pool_ = owned_pool_.get();
+  }
   // A separate pool so kernels running on inter-op workers can still block on
   // intra-op ParallelFor without starving it.
-  if (options_.inter_op_threads != 1) {
-    inter_pool_ = std::make_unique<ThreadPool>(options_.inter_op_threads);
+  if (options_.inter_op_pool != nullptr) {
+    inter_pool_ = options_.inter_op_pool;
+  } else if (options_.inter_op_threads != 1) {
+    owned_inter_pool_ = std::make_unique<ThreadPool>(options_.inter_op_threads);
+    inter_pool_ = owned_inter_pool_.get();
   }
   kernels_.resize(graph_->nodes().size());
 }
@@ -303,7 +311,7 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
 Status Session::RunKernel(const Plan& plan, int index, std::vector<const Value*> inputs,
                           std::vector<Value>* outputs, const Budget& budget) {
   const Plan::Step& step = plan.steps[index];
-  OpKernelContext ctx(*step.node, std::move(inputs), outputs, resources_ptr_, pool_.get());
+  OpKernelContext ctx(*step.node, std::move(inputs), outputs, resources_ptr_, pool_);
   // The one place exceptions stop: allocate_output has no status to return, so
   // a tensor over the per-tensor limit or the Run's budget (or any failed
   // allocation in a kernel, including in its ParallelFor ranges, which rethrow

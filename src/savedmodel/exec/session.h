@@ -42,6 +42,13 @@ struct SessionOptions {
   // timing trial that may settle on the calling thread; lets tests exercise the
   // threaded executor for certain. Needs inter_op_threads != 1.
   bool force_parallel_executor = false;
+  // Borrowed pools used instead of creating the ones above (their thread
+  // counts are then ignored), so that many sessions (a server's loaded
+  // models) share one pair. Must outlive the session. The inter-op pool must
+  // not be the intra-op one: kernels on inter-op workers block on intra-op
+  // ParallelFor.
+  ThreadPool* intra_op_pool = nullptr;
+  ThreadPool* inter_op_pool = nullptr;
 
   // For sessions that run a function on behalf of a calling kernel (see
   // exec/function_runtime.h): the caller's resources, so variables and tables
@@ -112,8 +119,10 @@ class Session {
 
   std::unique_ptr<const Graph> graph_;
   SessionOptions options_;
-  std::unique_ptr<ThreadPool> pool_;        // intra-op
-  std::unique_ptr<ThreadPool> inter_pool_;  // inter-op
+  std::unique_ptr<ThreadPool> owned_pool_;        // intra-op, unless borrowed
+  std::unique_ptr<ThreadPool> owned_inter_pool_;  // inter-op, unless borrowed
+  ThreadPool* pool_ = nullptr;        // intra-op: owned_pool_ or SessionOptions'; may be null
+  ThreadPool* inter_pool_ = nullptr;  // inter-op: likewise
   ResourceMgr resources_;
   ResourceMgr* resources_ptr_;  // &resources_, or the caller's shared_resources
   std::unique_ptr<FunctionLibraryRuntime> functions_;  // null without a library

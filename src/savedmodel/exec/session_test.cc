@@ -106,6 +106,41 @@ TEST(SessionTest, ConcurrentParallelRuns) {
   EXPECT_EQ(bad.load(), 0);
 }
 
+// Two sessions on one borrowed pool pair, run from several threads at once
+// (as a server's models share one pair); the pools outlive the sessions.
+TEST(SessionTest, BorrowedPoolsAreSharedAndNotOwned) {
+  ThreadPool intra(2), inter(2);
+  {
+    std::vector<std::unique_ptr<Session>> sessions;
+    for (int i = 0; i < 2; ++i) {
+      auto graph = Graph::Import(WideGraph(40, false));
+      ASSERT_TRUE(graph.ok()) << graph.status();
+      SessionOptions opts;
+      opts.intra_op_pool = &intra;
+      opts.inter_op_pool = &inter;
+      opts.force_parallel_executor = true;
+      auto s = Session::Create(std::move(graph).value(), opts);
+      ASSERT_TRUE(s.ok()) << s.status();
+      sessions.push_back(std::move(s).value());
+    }
+    std::atomic<int> bad{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t) {
+      ts.emplace_back([&, t] {
+        for (int i = 0; i < 100; ++i) {
+          auto r = sessions[t % 2]->Run({{"x", Tensor::Scalar<int32_t>(0)}}, {"sum"});
+          if (!r.ok() || (*r)[0].scalar<int32_t>() != 40) ++bad;
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(bad.load(), 0);
+  }
+  std::atomic<int> ran{0};
+  inter.ParallelFor(8, 1, [&](int64_t b, int64_t e) { ran += static_cast<int>(e - b); });
+  EXPECT_EQ(ran.load(), 8);
+}
+
 TEST(SessionTest, ErrorsNameTheTensorOrNode) {
   auto s = MakeSession(WideGraph(2, false), 1);
   ASSERT_TRUE(s.ok());
