@@ -23,6 +23,7 @@
 // Thread-safe. Run blocks its caller until the answer is ready.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>

@@ -123,6 +123,7 @@ class ModelManager : public ServableSource {
   void Load(const std::string& name, int64_t version, const std::string& path);
   Status ApplyLabels(const tensorflow::serving::ModelServerConfig& config);  // REQUIRES: mu_ held
   void SetState(const std::string& name, int64_t version, VersionState& v, int state);  // mu_ held
+  bool ReadyLocked() const;  // REQUIRES: mu_ held
 
   ModelManagerOptions options_;
   std::unique_ptr<ThreadPool> intra_pool_;

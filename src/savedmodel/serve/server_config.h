@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include <google/protobuf/message.h>
+
 #include "savedmodel/base/env.h"
 #include "savedmodel/base/status.h"
 #include "tensorflow_serving/config/model_server_config.pb.h"
@@ -37,8 +39,8 @@ StatusOr<tensorflow::serving::BatchingParameters> ReadBatchingParametersFile(Env
 StatusOr<tensorflow::serving::MonitoringConfig> ReadMonitoringConfigFile(Env* env,
                                                                         const std::string& path);
 
-// The text-format parse shared by the three readers above: `what` names the
-// message in errors ("ModelServerConfig").
+// The text-format parse shared by the three readers above. Errors name the
+// file and the message type.
 Status ParseTextProtoFile(Env* env, const std::string& path, google::protobuf::Message* message);
 
 }  // namespace savedmodel
