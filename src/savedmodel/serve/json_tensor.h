@@ -26,6 +26,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -43,9 +44,8 @@ inline constexpr int kMaxJsonDepth = 64;
 
 enum class JsonPredictFormat { kRow, kColumnar };
 
-// The parts of a Predict request body needed before the servable's signature
-// is known: the signature name (empty when absent), which format, and the
-// request body parsed once (opaque; holds the RapidJSON document).
+// A Predict request body, parsed once before the servable's signature is
+// known (opaque: holds the RapidJSON document).
 class JsonPredictRequest {
  public:
   JsonPredictRequest();
@@ -53,23 +53,27 @@ class JsonPredictRequest {
   JsonPredictRequest(JsonPredictRequest&&) noexcept;
   JsonPredictRequest& operator=(JsonPredictRequest&&) noexcept;
 
-  // Parses `body` and reads "signature_name" and which of "instances" /
-  // "inputs" is present. TF Serving's messages ("JSON Parse error: ...",
-  // "Missing 'inputs' or 'instances' key", ...).
+  // Parses `body` (a JSON object) and reads "signature_name". TF Serving's
+  // messages: "JSON Parse error: The document is empty", "JSON Parse error:
+  // Invalid value at offset: 0", "... 'signature_name' key must be a string
+  // value.".
   static StatusOr<JsonPredictRequest> Parse(std::string_view body);
 
+  // Empty when the request names none.
   const std::string& signature_name() const { return signature_name_; }
-  JsonPredictFormat format() const { return format_; }
 
-  // Decodes the tensors by `signature`'s input names and dtypes.
+  // Decodes "instances" or "inputs" by the signature's input names and
+  // dtypes and says which format the request used (the answer must use the
+  // same). The format checks come here, after the servable and signature are
+  // resolved, in TF Serving's order.
   StatusOr<std::map<std::string, Tensor>> DecodeInputs(
-      const google::protobuf::Map<std::string, tensorflow::TensorInfo>& inputs) const;
+      const google::protobuf::Map<std::string, tensorflow::TensorInfo>& inputs,
+      JsonPredictFormat* format) const;
 
  private:
   struct Doc;
   std::unique_ptr<Doc> doc_;
   std::string signature_name_;
-  JsonPredictFormat format_ = JsonPredictFormat::kRow;
 };
 
 // {"predictions": ...} (kRow; every output must have the same dimension 0)
