@@ -59,7 +59,7 @@ StatusOr<const tensorflow::AttrValue*> FindAttr(TF_Operation* oper, const char* 
       TensorToProto(*n.const_value, value.mutable_tensor(), true);
       return &value;
     }
-    return InvalidArgument("Operation '" + n.name() + "' has no attr named '" + attr_name + "'.");
+    return NotFound("Operation '" + n.name() + "' has no attr named '" + attr_name + "'.");
   }
   return &it->second;
 }

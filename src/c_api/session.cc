@@ -17,6 +17,18 @@ std::string OutputName(const TF_Output& out) {
 
 namespace {
 
+// TensorFlow checks endpoints before running: an index past the op's outputs
+// is OUT_OF_RANGE.
+Status CheckEndpoint(const TF_Output& out) {
+  const int n = TF_OperationNumOutputs(out.oper);
+  if (out.index < 0 || out.index >= n) {
+    return OutOfRange("Node '" + std::string(TF_OperationName(out.oper)) + "' (type: '" +
+                      TF_OperationOpType(out.oper) + "', num of outputs: " + std::to_string(n) +
+                      ") does not have output " + std::to_string(out.index));
+  }
+  return Status::OK();
+}
+
 // The runtime session to run on: the loaded model's, or one over the graph as
 // it is now (made again after an import added nodes).
 StatusOr<std::shared_ptr<Session>> SessionFor(TF_Session* s) {
@@ -50,12 +62,14 @@ Status Run(TF_Session* s, const TF_Output* inputs, TF_Tensor* const* input_value
     if (inputs[i].oper == nullptr || input_values[i] == nullptr) {
       return InvalidArgument("input " + std::to_string(i) + " is null");
     }
+    RETURN_IF_ERROR(CheckEndpoint(inputs[i]));
     ASSIGN_OR_RETURN(Tensor t, ToTensor(*input_values[i]));
     feeds.emplace_back(OutputName(inputs[i]), std::move(t));
   }
   std::vector<std::string> fetches;
   for (int i = 0; i < noutputs; ++i) {
     if (outputs[i].oper == nullptr) return InvalidArgument("output " + std::to_string(i) + " is null");
+    RETURN_IF_ERROR(CheckEndpoint(outputs[i]));
     fetches.push_back(OutputName(outputs[i]));
   }
   std::vector<std::string> target_names;

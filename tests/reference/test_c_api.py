@@ -10,6 +10,11 @@ headers).
 - cppflow's examples load_model, multi_input_output, load_frozen_graph,
   tensor and eager_op_multithread (../shared/clients/cppflow), with models
   made by each example's own create_model.py.
+- tests/c_api/edge_cases.c: failures and edge cases (TF_Codes of bad
+  GraphDefs, duplicate imports, missing attrs, out-of-range outputs, wrong
+  feed shapes and dtypes, tensors too large to allocate), TF_TString's byte
+  layout as each header's inline functions write it, tf.print's text through
+  StringFormat, shapes and attrs read from imported graphs.
 - tests/c_api/load_cycles.c: 1,000 load/run/delete cycles under
   LeakSanitizer, and resident memory flat across them.
 
@@ -70,7 +75,7 @@ def _build_all(which, out, models):
     unchanged sources) into `out`."""
     os.makedirs(out, exist_ok=True)
     cflags, libs = _flags(which)
-    for prog in ("c_program", "load_cycles"):
+    for prog in ("c_program", "edge_cases", "load_cycles"):
         _check(_run(["cc", "-std=c11", "-O1", "-o", os.path.join(out, prog),
                      os.path.join(CAPI_TESTS, prog + ".c")] + cflags + libs), "cc " + prog)
     for ex in EXAMPLES:
@@ -100,6 +105,11 @@ def _make_models(models):
                     env={"TF_USE_LEGACY_KERAS": "1"}), ex + "/create_model.py")
 
 
+def _edge_cases_args(bin_dir, models):
+    return [os.path.join(bin_dir, "edge_cases"), os.path.join(models, "tutorial"),
+            os.path.join(models, "load_frozen_graph", "model.pb")]
+
+
 @pytest.fixture(scope="module")
 def material():
     """Models and TensorFlow's outputs, cached per TensorFlow version and
@@ -110,7 +120,7 @@ def material():
         pytest.skip("cppflow is not in ../shared/clients/cppflow")
     if not os.path.exists(os.path.join(_tf_dir(), "libtensorflow_cc.so.2")):
         pytest.skip("the TensorFlow wheel ships no libtensorflow_cc.so.2 to compare with")
-    sources = [os.path.join(CAPI_TESTS, f) for f in os.listdir(CAPI_TESTS)]
+    sources = [os.path.join(CAPI_TESTS, f) for f in ("make_tutorial_export.py", "c_program.c", "edge_cases.c")]
     sources += glob.glob(os.path.join(CPPFLOW, "examples", "*", "*"))
     sources += glob.glob(os.path.join(CPPFLOW, "include", "cppflow", "*.h"))
     path, stamp = refutil.cache_dir("c_api", sources)
@@ -123,6 +133,8 @@ def material():
         runs = {ex: _run_example(os.path.join(path, "bin_tf", ex), ex, models) for ex in EXAMPLES}
         runs["c_program"] = _check(_run([os.path.join(path, "bin_tf", "c_program"),
                                          os.path.join(models, "tutorial")]), "c_program").stdout
+        runs["edge_cases"] = _check(_run(_edge_cases_args(os.path.join(path, "bin_tf"), models)),
+                                    "edge_cases").stdout
         for name, text in runs.items():
             with open(os.path.join(expected, name + ".txt"), "w") as f:
                 f.write(text)
@@ -175,6 +187,11 @@ def test_c_program(material, ours):
     got = _check(_run([os.path.join(ours, "c_program"), os.path.join(material["models"], "tutorial")]),
                  "c_program").stdout
     _compare("c_program", got, material)
+
+
+def test_edge_cases(material, ours):
+    got = _check(_run(_edge_cases_args(ours, material["models"])), "edge_cases").stdout
+    _compare("edge_cases", got, material)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
