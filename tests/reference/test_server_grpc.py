@@ -1,0 +1,726 @@
+"""`savedmodel serve`'s gRPC API against TF Serving's own client and TensorFlow.
+
+The server runs as a real process on a loopback port, serving copies of TF
+Serving's test models (../shared/testdata/tf_serving); it is queried through
+tensorflow-serving-api's PredictionServiceStub and ModelServiceStub, unchanged.
+Every number is compared with TensorFlow running the same signature on the same
+model; metadata with the JSON TF Serving itself returned; status codes and
+messages with TF Serving's sources (predict_util.cc, classifier.cc,
+regressor.cc, model_service_impl.cc, grpc_status_util.cc).
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+import refutil
+
+grpc = pytest.importorskip("grpc")
+pytest.importorskip("tensorflow_serving.apis.prediction_service_pb2_grpc")
+
+from google.protobuf import json_format  # noqa: E402
+from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,  # noqa: E402
+                                     get_model_status_pb2, inference_pb2, input_pb2, model_management_pb2,
+                                     model_pb2, predict_pb2, prediction_service_pb2_grpc,
+                                     model_service_pb2_grpc, regression_pb2)
+from tensorflow_serving.config import model_server_config_pb2  # noqa: E402
+
+TF_SERVING = os.path.join(refutil.TESTDATA, "tf_serving")
+if not os.path.isdir(TF_SERVING):
+    pytest.skip("no %s (TF Serving's test models)" % TF_SERVING, allow_module_level=True)
+if not os.path.exists(refutil.CLI):
+    pytest.skip("no %s (build the savedmodel_cli target)" % refutil.CLI, allow_module_level=True)
+
+_probe = subprocess.run([refutil.CLI, "serve", "--help"], capture_output=True, text=True)
+if "unknown command 'serve'" in _probe.stdout + _probe.stderr:
+    pytest.skip("this build of %s has no serve command" % refutil.CLI, allow_module_level=True)
+
+import tensorflow as tf  # noqa: E402
+
+SECTION = "server_grpc"
+Code = grpc.StatusCode
+X = [1.0, 2.0, 5.0]
+# Every half_plus_two variant TF Serving ships: y = 0.5 * x + 2.
+HALF_PLUS_TWO = ["saved_model_half_plus_two_cpu", "saved_model_half_plus_two_gpu", "saved_model_half_plus_two_mkl",
+                 "saved_model_half_plus_two_tf2_cpu", "saved_model_half_plus_two_cpu_with_saved_model_config",
+                 "saved_model_half_plus_two_2_versions"]
+START_TIMEOUT_S = 120
+RPC_TIMEOUT_S = 60
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _copy_model(src_name, dst_root, dst_name=None):
+    dst = os.path.join(dst_root, dst_name or src_name)
+    shutil.copytree(os.path.join(TF_SERVING, src_name), dst)
+    return dst
+
+
+def _config_text(models):
+    """TF Serving's text ModelServerConfig for [(name, base_path), ...]."""
+    config = model_server_config_pb2.ModelServerConfig()
+    for name, path in models:
+        c = config.model_config_list.config.add()
+        c.name, c.base_path, c.model_platform = name, path, "tensorflow"
+    from google.protobuf import text_format
+    return text_format.MessageToString(config)
+
+
+class Server:
+    """One `savedmodel serve` process with its gRPC channel and stubs."""
+
+    def __init__(self, tmp, args):
+        self.port = _free_port()
+        self.log_path = os.path.join(tmp, "server-%d.log" % self.port)
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([refutil.CLI, "serve", "--port", str(self.port), "--rest_api_port", "0",
+                                      "--file_system_poll_wait_seconds", "1"] + args,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.port)
+        self.predict = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
+        self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")[-4000:]
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def status(self, name, version=None):
+        req = get_model_status_pb2.GetModelStatusRequest()
+        req.model_spec.name = name
+        if version is not None:
+            req.model_spec.version.value = version
+        return self.models.GetModelStatus(req, timeout=RPC_TIMEOUT_S)
+
+    def wait_available(self, name, version=None, timeout=START_TIMEOUT_S):
+        """Polls GetModelStatus until `name` (`version`, or any) is AVAILABLE."""
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            assert self.alive(), "server exited (%s):\n%s" % (self.proc.returncode, self.output())
+            try:
+                resp = self.status(name, version)
+                states = {s.version: s.state for s in resp.model_version_status}
+                if any(st == get_model_status_pb2.ModelVersionStatus.AVAILABLE
+                       for v, st in states.items() if version is None or v == version):
+                    return resp
+                last = states
+            except grpc.RpcError as e:
+                last = (e.code(), e.details())
+            time.sleep(0.2)
+        raise AssertionError("%s version %s not AVAILABLE after %ds (last: %s):\n%s"
+                             % (name, version, timeout, last, self.output()))
+
+    def stop(self):
+        """SIGTERM, as a container runtime sends it; returns the exit code."""
+        self.channel.close()
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+def _example(**features):
+    ex = tf.train.Example()
+    for k, v in features.items():
+        ex.features.feature[k].float_list.value.extend(v if isinstance(v, list) else [v])
+    return ex
+
+
+def _tf_signature(model_dir, signature):
+    """TensorFlow's own run of a signature (the oracle); cached per model."""
+    key = (model_dir, signature)
+    if key not in _tf_signature.cache:
+        _tf_signature.cache[key] = tf.saved_model.load(model_dir, tags=["serve"]).signatures[signature]
+    return _tf_signature.cache[key]
+
+
+_tf_signature.cache = {}
+
+
+def _tf_run_examples(model_dir, signature, serialized):
+    out = _tf_signature(model_dir, signature)(inputs=tf.constant(serialized))
+    return {k: v.numpy() for k, v in out.items()}
+
+
+def _version_dir(model_dir, version=123):
+    return os.path.join(model_dir, "%08d" % version)
+
+
+# ---- one server for the read-only tests ------------------------------------------
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = str(tmp_path_factory.mktemp("grpc_models"))
+    models = {name: _copy_model(name, tmp) for name in HALF_PLUS_TWO}
+    models["default"] = _copy_model("saved_model_half_plus_two_cpu", tmp, "default")
+    config = os.path.join(tmp, "models.config")
+    with open(config, "w") as f:
+        f.write(_config_text(sorted(models.items())))
+    server = Server(tmp, ["--model_config_file", config])
+    try:
+        for name in models:
+            server.wait_available(name)
+        yield server, models
+    finally:
+        code = server.stop()
+        assert code == 0, "server exit code %s after SIGTERM:\n%s" % (code, server.output())
+
+
+def _predict_request(name, values, shape, signature="", dtype=tf.float32, version=None, key="x"):
+    req = predict_pb2.PredictRequest()
+    req.model_spec.name = name
+    req.model_spec.signature_name = signature
+    if version is not None:
+        req.model_spec.version.value = version
+    req.inputs[key].CopyFrom(tf.make_tensor_proto(values, dtype=dtype, shape=shape))
+    return req
+
+
+def _input_shape(model_dir):
+    """[3, 1] where the signature takes [-1, 1]; [3] for the TF2 export, whose x is [1]."""
+    spec = _tf_signature(_version_dir(model_dir), "serving_default").structured_input_signature[1]["x"]
+    return [3, 1] if spec.shape.rank == 2 else [3]
+
+
+@pytest.mark.parametrize("name", HALF_PLUS_TWO)
+def test_predict_half_plus_two(served, name):
+    server, models = served
+    shape = _input_shape(models[name])
+    resp = server.predict.Predict(_predict_request(name, X, shape), timeout=RPC_TIMEOUT_S)
+    want = _tf_signature(_version_dir(models[name]), "serving_default")(
+        x=tf.constant(np.array(X, np.float32).reshape(shape)))["y"].numpy()
+    got = tf.make_ndarray(resp.outputs["y"])
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got.ravel(), [2.5, 3.0, 4.5])
+    assert list(resp.outputs) == ["y"]
+    assert resp.model_spec.name == name
+    assert resp.model_spec.version.value == 123
+    assert resp.model_spec.signature_name == "serving_default"
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_predict_versions_and_output_filter(served):
+    server, models = served
+    name = "saved_model_half_plus_two_2_versions"
+    for version in (123, 124):
+        server.wait_available(name, version)
+        resp = server.predict.Predict(_predict_request(name, X, [3, 1], version=version, signature="serving_default"),
+                                      timeout=RPC_TIMEOUT_S)
+        assert resp.model_spec.version.value == version
+        np.testing.assert_array_equal(tf.make_ndarray(resp.outputs["y"]).ravel(), [2.5, 3.0, 4.5])
+    # No version: the latest.
+    resp = server.predict.Predict(_predict_request(name, X, [3, 1]), timeout=RPC_TIMEOUT_S)
+    assert resp.model_spec.version.value == 124
+    req = _predict_request("default", X, [3, 1])
+    req.output_filter.append("y")
+    resp = server.predict.Predict(req, timeout=RPC_TIMEOUT_S)
+    assert list(resp.outputs) == ["y"]
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_predict_large_batch(served):
+    """A request above gRPC's 4 MiB default: TF Serving lifts the limit to 2 GiB."""
+    server, models = served
+    x = np.arange(2 * 1024 * 1024, dtype=np.float32).reshape(-1, 1)  # 8 MiB of tensor_content
+    req = predict_pb2.PredictRequest()
+    req.model_spec.name = "default"
+    req.inputs["x"].CopyFrom(tf.make_tensor_proto(x))
+    resp = server.predict.Predict(req, timeout=RPC_TIMEOUT_S)
+    want = _tf_signature(_version_dir(models["default"]), "serving_default")(x=tf.constant(x))["y"].numpy()
+    np.testing.assert_array_equal(tf.make_ndarray(resp.outputs["y"]), want)
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def _classify_request(name, signature, examples, context=None):
+    req = classification_pb2.ClassificationRequest()
+    req.model_spec.name = name
+    req.model_spec.signature_name = signature
+    if context is None:
+        req.input.example_list.examples.extend(examples)
+    else:
+        req.input.example_list_with_context.examples.extend(examples)
+        req.input.example_list_with_context.context.CopyFrom(context)
+    return req
+
+
+def _regress_request(name, signature, examples, context=None):
+    req = regression_pb2.RegressionRequest()
+    req.model_spec.name = name
+    req.model_spec.signature_name = signature
+    if context is None:
+        req.input.example_list.examples.extend(examples)
+    else:
+        req.input.example_list_with_context.examples.extend(examples)
+        req.input.example_list_with_context.context.CopyFrom(context)
+    return req
+
+
+def _serialized(examples, context=None):
+    """What TF Serving feeds the signature: with a context, each example's
+    bytes follow the context's, so the example's features win on a clash."""
+    prefix = context.SerializeToString() if context is not None else b""
+    return [prefix + e.SerializeToString() for e in examples]
+
+
+REGRESS_CASES = [
+    # (signature, examples, context, TF output key)
+    ("regress_x_to_y", [_example(x=v) for v in X], None),
+    ("regress_x_to_y2", [_example(x=v) for v in X], None),
+    ("regress_x2_to_y3", [_example(x2=v) for v in X], None),
+    ("regress_x2_to_y3", [_example(x=1.0), _example(x=7.0)], _example(x2=2.0)),
+    ("regress_x_to_y", [_example(x=1.0), _example()], _example(x=4.0)),
+]
+
+
+@pytest.mark.parametrize("name", ["default", "saved_model_half_plus_two_tf2_cpu"])
+@pytest.mark.parametrize("case", range(len(REGRESS_CASES)))
+def test_regress(served, name, case):
+    server, models = served
+    signature, examples, context = REGRESS_CASES[case]
+    resp = server.predict.Regress(_regress_request(name, signature, examples, context), timeout=RPC_TIMEOUT_S)
+    want = _tf_run_examples(_version_dir(models[name]), signature, _serialized(examples, context))["outputs"]
+    got = [r.value for r in resp.result.regressions]
+    np.testing.assert_array_equal(np.array(got, np.float32), want.ravel())
+    assert resp.model_spec.name == name and resp.model_spec.version.value == 123
+    assert resp.model_spec.signature_name == signature
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+@pytest.mark.parametrize("name", ["default", "saved_model_half_plus_two_tf2_cpu"])
+@pytest.mark.parametrize("with_context", [False, True])
+def test_classify(served, name, with_context):
+    server, models = served
+    if with_context:
+        examples, context = [_example(x=3.0), _example()], _example(x=9.0)
+    else:
+        examples, context = [_example(x=v) for v in X], None
+    resp = server.predict.Classify(_classify_request(name, "classify_x_to_y", examples, context),
+                                   timeout=RPC_TIMEOUT_S)
+    want = _tf_run_examples(_version_dir(models[name]), "classify_x_to_y", _serialized(examples, context))
+    # classify_x_to_y has only "scores" ([N, 1]): one class per row, label empty.
+    assert "classes" not in want
+    got = [[(c.label, c.score) for c in row.classes] for row in resp.result.classifications]
+    assert got == [[("", float(s))] for s in want["scores"].ravel()]
+    assert resp.model_spec.signature_name == "classify_x_to_y"
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_multi_inference(served):
+    server, models = served
+    examples = [_example(x=v) for v in X]
+    req = inference_pb2.MultiInferenceRequest()
+    for signature, method in [("regress_x_to_y", "tensorflow/serving/regress"),
+                              ("classify_x_to_y", "tensorflow/serving/classify"),
+                              ("regress_x_to_y2", "tensorflow/serving/regress")]:
+        task = req.tasks.add()
+        task.model_spec.name = "default"
+        task.model_spec.signature_name = signature
+        task.method_name = method
+    req.input.example_list.examples.extend(examples)
+    resp = server.predict.MultiInference(req, timeout=RPC_TIMEOUT_S)
+    assert len(resp.results) == 3
+    vdir = _version_dir(models["default"])
+    ser = _serialized(examples)
+    want_y = _tf_run_examples(vdir, "regress_x_to_y", ser)["outputs"].ravel()
+    want_scores = _tf_run_examples(vdir, "classify_x_to_y", ser)["scores"].ravel()
+    want_y2 = _tf_run_examples(vdir, "regress_x_to_y2", ser)["outputs"].ravel()
+    np.testing.assert_array_equal(
+        np.array([r.value for r in resp.results[0].regression_result.regressions], np.float32), want_y)
+    np.testing.assert_array_equal(
+        np.array([row.classes[0].score for row in resp.results[1].classification_result.classifications],
+                 np.float32), want_scores)
+    np.testing.assert_array_equal(
+        np.array([r.value for r in resp.results[2].regression_result.regressions], np.float32), want_y2)
+    for result, signature in zip(resp.results, ["regress_x_to_y", "classify_x_to_y", "regress_x_to_y2"]):
+        assert result.model_spec.name == "default" and result.model_spec.signature_name == signature
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+METADATA_CASES = [
+    # (model served, TF Serving's metadata JSON)
+    ("default", "half_plus_two_model_metadata.json"),
+    ("saved_model_half_plus_two_2_versions", "saved_model_half_plus_two_2_versions_metadata.json"),
+    ("saved_model_half_plus_two_tf2_cpu", "saved_model_half_plus_two_tf2_2_versions_metadata.json"),
+]
+
+
+@pytest.mark.parametrize("name,json_name", METADATA_CASES)
+def test_get_model_metadata(served, name, json_name):
+    server, _ = served
+    with open(os.path.join(TF_SERVING, json_name)) as f:
+        want = json.load(f)
+    req = get_model_metadata_pb2.GetModelMetadataRequest()
+    req.model_spec.name = name
+    req.model_spec.version.value = int(want["model_spec"]["version"])
+    req.metadata_field.append("signature_def")
+    resp = server.predict.GetModelMetadata(req, timeout=RPC_TIMEOUT_S)
+    assert resp.model_spec.name == name
+    assert resp.model_spec.version.value == int(want["model_spec"]["version"])
+    assert list(resp.metadata) == ["signature_def"]
+    any_msg = resp.metadata["signature_def"]
+    assert any_msg.type_url == "type.googleapis.com/tensorflow.serving.SignatureDefMap"
+    got = get_model_metadata_pb2.SignatureDefMap()
+    assert any_msg.Unpack(got)
+    expected = json_format.ParseDict(want["metadata"]["signature_def"], get_model_metadata_pb2.SignatureDefMap())
+    assert got == expected, "signature_def differs from %s" % json_name
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_get_model_metadata_errors(served):
+    server, _ = served
+    req = get_model_metadata_pb2.GetModelMetadataRequest()
+    req.model_spec.name = "default"
+    with pytest.raises(grpc.RpcError) as e:  # no metadata_field
+        server.predict.GetModelMetadata(req, timeout=RPC_TIMEOUT_S)
+    assert e.value.code() == Code.INVALID_ARGUMENT
+    assert e.value.details() == "GetModelMetadataRequest must specify at least one metadata_field"
+    req.metadata_field.append("signature_defs")
+    with pytest.raises(grpc.RpcError) as e:
+        server.predict.GetModelMetadata(req, timeout=RPC_TIMEOUT_S)
+    assert e.value.code() == Code.INVALID_ARGUMENT
+    assert e.value.details() == "Metadata field signature_defs is not supported"
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_get_model_status(served):
+    server, _ = served
+    resp = server.status("default")
+    assert len(resp.model_version_status) == 1
+    st = resp.model_version_status[0]
+    assert st.version == 123
+    assert st.state == get_model_status_pb2.ModelVersionStatus.AVAILABLE
+    assert st.status.error_code == 0 and st.status.error_message == ""
+    resp = server.status("saved_model_half_plus_two_2_versions", 123)
+    assert [s.version for s in resp.model_version_status] == [123]
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+# ---- errors as TF Serving returns them --------------------------------------------
+
+def _rpc_error(call, req):
+    with pytest.raises(grpc.RpcError) as e:
+        call(req, timeout=RPC_TIMEOUT_S)
+    return e.value.code(), e.value.details()
+
+
+def test_not_found(served):
+    server, _ = served
+    code, msg = _rpc_error(server.predict.Predict, _predict_request("nope", X, [3, 1]))
+    assert code == Code.NOT_FOUND, msg
+    assert msg == "Servable not found for request: Latest(nope)"
+    code, msg = _rpc_error(server.predict.Predict, _predict_request("default", X, [3, 1], version=7))
+    assert code == Code.NOT_FOUND, msg
+    assert msg == "Servable not found for request: Specific(default, 7)"
+    req = get_model_status_pb2.GetModelStatusRequest()
+    req.model_spec.name = "nope"
+    code, msg = _rpc_error(server.models.GetModelStatus, req)
+    assert code == Code.NOT_FOUND, msg
+    req = get_model_metadata_pb2.GetModelMetadataRequest()
+    req.model_spec.name = "nope"
+    req.metadata_field.append("signature_def")
+    code, msg = _rpc_error(server.predict.GetModelMetadata, req)
+    assert code == Code.NOT_FOUND, msg
+    code, msg = _rpc_error(server.predict.Regress, _regress_request("nope", "regress_x_to_y", [_example(x=1.0)]))
+    assert code == Code.NOT_FOUND, msg
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_unknown_signature(served):
+    server, _ = served
+    code, msg = _rpc_error(server.predict.Predict, _predict_request("default", X, [3, 1], signature="nope"))
+    assert (code, msg) == (Code.FAILED_PRECONDITION, 'Serving signature key "nope" not found.')
+    code, msg = _rpc_error(server.predict.Regress, _regress_request("default", "nope", [_example(x=1.0)]))
+    assert (code, msg) == (Code.INVALID_ARGUMENT, "No signature was found with the name: nope")
+    code, msg = _rpc_error(server.predict.Classify, _classify_request("default", "nope", [_example(x=1.0)]))
+    assert (code, msg) == (Code.INVALID_ARGUMENT, "No signature was found with the name: nope")
+    # A regression signature asked to classify.
+    code, msg = _rpc_error(server.predict.Classify, _classify_request("default", "regress_x_to_y", [_example(x=1.0)]))
+    assert code == Code.INVALID_ARGUMENT, msg
+    assert msg == "Expected classification signature method_name to be tensorflow/serving/classify. " \
+                  "Was: tensorflow/serving/regress"
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_predict_input_errors(served):
+    server, _ = served
+    # An alias the signature lacks, besides x.
+    req = _predict_request("default", X, [3, 1])
+    req.inputs["extra"].CopyFrom(tf.make_tensor_proto([1.0]))
+    code, msg = _rpc_error(server.predict.Predict, req)
+    assert code == Code.INVALID_ARGUMENT, msg
+    assert msg == ("input size does not match signature: 2!=1 len({extra,x}) != len({x}). "
+                   "Sent extra: {extra}. Missing but required: {}.")
+    # The right count under the wrong name.
+    req = _predict_request("default", X, [3, 1], key="z")
+    code, msg = _rpc_error(server.predict.Predict, req)
+    assert code == Code.INVALID_ARGUMENT, msg
+    req = _predict_request("default", X, [3, 1])
+    req.output_filter.append("nope")
+    code, msg = _rpc_error(server.predict.Predict, req)
+    assert code == Code.INVALID_ARGUMENT, msg
+    assert msg == "output tensor alias not found in signature: nope Outputs expected to be in the set {y}."
+    # The wrong dtype: TensorFlow refuses int32 for a float placeholder too.
+    req = _predict_request("default", [1, 2, 5], [3, 1], dtype=tf.int32)
+    code, msg = _rpc_error(server.predict.Predict, req)
+    assert code == Code.INVALID_ARGUMENT, msg
+    with pytest.raises((tf.errors.InvalidArgumentError, TypeError, ValueError)):
+        _tf_signature(_version_dir(served[1]["default"]), "serving_default")(x=tf.constant([[1], [2], [5]]))
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def _raw_tensor(dtype, dims, unknown_rank=False, **fields):
+    t = tf.make_tensor_proto(0.0).__class__()
+    t.dtype = dtype
+    for d in dims:
+        t.tensor_shape.dim.add().size = d
+    t.tensor_shape.unknown_rank = unknown_rank
+    for k, v in fields.items():
+        if isinstance(v, list):
+            getattr(t, k).extend(v)
+        else:
+            setattr(t, k, v)
+    return t
+
+
+F, S, I = tf.float32.as_datatype_enum, tf.string.as_datatype_enum, tf.int32.as_datatype_enum
+EX = [_example(x=v).SerializeToString() for v in X]
+# (what, signature, input alias, TensorProto, oracle). The oracle is TensorFlow's
+# own TensorProto parser (Tensor::FromProto, through tf.raw_ops.ParseTensor):
+# what it refuses, the server must refuse with INVALID_ARGUMENT; what it
+# accepts, the server answers as TensorFlow's run of that tensor does, or
+# (where the case says so) refuses as our parser is stricter by design.
+# "huge" cases are never handed to TensorFlow, whose parser would try to
+# allocate them; the server must refuse them without allocating.
+HOSTILE = [
+    ("2^40 rows, no data", "", "x", _raw_tensor(F, [1 << 40, 1]), "huge"),
+    ("2^31 x 2^31 rows of floats", "", "x", _raw_tensor(F, [1 << 31, 1 << 31], float_val=[1.0]), "huge"),
+    ("dims whose product overflows int64", "", "x", _raw_tensor(F, [1 << 40, 1 << 40, 1 << 40]), "tf"),
+    ("negative dim", "", "x", _raw_tensor(F, [-3, 1], float_val=[1.0, 2.0, 3.0]), "tf"),
+    ("300 dims", "", "x", _raw_tensor(F, [1] * 300, float_val=[1.0]), "tf"),
+    ("tensor_content one byte short", "", "x", _raw_tensor(F, [3, 1], tensor_content=b"\0" * 11), "tf"),
+    ("tensor_content one float long", "", "x", _raw_tensor(F, [3, 1], tensor_content=b"\0" * 16), "tf"),
+    ("tensor_content for 2^40 rows", "", "x", _raw_tensor(F, [1 << 40, 1], tensor_content=b"\0" * 8), "tf"),
+    ("DT_INVALID", "", "x", _raw_tensor(0, [3, 1], float_val=[1.0] * 3), "tf"),
+    ("dtype 999", "", "x", _raw_tensor(999, [3, 1]), "tf"),
+    ("string for a float input", "", "x", _raw_tensor(S, [3, 1], string_val=[b"a", b"b", b"c"]), "tf"),
+    ("int32 for a float input", "", "x", _raw_tensor(I, [3, 1], int_val=[1, 2, 3]), "tf"),
+    ("string tensor_content with a bad length varint", "regress_x_to_y", "inputs",
+     _raw_tensor(S, [2], tensor_content=b"\xff\xff\xff\xff\xff\x01a"), "tf"),
+    ("string tensor_content lengths past its end", "regress_x_to_y", "inputs",
+     _raw_tensor(S, [2], tensor_content=b"\x05\x05abc"), "tf"),
+    # TensorFlow repeats the last value when a typed field is short ...
+    ("float_val shorter than the shape", "", "x", _raw_tensor(F, [3, 1], float_val=[1.0, 2.0]), "tf"),
+    ("string_val one short", "regress_x_to_y", "inputs", _raw_tensor(S, [3], string_val=EX[:2]), "tf"),
+    ("no values: zeros", "", "x", _raw_tensor(F, [3, 1]), "tf"),
+    # ... and ignores values beyond the shape, which we refuse.
+    ("float_val longer than the shape", "", "x", _raw_tensor(F, [3, 1], float_val=[1.0] * 4), "stricter"),
+    ("string_val one long", "regress_x_to_y", "inputs", _raw_tensor(S, [2], string_val=EX), "stricter"),
+]
+
+
+def _tf_parse(tensor):
+    """TensorFlow's parse of a TensorProto, or None when it refuses it."""
+    known = tensor.dtype in (F, S, I)
+    try:
+        return tf.raw_ops.ParseTensor(serialized=tensor.SerializeToString(), out_type=tensor.dtype if known else F)
+    except tf.errors.InvalidArgumentError:
+        return None
+
+
+def _tf_feed(model_dir, signature, key, value):
+    """The signature run on a parsed tensor by TensorFlow, or None when it fails."""
+    fn = _tf_signature(model_dir, signature or "serving_default")
+    try:
+        return {k: v.numpy() for k, v in fn(**{key: value}).items()}
+    except (tf.errors.InvalidArgumentError, TypeError, ValueError):
+        return None
+
+
+@pytest.mark.parametrize("case", range(len(HOSTILE)), ids=[h[0] for h in HOSTILE])
+def test_hostile_tensor(served, case):
+    server, models = served
+    what, signature, key, tensor, oracle = HOSTILE[case]
+    req = predict_pb2.PredictRequest()
+    req.model_spec.name = "default"
+    req.model_spec.signature_name = signature
+    req.inputs[key].CopyFrom(tensor)
+    want = None
+    if oracle != "huge":
+        parsed = _tf_parse(tensor)
+        if oracle == "stricter":
+            assert parsed is not None, "TensorFlow now refuses %s too: make it a 'tf' case" % what
+        if parsed is not None:
+            want = _tf_feed(_version_dir(models["default"]), signature, key, parsed)
+    try:
+        resp = server.predict.Predict(req, timeout=RPC_TIMEOUT_S)
+        got, code, msg = {k: tf.make_ndarray(v) for k, v in resp.outputs.items()}, Code.OK, ""
+    except grpc.RpcError as e:
+        got, code, msg = None, e.code(), e.details()
+    if want is None:
+        allowed = (Code.INVALID_ARGUMENT, Code.RESOURCE_EXHAUSTED) if oracle == "huge" else (Code.INVALID_ARGUMENT,)
+        assert code in allowed, "%s: TensorFlow refuses it, the server answered %s %s" % (what, code, msg)
+        assert msg, what
+    elif oracle == "stricter" and code == Code.INVALID_ARGUMENT:
+        refutil.record(SECTION, cases=1, pending=1)  # refused on purpose where TensorFlow truncates
+    else:
+        assert code == Code.OK, "%s: TensorFlow answers, the server said %s %s" % (what, code, msg)
+        assert sorted(got) == sorted(want), what
+        for k in want:
+            np.testing.assert_array_equal(got[k].ravel(), want[k].ravel(), err_msg=what)
+    assert server.alive()
+    resp = server.predict.Predict(_predict_request("default", X, [3, 1]), timeout=RPC_TIMEOUT_S)
+    np.testing.assert_array_equal(tf.make_ndarray(resp.outputs["y"]).ravel(), [2.5, 3.0, 4.5])
+    if not (oracle == "stricter" and code == Code.INVALID_ARGUMENT):
+        refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_hostile_bytes(served):
+    """Bytes that are no PredictRequest at all, sent through a raw method handle."""
+    server, _ = served
+    raw = server.channel.unary_unary("/tensorflow.serving.PredictionService/Predict",
+                                     request_serializer=None, response_deserializer=None)
+    for junk in [b"\xff" * 64, b"\x0a\xff\xff\xff\xff\x0f", b"\x12\x05\x0a\x01x\x12\x80\x80\x80\x80\x10"]:
+        with pytest.raises(grpc.RpcError) as e:
+            raw(junk, timeout=RPC_TIMEOUT_S)
+        assert e.value.code() in (Code.INTERNAL, Code.INVALID_ARGUMENT), e.value
+    assert server.alive()
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_hostile_examples(served):
+    server, _ = served
+    # A serialized Example that is not one: TF Serving refuses it before running.
+    req = _regress_request("default", "regress_x_to_y", [_example(x=1.0)])
+    req.input.example_list.examples[0].features.feature["x"].bytes_list.value.append(b"str")
+    code, msg = _rpc_error(server.predict.Regress, req)
+    assert code == Code.INVALID_ARGUMENT, msg
+    # No input at all.
+    req = regression_pb2.RegressionRequest()
+    req.model_spec.name = "default"
+    req.model_spec.signature_name = "regress_x_to_y"
+    code, msg = _rpc_error(server.predict.Regress, req)
+    assert code == Code.INVALID_ARGUMENT, msg
+    assert msg == "Input is empty."
+    assert server.alive()
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+# ---- model management -----------------------------------------------------------
+
+def _reload(server, models):
+    req = model_management_pb2.ReloadConfigRequest()
+    for name, path, versions in models:
+        c = req.config.model_config_list.config.add()
+        c.name, c.base_path, c.model_platform = name, path, "tensorflow"
+        if versions:
+            c.model_version_policy.specific.versions.extend(versions)
+    return server.models.HandleReloadConfigRequest(req, timeout=RPC_TIMEOUT_S)
+
+
+def _wait_gone(server, name, version=None, timeout=START_TIMEOUT_S):
+    """Until Predict on (name, version) is NOT_FOUND."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            server.predict.Predict(_predict_request(name, X, [3, 1], version=version), timeout=RPC_TIMEOUT_S)
+        except grpc.RpcError as e:
+            if e.code() == Code.NOT_FOUND:
+                return
+            raise
+        time.sleep(0.2)
+    raise AssertionError("%s version %s still served after %ds" % (name, version, timeout))
+
+
+def test_reload_config(tmp_path):
+    tmp = str(tmp_path)
+    two = _copy_model("saved_model_half_plus_two_2_versions", tmp, "two")
+    three = _copy_model("saved_model_half_plus_three", tmp, "three")
+    cpu = _copy_model("saved_model_half_plus_two_cpu", tmp, "cpu")
+    server = Server(tmp, ["--model_name", "two", "--model_base_path", two])
+    try:
+        server.wait_available("two", 124)
+        # Pin version 123 of "two" and add "three".
+        resp = _reload(server, [("two", two, [123]), ("three", three, None)])
+        assert resp.status.error_code == 0 and resp.status.error_message == ""
+        server.wait_available("two", 123)
+        server.wait_available("three")
+        _wait_gone(server, "two", 124)
+        resp = server.predict.Predict(_predict_request("two", X, [3, 1]), timeout=RPC_TIMEOUT_S)
+        assert resp.model_spec.version.value == 123
+        resp = server.predict.Predict(_predict_request("three", X, [3, 1]), timeout=RPC_TIMEOUT_S)
+        # half_plus_three: y = 0.5 * x + 3 (TF 1.0's export, which TF 2.21 itself no longer loads).
+        np.testing.assert_array_equal(tf.make_ndarray(resp.outputs["y"]).ravel(), [3.5, 4.0, 5.5])
+        # Replace everything by "cpu": the others unload.
+        resp = _reload(server, [("cpu", cpu, None)])
+        assert resp.status.error_code == 0
+        server.wait_available("cpu")
+        _wait_gone(server, "two")
+        _wait_gone(server, "three")
+        # A config that is no model_config_list: refused in the call and in the response.
+        req = model_management_pb2.ReloadConfigRequest()
+        req.config.custom_model_config.type_url = "type.googleapis.com/x"
+        with pytest.raises(grpc.RpcError) as e:
+            server.models.HandleReloadConfigRequest(req, timeout=RPC_TIMEOUT_S)
+        assert e.value.code() == Code.INVALID_ARGUMENT
+        assert e.value.details() == ("ServerModelConfig type not supported by HandleReloadConfigRequest. "
+                                     "Only ModelConfigList is currently supported")
+        server.wait_available("cpu")
+    finally:
+        code = server.stop()
+    assert code == 0, server.output()
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_sigterm_finishes_in_flight(tmp_path):
+    """SIGTERM while calls run: each accepted call is answered, the exit code is 0."""
+    import concurrent.futures
+    tmp = str(tmp_path)
+    path = _copy_model("saved_model_half_plus_two_cpu", tmp, "m")
+    server = Server(tmp, ["--model_name", "m", "--model_base_path", path])
+    server.wait_available("m")
+    x = np.arange(256 * 1024, dtype=np.float32).reshape(-1, 1)
+    req = predict_pb2.PredictRequest()
+    req.model_spec.name = "m"
+    req.inputs["x"].CopyFrom(tf.make_tensor_proto(x))
+
+    def call():
+        try:
+            return server.predict.Predict(req, timeout=RPC_TIMEOUT_S)
+        except grpc.RpcError as e:
+            return e.code()
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        first = [pool.submit(call) for _ in range(8)]
+        time.sleep(0.05)
+        server.proc.send_signal(signal.SIGTERM)
+        results = [f.result() for f in first]
+    code = server.proc.wait(timeout=60)
+    server.stop()
+    assert code == 0, server.output()
+    answered = [r for r in results if not isinstance(r, grpc.StatusCode)]
+    refused = [r for r in results if isinstance(r, grpc.StatusCode)]
+    # A call the server had accepted is answered in full; one that arrived after
+    # the listener closed fails as UNAVAILABLE, never with a broken answer.
+    for r in answered:
+        np.testing.assert_array_equal(tf.make_ndarray(r.outputs["y"]), 0.5 * x + 2)
+    assert all(c == Code.UNAVAILABLE for c in refused), refused
+    refutil.record(SECTION, cases=1, passed=1)
