@@ -22,11 +22,12 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME savedmodel)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
 # A shlibs file (and the ldconfig trigger) so packages built against the
 # library depend on this SONAME.
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY "=")  # 0.x: each release its own ABI
+# The summary line comes from CPACK_PACKAGE_DESCRIPTION_SUMMARY.
 set(CPACK_DEBIAN_RUNTIME_DESCRIPTION
-  "Load, run, train and serve TensorFlow SavedModels without TensorFlow
- The savedmodel command (saved_model_cli's show, run, scan and freeze_model,
- training and the model server) and the shared library libsavedmodel.")
+  "The savedmodel command (saved_model_cli's show, run, scan and freeze_model,
+training and the model server) and the shared library libsavedmodel.")
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME savedmodel-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
@@ -34,9 +35,8 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_SUGGESTS
     "libprotobuf-dev, libsnappy-dev, zlib1g-dev, libfarmhash-dev, libre2-dev")
 set(CPACK_DEBIAN_DEV_DESCRIPTION
-  "savedmodel C++ headers, static library, CMake and pkg-config files
- Build programs against libsavedmodel: find_package(savedmodel), or
- pkg-config savedmodel.")
+  "Headers, static library, CMake and pkg-config files: build programs
+against libsavedmodel with find_package(savedmodel) or pkg-config savedmodel.")
 
 include(CPack)
 cpack_add_component(runtime DISPLAY_NAME "CLI and shared library")

@@ -12,6 +12,10 @@
 #     ${CMAKE_INSTALL_LIBDIR}/cmake/savedmodel.
 include(CMakePackageConfigHelpers)
 
+# Installing (and cpack, which installs first) never builds: scripts/setup has
+# built everything, and scripts/test-packaging builds what it installs.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
 set(SAVEDMODEL_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/savedmodel)
 
 install(TARGETS savedmodel_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
