@@ -22,22 +22,22 @@ install(TARGETS savedmodel_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPO
 install(TARGETS savedmodel_shared savedmodel_static EXPORT savedmodelTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
-install(DIRECTORY ${CMAKE_SOURCE_DIR}/include/savedmodel ${CMAKE_BINARY_DIR}/include/savedmodel
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/savedmodel ${PROJECT_BINARY_DIR}/include/savedmodel
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev FILES_MATCHING PATTERN "*.h")
 
 install(EXPORT savedmodelTargets NAMESPACE savedmodel:: DESTINATION ${SAVEDMODEL_CMAKE_DIR}
         COMPONENT dev)
-configure_package_config_file(${CMAKE_SOURCE_DIR}/cmake/savedmodelConfig.cmake.in
-  ${CMAKE_BINARY_DIR}/savedmodelConfig.cmake INSTALL_DESTINATION ${SAVEDMODEL_CMAKE_DIR})
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/savedmodelConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/savedmodelConfig.cmake INSTALL_DESTINATION ${SAVEDMODEL_CMAKE_DIR})
 # 0.x minor releases may break the API (CHANGELOG.md), so 0.1 accepts only 0.1.*.
-write_basic_package_version_file(${CMAKE_BINARY_DIR}/savedmodelConfigVersion.cmake
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/savedmodelConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
-install(FILES ${CMAKE_BINARY_DIR}/savedmodelConfig.cmake ${CMAKE_BINARY_DIR}/savedmodelConfigVersion.cmake
+install(FILES ${PROJECT_BINARY_DIR}/savedmodelConfig.cmake ${PROJECT_BINARY_DIR}/savedmodelConfigVersion.cmake
         DESTINATION ${SAVEDMODEL_CMAKE_DIR} COMPONENT dev)
 
 # pkg-config: relative to the .pc file, so the tree can be installed anywhere.
 file(RELATIVE_PATH SAVEDMODEL_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" SAVEDMODEL_PC_TO_PREFIX "${SAVEDMODEL_PC_TO_PREFIX}")
-configure_file(${CMAKE_SOURCE_DIR}/cmake/savedmodel.pc.in ${CMAKE_BINARY_DIR}/savedmodel.pc @ONLY)
-install(FILES ${CMAKE_BINARY_DIR}/savedmodel.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+configure_file(${PROJECT_SOURCE_DIR}/cmake/savedmodel.pc.in ${PROJECT_BINARY_DIR}/savedmodel.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/savedmodel.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
         COMPONENT dev)

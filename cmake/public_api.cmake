@@ -7,18 +7,18 @@
 # savedmodel::api (cmake/savedmodel.map). Its SONAME carries major.minor while
 # the major version is 0: see "ABI policy" in CHANGELOG.md.
 
-configure_file(${CMAKE_SOURCE_DIR}/cmake/version.h.in
-               ${CMAKE_BINARY_DIR}/include/savedmodel/version.h @ONLY)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/version.h.in
+               ${PROJECT_BINARY_DIR}/include/savedmodel/version.h @ONLY)
 # Public headers are usable in-tree too (the facade compiles inside the runtime
 # library; the CLI prints SAVEDMODEL_VERSION).
 target_include_directories(savedmodel PUBLIC
-  $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> $<BUILD_INTERFACE:${CMAKE_BINARY_DIR}/include>)
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>)
 
-set(SAVEDMODEL_DIST_DIR ${CMAKE_BINARY_DIR}/dist)  # apart from the runtime's own libsavedmodel.a
+set(SAVEDMODEL_DIST_DIR ${PROJECT_BINARY_DIR}/dist)  # apart from the runtime's own libsavedmodel.a
 set(SAVEDMODEL_API_INCLUDES
-  $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include> $<BUILD_INTERFACE:${CMAKE_BINARY_DIR}/include>
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/include>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-set(SAVEDMODEL_MAP ${CMAKE_SOURCE_DIR}/cmake/savedmodel.map)
+set(SAVEDMODEL_MAP ${PROJECT_SOURCE_DIR}/cmake/savedmodel.map)
 
 add_library(savedmodel_shared SHARED $<TARGET_OBJECTS:savedmodel> $<TARGET_OBJECTS:savedmodel_proto>)
 target_include_directories(savedmodel_shared INTERFACE ${SAVEDMODEL_API_INCLUDES})
