@@ -66,12 +66,15 @@ def _copy_model(src_name, dst_root, dst_name=None):
     return dst
 
 
-def _config_text(models):
-    """TF Serving's text ModelServerConfig for [(name, base_path), ...]."""
+def _config_text(models, all_versions=()):
+    """TF Serving's text ModelServerConfig for [(name, base_path), ...]; the
+    models in `all_versions` serve every version, the others the latest."""
     config = model_server_config_pb2.ModelServerConfig()
     for name, path in models:
         c = config.model_config_list.config.add()
         c.name, c.base_path, c.model_platform = name, path, "tensorflow"
+        if name in all_versions:
+            c.model_version_policy.all.SetInParent()
     from google.protobuf import text_format
     return text_format.MessageToString(config)
 
@@ -86,7 +89,11 @@ class Server:
         self.proc = subprocess.Popen([refutil.CLI, "serve", "--port", str(self.port), "--rest_api_port", "0",
                                       "--file_system_poll_wait_seconds", "1"] + args,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.port)
+        # As TF Serving's own clients do for big batches: the server allows 2 GiB,
+        # the client library's receive default is 4 MiB.
+        self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.port,
+                                             options=[("grpc.max_receive_message_length", -1),
+                                                      ("grpc.max_send_message_length", -1)])
         self.predict = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
         self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
 
@@ -174,11 +181,12 @@ def served(tmp_path_factory):
     models["default"] = _copy_model("saved_model_half_plus_two_cpu", tmp, "default")
     config = os.path.join(tmp, "models.config")
     with open(config, "w") as f:
-        f.write(_config_text(sorted(models.items())))
+        f.write(_config_text(sorted(models.items()), all_versions=["saved_model_half_plus_two_2_versions"]))
     server = Server(tmp, ["--model_config_file", config])
     try:
         for name in models:
             server.wait_available(name)
+        server.wait_available("saved_model_half_plus_two_2_versions", 123)
         yield server, models
     finally:
         code = server.stop()
@@ -213,7 +221,8 @@ def test_predict_half_plus_two(served, name):
     np.testing.assert_array_equal(got.ravel(), [2.5, 3.0, 4.5])
     assert list(resp.outputs) == ["y"]
     assert resp.model_spec.name == name
-    assert resp.model_spec.version.value == 123
+    # Without a version in the request, the latest one answers.
+    assert resp.model_spec.version.value == (124 if name.endswith("2_versions") else 123)
     assert resp.model_spec.signature_name == "serving_default"
     refutil.record(SECTION, cases=1, passed=1)
 
@@ -282,16 +291,26 @@ def _serialized(examples, context=None):
 
 
 REGRESS_CASES = [
-    # (signature, examples, context, TF output key)
+    # (signature, examples, context)
     ("regress_x_to_y", [_example(x=v) for v in X], None),
     ("regress_x_to_y2", [_example(x=v) for v in X], None),
-    ("regress_x2_to_y3", [_example(x2=v) for v in X], None),
-    ("regress_x2_to_y3", [_example(x=1.0), _example(x=7.0)], _example(x2=2.0)),
+    ("regress_x_to_y2", [_example(x2=1.0), _example(x2=7.0)], _example(x=2.0)),
     ("regress_x_to_y", [_example(x=1.0), _example()], _example(x=4.0)),
 ]
+# (regress_x2_to_y3 reads x2:0, a float placeholder, not tf.Examples: TF Serving
+# would feed it strings, which TensorFlow refuses.)
 
 
-@pytest.mark.parametrize("name", ["default", "saved_model_half_plus_two_tf2_cpu"])
+# TF2 exports write every signature with method tensorflow/serving/predict;
+# TF Serving runs Classify/Regress on them anyway (its
+# --enable_signature_method_name_check is off by default), where our
+# PredictionApi still insists on the classify/regress method name.
+TF2_METHOD_CHECK = pytest.mark.xfail(strict=True, reason="PredictionApi checks method_name; TF Serving's "
+                                     "--enable_signature_method_name_check defaults to false")
+MODELS_FOR_EXAMPLES = ["default", pytest.param("saved_model_half_plus_two_tf2_cpu", marks=TF2_METHOD_CHECK)]
+
+
+@pytest.mark.parametrize("name", MODELS_FOR_EXAMPLES)
 @pytest.mark.parametrize("case", range(len(REGRESS_CASES)))
 def test_regress(served, name, case):
     server, models = served
@@ -305,7 +324,7 @@ def test_regress(served, name, case):
     refutil.record(SECTION, cases=1, passed=1)
 
 
-@pytest.mark.parametrize("name", ["default", "saved_model_half_plus_two_tf2_cpu"])
+@pytest.mark.parametrize("name", MODELS_FOR_EXAMPLES)
 @pytest.mark.parametrize("with_context", [False, True])
 def test_classify(served, name, with_context):
     server, models = served
@@ -359,13 +378,16 @@ METADATA_CASES = [
     # (model served, TF Serving's metadata JSON)
     ("default", "half_plus_two_model_metadata.json"),
     ("saved_model_half_plus_two_2_versions", "saved_model_half_plus_two_2_versions_metadata.json"),
+    # The JSON is of another TF2 export of the same model, which lacks the
+    # default value for x that saved_model_half_plus_two_tf2_cpu's
+    # serving_default has; defaults are compared with the saved_model.pb.
     ("saved_model_half_plus_two_tf2_cpu", "saved_model_half_plus_two_tf2_2_versions_metadata.json"),
 ]
 
 
 @pytest.mark.parametrize("name,json_name", METADATA_CASES)
 def test_get_model_metadata(served, name, json_name):
-    server, _ = served
+    server, models = served
     with open(os.path.join(TF_SERVING, json_name)) as f:
         want = json.load(f)
     req = get_model_metadata_pb2.GetModelMetadataRequest()
@@ -381,6 +403,14 @@ def test_get_model_metadata(served, name, json_name):
     got = get_model_metadata_pb2.SignatureDefMap()
     assert any_msg.Unpack(got)
     expected = json_format.ParseDict(want["metadata"]["signature_def"], get_model_metadata_pb2.SignatureDefMap())
+    if name.endswith("tf2_cpu"):
+        from tensorflow.core.protobuf import saved_model_pb2
+        saved = saved_model_pb2.SavedModel()
+        with open(os.path.join(_version_dir(models[name]), "saved_model.pb"), "rb") as f:
+            saved.ParseFromString(f.read())
+        assert dict(got.signature_def) == dict(saved.meta_graphs[0].signature_def)
+        for sig in list(got.signature_def.values()) + list(expected.signature_def.values()):
+            sig.ClearField("defaults")
     assert got == expected, "signature_def differs from %s" % json_name
     refutil.record(SECTION, cases=1, passed=1)
 
@@ -452,11 +482,9 @@ def test_unknown_signature(served):
     assert (code, msg) == (Code.INVALID_ARGUMENT, "No signature was found with the name: nope")
     code, msg = _rpc_error(server.predict.Classify, _classify_request("default", "nope", [_example(x=1.0)]))
     assert (code, msg) == (Code.INVALID_ARGUMENT, "No signature was found with the name: nope")
-    # A regression signature asked to classify.
+    # A regression signature asked to classify: it has neither classes nor scores.
     code, msg = _rpc_error(server.predict.Classify, _classify_request("default", "regress_x_to_y", [_example(x=1.0)]))
     assert code == Code.INVALID_ARGUMENT, msg
-    assert msg == "Expected classification signature method_name to be tensorflow/serving/classify. " \
-                  "Was: tensorflow/serving/regress"
     refutil.record(SECTION, cases=1, passed=1)
 
 
@@ -619,7 +647,8 @@ def test_hostile_examples(served):
     req.model_spec.signature_name = "regress_x_to_y"
     code, msg = _rpc_error(server.predict.Regress, req)
     assert code == Code.INVALID_ARGUMENT, msg
-    assert msg == "Input is empty."
+    # Older TF Serving words it in the regressor, newer in InputToSerializedExampleTensor.
+    assert msg in ("Input is empty.", "RegressionRequest::input is empty.")
     assert server.alive()
     refutil.record(SECTION, cases=1, passed=1)
 
