@@ -101,20 +101,25 @@ StatusOr<Tensor> SerializedExamples(const tfs::Input& input, const char* request
 }
 
 // The signature a Classify/Regress names, checked as TF Serving's
-// classifier/regressor check it.
-StatusOr<const SignatureDef*> ExampleSignature(const Servable& servable, const std::string& name,
-                                               const char* method, const char* kind) {
+// classifier/regressor check it. Its method name is not checked: TF Serving
+// checks it only with --enable_signature_method_name_check (off by default),
+// and TF2 exports label every signature tensorflow/serving/predict.
+StatusOr<const SignatureDef*> ExampleSignature(const Servable& servable, const std::string& name, const char* kind) {
   const auto& sigs = servable.bundle->meta_graph_def().signature_def();
-  auto it = sigs.find(SignatureNameOrDefault(name));
-  if (it == sigs.end()) return InvalidArgument("No signature was found with the name: " + SignatureNameOrDefault(name));
+  const std::string key = SignatureNameOrDefault(name);
+  auto it = sigs.find(key);
+  if (it == sigs.end()) return InvalidArgument("No signature was found with the name: " + key);
   const SignatureDef& sig = it->second;
-  if (sig.method_name() != method) {
-    return InvalidArgument(std::string("Expected ") + kind + " signature method_name to be " + method +
-                           ". Was: " + sig.method_name());
-  }
   if (sig.inputs().size() != 1) return InvalidArgument("Expected one input Tensor.");
-  if (!sig.inputs().count("inputs")) {
-    return InvalidArgument(std::string("No ") + kind + " inputs found in SignatureDef '" + SignatureNameOrDefault(name) + "'");
+  auto input = sig.inputs().find("inputs");
+  if (input == sig.inputs().end()) {
+    return InvalidArgument(std::string("No ") + kind + " inputs found in SignatureDef '" + key + "'");
+  }
+  // Serialized tf.Examples are fed to it; TensorFlow's words for a feed of
+  // the wrong type.
+  if (input->second.dtype() != tensorflow::DT_STRING) {
+    return InvalidArgument("Expects arg[0] to be " + DataTypeString(static_cast<DataType>(input->second.dtype())) +
+                           " but string is provided");
   }
   return &sig;
 }
@@ -274,7 +279,7 @@ Status PredictionApi::Predict(const tfs::PredictRequest& request, tfs::PredictRe
 Status PredictionApi::Classify(const tfs::ClassificationRequest& request, tfs::ClassificationResponse* response) {
   ASSIGN_OR_RETURN(ServableHandle servable, FindServable(request.model_spec()));
   const std::string& name = request.model_spec().signature_name();
-  ASSIGN_OR_RETURN(const SignatureDef* sig, ExampleSignature(*servable, name, kClassifyMethod, "classification"));
+  ASSIGN_OR_RETURN(const SignatureDef* sig, ExampleSignature(*servable, name, "classification"));
   RETURN_IF_ERROR(CheckClassifySignature(*sig, name));
   MakeModelSpec(request.model_spec().name(), name, servable->version, response->mutable_model_spec());
   ASSIGN_OR_RETURN(Tensor examples, SerializedExamples(request.input(), "ClassificationRequest"));
@@ -286,7 +291,7 @@ Status PredictionApi::Classify(const tfs::ClassificationRequest& request, tfs::C
 Status PredictionApi::Regress(const tfs::RegressionRequest& request, tfs::RegressionResponse* response) {
   ASSIGN_OR_RETURN(ServableHandle servable, FindServable(request.model_spec()));
   const std::string& name = request.model_spec().signature_name();
-  ASSIGN_OR_RETURN(const SignatureDef* sig, ExampleSignature(*servable, name, kRegressMethod, "regression"));
+  ASSIGN_OR_RETURN(const SignatureDef* sig, ExampleSignature(*servable, name, "regression"));
   RETURN_IF_ERROR(CheckRegressSignature(*sig, name));
   MakeModelSpec(request.model_spec().name(), name, servable->version, response->mutable_model_spec());
   ASSIGN_OR_RETURN(Tensor examples, SerializedExamples(request.input(), "RegressionRequest"));
@@ -322,8 +327,7 @@ Status PredictionApi::MultiInference(const tfs::MultiInferenceRequest& request,
     }
     const bool classify = task.method_name() == kClassifyMethod;
     ASSIGN_OR_RETURN(const SignatureDef* sig,
-                     ExampleSignature(*servable, name, classify ? kClassifyMethod : kRegressMethod,
-                                      classify ? "classification" : "regression"));
+                     ExampleSignature(*servable, name, classify ? "classification" : "regression"));
     RETURN_IF_ERROR(classify ? CheckClassifySignature(*sig, name) : CheckRegressSignature(*sig, name));
     if (!checked.empty() && checked[0].second->inputs().at("inputs").name() != sig->inputs().at("inputs").name()) {
       return InvalidArgument("Input tensor must be the same for all Signatures.");

@@ -51,8 +51,11 @@ class PredictionApi {
 
   // From request.input (example_list, or example_list_with_context whose
   // context features are merged into every example, an example's own value
-  // winning). INVALID_ARGUMENT "Input is empty." without examples; signature
-  // errors as TF Serving's classifier/regressor word them.
+  // winning). INVALID_ARGUMENT "ClassificationRequest::input is empty."
+  // without examples; signature errors as TF Serving's classifier/regressor
+  // word them. The signature needs one DT_STRING input "inputs" and outputs
+  // "classes"/"scores" (classify) or "outputs" (regress); its method name is
+  // not checked (TF Serving's default; TF2 exports say .../predict).
   Status Classify(const tensorflow::serving::ClassificationRequest& request,
                   tensorflow::serving::ClassificationResponse* response);
   Status Regress(const tensorflow::serving::RegressionRequest& request,
