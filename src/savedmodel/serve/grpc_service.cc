@@ -78,8 +78,9 @@ class ModelServiceImpl final : public tfs::ModelService::Service {
                     [&] { return manager_->GetModelStatus(request->model_spec(), response); });
   }
 
-  // TF Serving answers with the outcome twice: in the response's StatusProto
-  // and as the call's own status.
+  // As TF Serving, the outcome goes into the response's StatusProto and the
+  // call's status; on the wire a client sees the StatusProto only on success,
+  // since gRPC sends no message with an error status.
   grpc::Status HandleReloadConfigRequest(grpc::ServerContext*, const tfs::ReloadConfigRequest* request,
                                          tfs::ReloadConfigResponse* response) override {
     Status status;
