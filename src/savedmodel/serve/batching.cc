@@ -211,14 +211,13 @@ StatusOr<TensorMap> BatchingRunner::Run(const ServableHandle& servable,
       q->key = std::move(key);
     }
     Batch* open = q->batches.empty() || q->batches.back()->closed ? nullptr : q->batches.back().get();
-    if (open != nullptr && open->rows + rows > options_.max_batch_size) {
-      open->closed = true;
-      open = nullptr;
-    }
-    if (open == nullptr) {
+    if (open == nullptr || open->rows + rows > options_.max_batch_size) {
+      // Refused before touching the open batch, which keeps taking requests
+      // that fit.
       if (static_cast<int64_t>(q->batches.size()) >= options_.max_enqueued_batches) {
         return Unavailable("The batch scheduling queue is full");
       }
+      if (open != nullptr) open->closed = true;
       q->batches.push_back(std::make_unique<Batch>());
       open = q->batches.back().get();
       open->start = task.enqueued;

@@ -146,27 +146,33 @@ TEST_F(BatchingTest, FullQueueIsUnavailable) {
   BatchingOptions o;
   o.max_batch_size = 2;
   o.max_enqueued_batches = 1;
-  o.batch_timeout_micros = 300'000;
+  o.batch_timeout_micros = 30'000'000;  // the open batch waits to be filled
   o.num_batch_threads = 1;
   auto runner = Runner(o);
   std::thread waiting([&] {
-    // Refused only if the other request's batch got in first; then try again.
+    // Refused only while one of the main thread's batches holds the queue.
     StatusOr<TensorMap> out = Unavailable("");
-    for (int i = 0; i < 1000 && out.status().code() == StatusCode::kUnavailable; ++i) {
+    while (out.status().code() == StatusCode::kUnavailable) {
       out = runner->Run(servable_, "serving_default", Rows({1}), {});
+      std::this_thread::yield();
     }
-    EXPECT_TRUE(out.ok()) << out.status();
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(Y(*out), std::vector<float>{2.5f});
   });
-  // Until the first request is queued, the second may be queued instead; retry.
+  // Two rows cannot join the one-row batch and need a second: refused once
+  // that batch is open (before, they fill a batch of their own and run).
   Status refused;
-  for (int i = 0; i < 1000 && refused.ok(); ++i) {
-    auto out = runner->Run(servable_, "serving_default", Rows({1, 2}), {});
-    refused = out.status();
-    if (refused.ok()) std::this_thread::yield();
+  while (refused.ok()) {
+    refused = runner->Run(servable_, "serving_default", Rows({1, 2}), {}).status();
+    std::this_thread::yield();
   }
-  waiting.join();
   EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
   EXPECT_EQ(refused.message(), "The batch scheduling queue is full");
+  // One row fills the waiting batch, which then runs at once.
+  auto filler = runner->Run(servable_, "serving_default", Rows({3}), {});
+  ASSERT_TRUE(filler.ok()) << filler.status();
+  EXPECT_EQ(Y(*filler), std::vector<float>{3.5f});
+  waiting.join();
 }
 
 TEST(BatchingOptionsTest, ParametersCheckedAsTfServingDoes) {

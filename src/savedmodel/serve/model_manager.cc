@@ -74,13 +74,14 @@ ModelManager::ModelManager(const ModelManagerOptions& options) : options_(option
   SessionOptions& s = options_.load_options.session;
   s.intra_op_threads = options_.intra_op_threads;
   s.inter_op_threads = options_.inter_op_threads;
+  pools_ = std::make_shared<Pools>();
   if (options_.intra_op_threads != 1) {
-    intra_pool_ = std::make_unique<ThreadPool>(options_.intra_op_threads);
-    s.intra_op_pool = intra_pool_.get();
+    pools_->intra = std::make_unique<ThreadPool>(options_.intra_op_threads);
+    s.intra_op_pool = pools_->intra.get();
   }
   if (options_.inter_op_threads != 1) {
-    inter_pool_ = std::make_unique<ThreadPool>(options_.inter_op_threads);
-    s.inter_op_pool = inter_pool_.get();
+    pools_->inter = std::make_unique<ThreadPool>(options_.inter_op_threads);
+    s.inter_op_pool = pools_->inter.get();
   }
   s.env = options_.env;
 }
@@ -320,7 +321,8 @@ void ModelManager::Load(const std::string& name, int64_t version, const std::str
   std::lock_guard<std::mutex> l(mu_);
   VersionState& v = models_.at(name)->versions[version];
   if (bundle.ok()) {
-    auto servable = std::make_shared<Servable>();
+    // The deleter keeps the shared pools alive until the bundle is freed.
+    ServableHandle servable(new Servable, [pools = pools_](Servable* p) { delete p; });
     servable->name = name;
     servable->version = version;
     servable->bundle = std::move(bundle).value();

@@ -126,8 +126,13 @@ class ModelManager : public ServableSource {
   bool ReadyLocked() const;  // REQUIRES: mu_ held
 
   ModelManagerOptions options_;
-  std::unique_ptr<ThreadPool> intra_pool_;
-  std::unique_ptr<ThreadPool> inter_pool_;
+  // The pools every loaded model runs on. Each handle shares ownership, so a
+  // request still holding one after the manager is gone runs on live pools.
+  struct Pools {
+    std::unique_ptr<ThreadPool> intra;
+    std::unique_ptr<ThreadPool> inter;
+  };
+  std::shared_ptr<Pools> pools_;
 
   std::mutex reload_mu_;  // serializes ReloadConfig
   mutable std::mutex mu_;

@@ -330,5 +330,18 @@ TEST_F(ModelManagerTest, RemovedModelUnloadsAndStopEndsServing) {
   m->Stop();  // idempotent
 }
 
+// A request that still holds a handle when the server shuts the manager down
+// finishes on it (the shared pools live as long as the handle).
+TEST_F(ModelManagerTest, HandleOutlivesTheManager) {
+  SETUP_MODELS();
+  auto m = NewManager();
+  ASSERT_TRUE(m->ReloadConfig(Config(ModelConfig(base_))).ok());
+  ServableHandle h = m->Find(Spec("hp")).value();
+  m.reset();
+  auto y = Predict(h, {1, 2, 5});
+  ASSERT_TRUE(y.ok()) << y.status();
+  EXPECT_EQ(*y, (std::vector<float>{2.5f, 3.0f, 4.5f}));
+}
+
 }  // namespace
 }  // namespace savedmodel
