@@ -82,12 +82,12 @@ def _config_text(models, all_versions=()):
 class Server:
     """One `savedmodel serve` process with its gRPC channel and stubs."""
 
-    def __init__(self, tmp, args):
+    def __init__(self, tmp, args, rest_api_port=0):
         self.port = _free_port()
         self.log_path = os.path.join(tmp, "server-%d.log" % self.port)
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([refutil.CLI, "serve", "--port", str(self.port), "--rest_api_port", "0",
-                                      "--file_system_poll_wait_seconds", "1"] + args,
+        self.proc = subprocess.Popen([refutil.CLI, "serve", "--port", str(self.port), "--rest_api_port",
+                                      str(rest_api_port), "--file_system_poll_wait_seconds", "1"] + args,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         # As TF Serving's own clients do for big batches: the server allows 2 GiB,
         # the client library's receive default is 4 MiB.
@@ -752,4 +752,39 @@ def test_sigterm_finishes_in_flight(tmp_path):
     for r in answered:
         np.testing.assert_array_equal(tf.make_ndarray(r.outputs["y"]), 0.5 * x + 2)
     assert all(c == Code.UNAVAILABLE for c in refused), refused
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_grpc_calls_in_metrics(tmp_path):
+    """Each gRPC call is counted under TF Serving's metric names, entrypoint GRPC."""
+    import re
+    import urllib.request
+    tmp = str(tmp_path)
+    path = _copy_model("saved_model_half_plus_two_cpu", tmp, "m")
+    rest_port = _free_port()
+    url = "http://127.0.0.1:%d/monitoring/prometheus/metrics" % rest_port
+    server = Server(tmp, ["--model_name", "m", "--model_base_path", path], rest_api_port=rest_port)
+
+    def sample(text, pattern):
+        m = re.search("^" + pattern + r" (\S+)$", text, re.M)
+        return float(m.group(1)) if m else 0.0
+
+    patterns = {
+        "ok": r':tensorflow:serving:request_count\{model_name="m",status="OK"\}',
+        "not_found": r':tensorflow:serving:request_count\{model_name="m",status="NOT_FOUND"\}',
+        "predict": r':tensorflow:serving:request_latency_count\{model_name="m",API="predict",entrypoint="GRPC"\}',
+        "regress": r':tensorflow:serving:request_latency_count\{model_name="m",API="regress",entrypoint="GRPC"\}',
+    }
+    try:
+        server.wait_available("m")
+        before = urllib.request.urlopen(url, timeout=RPC_TIMEOUT_S).read().decode()
+        for _ in range(3):
+            server.predict.Predict(_predict_request("m", X, [3, 1]), timeout=RPC_TIMEOUT_S)
+        _rpc_error(server.predict.Predict, _predict_request("m", X, [3, 1], version=9))
+        server.predict.Regress(_regress_request("m", "regress_x_to_y", [_example(x=1.0)]), timeout=RPC_TIMEOUT_S)
+        after = urllib.request.urlopen(url, timeout=RPC_TIMEOUT_S).read().decode()
+    finally:
+        server.stop()
+    delta = {k: sample(after, p) - sample(before, p) for k, p in patterns.items()}
+    assert delta == {"ok": 4, "not_found": 1, "predict": 4, "regress": 1}, after[:3000]
     refutil.record(SECTION, cases=1, passed=1)
