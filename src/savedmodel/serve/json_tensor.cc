@@ -419,7 +419,8 @@ StatusOr<std::map<std::string, Tensor>> DecodeInstances(const JsonValue& list, c
   }
   std::map<std::string, Tensor> out;
   for (const auto& [name, t] : tensors) {
-    ASSIGN_OR_RETURN(out[name], BuildTensor(static_cast<DataType>(infos.at(name).dtype()), t.dims, t.rows, /*batched=*/true));
+    const auto dtype = static_cast<DataType>(infos.at(name).dtype());
+    ASSIGN_OR_RETURN(out[name], BuildTensor(dtype, t.dims, t.rows, /*batched=*/true));
   }
   return out;
 }
@@ -645,7 +646,9 @@ Status FillClassifyRegressRequest(std::string_view body, Request* request) {
   }
   it = doc.FindMember("examples");
   // TF Serving says "classify" for both methods.
-  if (it == doc.MemberEnd()) return FormatError(doc, "When method is classify, key 'examples' is expected and was not found");
+  if (it == doc.MemberEnd()) {
+    return FormatError(doc, "When method is classify, key 'examples' is expected and was not found");
+  }
   if (!it->value.IsArray()) return FormatError(doc, "Expecting 'examples' value to be an list/array");
   if (it->value.Empty()) return FormatError(doc, "'examples' value is an empty array");
   for (const auto& e : it->value.GetArray()) {
@@ -698,6 +701,7 @@ StatusOr<JsonPredictRequest> JsonPredictRequest::Parse(std::string_view body) {
 
 StatusOr<std::map<std::string, Tensor>> JsonPredictRequest::DecodeInputs(const InfoMap& inputs,
                                                                          JsonPredictFormat* format) const {
+  if (doc_ == nullptr) return FailedPrecondition("DecodeInputs on a request that was not parsed");
   if (inputs.empty()) {
     return InvalidArgument("Failed to get input map for signature: " +
                            (signature_name_.empty() ? std::string("DEFAULT") : signature_name_));

@@ -271,12 +271,14 @@ TEST(JsonTensorTest, ExampleErrors) {
   EXPECT_HAS(error(R"({"examples": 1})"), "Expecting 'examples' value to be an list/array");
   EXPECT_HAS(error(R"({"examples": []})"), "'examples' value is an empty array");
   EXPECT_HAS(error(R"({"examples": [1]})"), "Example must be JSON object but got JSON Number");
-  EXPECT_HAS(error(R"({"examples": [{"x": [1, "a"]}]})"), "Unexpected element type in feature: x expecting type: int64");
+  EXPECT_HAS(error(R"({"examples": [{"x": [1, "a"]}]})"),
+             "Unexpected element type in feature: x expecting type: int64");
   EXPECT_HAS(error(R"({"examples": [{"x": [[1]]}]})"), "Feature: x has element with unexpected JSON type: Array");
   EXPECT_HAS(error(R"({"examples": [{"x": null}]})"), "Feature: x has element with unexpected JSON type: Null");
   EXPECT_HAS(error(R"({"examples": [{"x": 18446744073709551615}]})"), "has uint64 element. Only int64 is supported.");
   // 2.5 then 3: the list became float_list, and 3 is an int.
-  EXPECT_HAS(error(R"({"examples": [{"f": [2.5, 3]}]})"), "Unexpected element type in feature: f expecting type: float");
+  EXPECT_HAS(error(R"({"examples": [{"f": [2.5, 3]}]})"),
+             "Unexpected element type in feature: f expecting type: float");
 }
 
 TEST(JsonTensorTest, ClassifyAndRegressResults) {

@@ -193,7 +193,8 @@ TEST_F(RestHandlerTest, ClassifyAndRegress) {
            R"({"signature_name": "classify_x_to_y", "examples": [{"x": 10.0}, {"x": -4}]})");
   // -4 is an int: an int64_list, which the float feature x refuses.
   EXPECT_EQ(r.http_status, 400) << r.body;
-  r = Post("/v1/models/hpt:classify", R"({"signature_name": "classify_x_to_y", "examples": [{"x": 10.0}, {"x": -4.0}]})");
+  r = Post("/v1/models/hpt:classify",
+           R"({"signature_name": "classify_x_to_y", "examples": [{"x": 10.0}, {"x": -4.0}]})");
   EXPECT_JSON_EQ(r.body, R"({"results": [[["", 7]], [["", 0]]]})");
   // y2 = 0.5 * x + 3, y3 = 0.5 * x2 + 3.
   r = Post("/v1/models/hpt:regress", R"({"signature_name": "regress_x_to_y2", "examples": [{"x": 1.0}, {"x": 3.0}]})");
@@ -226,13 +227,16 @@ TEST_F(RestHandlerTest, TheTf2ExportClassifiesAndRegresses) {
 
 TEST_F(RestHandlerTest, MetadataEqualsTfServings) {
   REQUIRE_MODEL("default", 123, "tf_serving/saved_model_half_plus_two_cpu/00000123");
+  const std::string want =
+      testing::ReadFileOrDie(testing::TestDataDir() / "tf_serving/half_plus_two_model_metadata.json");
   RestResponse r = Get("/v1/models/default/versions/123/metadata");
   EXPECT_EQ(r.http_status, 200) << r.body;
-  EXPECT_JSON_EQ(r.body, testing::ReadFileOrDie(testing::TestDataDir() / "tf_serving/half_plus_two_model_metadata.json"));
+  EXPECT_JSON_EQ(r.body, want);
   r = Get("/v1/models/default/metadata");
-  EXPECT_JSON_EQ(r.body, testing::ReadFileOrDie(testing::TestDataDir() / "tf_serving/half_plus_two_model_metadata.json"));
+  EXPECT_JSON_EQ(r.body, want);
 
-  REQUIRE_MODEL("saved_model_half_plus_two_2_versions", 123, "tf_serving/saved_model_half_plus_two_2_versions/00000123");
+  REQUIRE_MODEL("saved_model_half_plus_two_2_versions", 123,
+                "tf_serving/saved_model_half_plus_two_2_versions/00000123");
   r = Get("/v1/models/saved_model_half_plus_two_2_versions/versions/123/metadata");
   EXPECT_JSON_EQ(r.body, testing::ReadFileOrDie(testing::TestDataDir() /
                                                 "tf_serving/saved_model_half_plus_two_2_versions_metadata.json"));
