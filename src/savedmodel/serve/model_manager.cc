@@ -42,11 +42,32 @@ std::set<int64_t> AspiredVersions(
   }
 }
 
+// A version directory caught while still being copied can hold a complete
+// saved_model.pb but no variables yet. Such a graph loads (TensorFlow's
+// loader skips the restore when there is no checkpoint) and then fails every
+// request on an uninitialized variable, so it counts as a failed load and is
+// retried at the next scan instead of replacing the serving version.
+Status CheckComplete(const SavedModelBundle& bundle, Env* env) {
+  if (bundle.data().HasVariables(env)) return Status::OK();
+  for (const auto& node : bundle.meta_graph_def().graph_def().node()) {
+    const std::string& op = node.op();
+    if (op == "VariableV2" || op == "Variable" || op == "VarHandleOp") {
+      return FailedPrecondition("the graph has variables (node '" + node.name() +
+                                "') but " + bundle.export_dir() +
+                                " has no variables/variables.index yet; is it still being copied?");
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 struct ModelManager::VersionState {
   int state = kStart;
   Status status;  // the last load's error, shown by GetModelStatus
+  // After a failed load: failures in a row, and when scans may retry it.
+  int failures = 0;
+  std::chrono::steady_clock::time_point retry_after;
   ServableHandle servable;          // set while AVAILABLE
   std::weak_ptr<Servable> unloading;  // while UNLOADING: END once every handle is gone
 };
@@ -141,6 +162,10 @@ Status ModelManager::ReloadConfig(const tensorflow::serving::ModelServerConfig& 
   if (stop_) return Unavailable("the model manager is stopped");
   config_ = config;
   configured_ = true;
+  // A config change is an operator asking for another try now.
+  for (auto& [name, model] : models_) {
+    for (auto& [version, v] : model->versions) v.retry_after = {};
+  }
   for (auto& [name, model] : models_) model->removed = !names.count(name);
   for (const auto& model : config.model_config_list().config()) {
     auto& state = models_[model.name()];
@@ -281,6 +306,10 @@ void ModelManager::PassModel(const std::string& name) {
       ModelState& model = *models_.at(name);
       auto v = model.versions.find(*it);
       if (v != model.versions.end() && v->second.state == kAvailable) continue;
+      if (v != model.versions.end() && !v->second.status.ok() &&
+          std::chrono::steady_clock::now() < v->second.retry_after) {
+        continue;
+      }
     }
     Load(name, *it, paths[*it]);
   }
@@ -314,6 +343,9 @@ void ModelManager::Load(const std::string& name, int64_t version, const std::str
   }
   const auto start = std::chrono::steady_clock::now();
   auto bundle = LoadSavedModel(path, options_.tags, options_.load_options);
+  if (bundle.ok()) {
+    if (Status complete = CheckComplete(**bundle, options_.env); !complete.ok()) bundle = complete;
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options_.metrics != nullptr) options_.metrics->RecordLoad(path, bundle.status(), seconds);
@@ -328,9 +360,18 @@ void ModelManager::Load(const std::string& name, int64_t version, const std::str
     servable->bundle = std::move(bundle).value();
     v.servable = std::move(servable);
     SetState(name, version, v, kAvailable);
+    v.failures = 0;
   } else {
     v.status = bundle.status();
     SetState(name, version, v, kEnd);
+    // The next scan retries (a copy may have completed since); a version that
+    // keeps failing is retried ever less often, up to once a minute, so a
+    // broken directory is not reloaded on every scan.
+    const int backoff = std::min(v.failures, 6);
+    v.retry_after = std::chrono::steady_clock::now() +
+                    std::chrono::seconds(backoff == 0 ? 0 : int64_t{1} << backoff) -
+                    std::chrono::seconds(backoff == 0 ? 0 : 1);
+    ++v.failures;
   }
   cv_.notify_all();
 }

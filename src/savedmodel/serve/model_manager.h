@@ -15,7 +15,9 @@
 //    AVAILABLE (so a new version that fails to load, e.g. a directory still
 //    being copied, leaves the old one serving); the failure shows in
 //    GetModelStatus (state END with the load error) and the load is retried
-//    at the next scan.
+//    at the next scan (then after 1, 3, 7, ... up to 63 seconds while it
+//    keeps failing; a ReloadConfig retries at once). A graph with variables
+//    but no variables/ yet counts as a failed load: it is a copy in progress.
 //  - A removed model's versions are unloaded at once.
 //
 // States and their order follow TF Serving's ServableStateMonitor: START ->

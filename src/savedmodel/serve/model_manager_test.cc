@@ -199,6 +199,19 @@ TEST_F(ModelManagerTest, BrokenVersionLeavesTheServingOneAndIsRetried) {
                            {(base_ / "200").string(), "fail"}),
             1);
 
+  // Further along: the graph is whole but variables/ has not arrived. It would
+  // load and fail every request, so it does not replace 124 either.
+  fs::remove_all(base_ / "200");
+  fs::create_directory(base_ / "200");
+  fs::copy_file(base_ / "00000124" / "saved_model.pb", base_ / "200" / "saved_model.pb");
+  ASSERT_TRUE(m->ReloadConfig(Config(ModelConfig(base_))).ok());
+  EXPECT_EQ(m->Find(Spec("hp")).value()->version, 124);
+  GetModelStatusResponse partial;
+  ASSERT_TRUE(m->GetModelStatus(Spec("hp", 200), &partial).ok());
+  EXPECT_EQ(partial.model_version_status(0).state(), ModelVersionStatus::END);
+  EXPECT_NE(partial.model_version_status(0).status().error_message().find("still being copied"),
+            std::string::npos);
+
   // The copy completes; the next scan loads it and retires 124.
   fs::remove_all(base_ / "200");
   fs::copy(base_ / "00000124", base_ / "200", fs::copy_options::recursive);
