@@ -242,6 +242,24 @@ TEST_F(RestHandlerTest, MetadataEqualsTfServings) {
                                                 "tf_serving/saved_model_half_plus_two_2_versions_metadata.json"));
 }
 
+TEST_F(RestHandlerTest, MetadataOfTheTf2ExportEqualsTfServings) {
+  REQUIRE_MODEL("saved_model_half_plus_two_2_versions", 123, "tf_serving/saved_model_half_plus_two_tf2_cpu/00000123");
+  RestResponse r = Get("/v1/models/saved_model_half_plus_two_2_versions/metadata");
+  EXPECT_EQ(r.http_status, 200) << r.body;
+  google::protobuf::Value got = ParseJson(r.body);
+  // TF Serving's file omits the (empty) defaults of the init-op signature
+  // only, as the CLI's metadata test notes.
+  auto* sigs = (*(*(*got.mutable_struct_value()->mutable_fields())["metadata"].mutable_struct_value()
+                       ->mutable_fields())["signature_def"].mutable_struct_value()->mutable_fields())["signature_def"]
+                   .mutable_struct_value()->mutable_fields();
+  auto* init = (*sigs)["__saved_model_init_op"].mutable_struct_value()->mutable_fields();
+  ASSERT_TRUE(init->count("defaults")) << r.body;
+  init->erase("defaults");
+  const google::protobuf::Value want = ParseJson(testing::ReadFileOrDie(
+      testing::TestDataDir() / "tf_serving/saved_model_half_plus_two_tf2_2_versions_metadata.json"));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, want)) << r.body;
+}
+
 TEST_F(RestHandlerTest, ModelStatusHasTfServingsShape) {
   REQUIRE_MODEL("hpt", 123, "tf_serving/saved_model_half_plus_two_2_versions/00000123");
   REQUIRE_MODEL("hpt", 124, "tf_serving/saved_model_half_plus_two_2_versions/00000124");
