@@ -25,8 +25,10 @@ target_include_directories(savedmodel_shared INTERFACE ${SAVEDMODEL_API_INCLUDES
 target_compile_features(savedmodel_shared INTERFACE cxx_std_17)
 target_link_libraries(savedmodel_shared PRIVATE protobuf::libprotobuf Snappy::snappy ZLIB::ZLIB
                       ${FARMHASH_LIB} PkgConfig::RE2 Threads::Threads)
-target_link_options(savedmodel_shared PRIVATE
-  "LINKER:--version-script=${SAVEDMODEL_MAP}" "LINKER:--no-undefined" "LINKER:--as-needed")
+target_link_options(savedmodel_shared PRIVATE "LINKER:--version-script=${SAVEDMODEL_MAP}" "LINKER:--as-needed")
+if(NOT SAVEDMODEL_SANITIZE AND NOT SAVEDMODEL_TSAN)  # clang leaves sanitizer runtimes to executables
+  target_link_options(savedmodel_shared PRIVATE "LINKER:--no-undefined")
+endif()
 set_target_properties(savedmodel_shared PROPERTIES
   OUTPUT_NAME savedmodel EXPORT_NAME savedmodel
   VERSION ${PROJECT_VERSION}
