@@ -127,6 +127,9 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   if (api == nullptr || manager == nullptr) {
     return InvalidArgument("gRPC server needs a PredictionApi and a ModelManager");
   }
+  if (options.max_threads < 0) {
+    return InvalidArgument("gRPC max threads must not be negative, got " + std::to_string(options.max_threads));
+  }
   if (options.max_message_bytes <= 0) {
     return InvalidArgument("gRPC max message size must be positive, got " +
                            std::to_string(options.max_message_bytes));
@@ -141,6 +144,11 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   // gRPC turns on SO_REUSEPORT by default, so a second server on a taken port
   // would start and silently share it; a port in use must fail the start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options.max_threads > 0) {
+    grpc::ResourceQuota quota("savedmodel_grpc");
+    quota.SetMaxThreads(options.max_threads);
+    builder.SetResourceQuota(quota);
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Status(StatusCode::kUnavailable, "cannot start the gRPC server on " + options.address +

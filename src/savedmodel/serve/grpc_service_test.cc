@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <future>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -60,9 +61,11 @@ class GrpcServiceTest : public ::testing::Test {
     return config;
   }
 
-  void StartServer() {
+  void StartServer(int max_threads = 0) {
+    if (server_) server_->Shutdown();
     GrpcServerOptions options;
     options.address = "127.0.0.1:0";
+    options.max_threads = max_threads;
     auto server = GrpcServer::Start(options, api_.get(), manager_.get(),
                                     [this](std::string_view model, std::string_view api, const Status& s, double) {
                                       std::lock_guard<std::mutex> lock(mu_);
@@ -233,6 +236,31 @@ TEST_F(GrpcServiceTest, ShutdownFinishesCallsInFlight) {
   EXPECT_EQ(predict_->Predict(&context, HalfPlusTwoRequest("hp2", {1}), &response).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   server_->Shutdown();  // idempotent
+}
+
+// gRPC's sync server refuses calls it has no thread for, as TF Serving does
+// under --grpc_max_threads; the server itself stays healthy.
+TEST_F(GrpcServiceTest, ThreadCapRefusesWhatItCannotRun) {
+  StartServer(/*max_threads=*/4);
+  hook_delay_ = std::chrono::milliseconds(50);
+  std::vector<std::future<grpc::StatusCode>> calls;
+  for (int i = 0; i < 24; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] {
+      grpc::ClientContext context;
+      tfs::PredictResponse response;
+      return predict_->Predict(&context, HalfPlusTwoRequest("hp2", {1}), &response).error_code();
+    }));
+  }
+  std::map<grpc::StatusCode, int> codes;
+  for (auto& c : calls) ++codes[c.get()];
+  EXPECT_GE(codes[grpc::StatusCode::OK], 1);
+  EXPECT_GE(codes[grpc::StatusCode::RESOURCE_EXHAUSTED], 1);
+  EXPECT_EQ(codes[grpc::StatusCode::OK] + codes[grpc::StatusCode::RESOURCE_EXHAUSTED], 24);
+  hook_delay_ = std::chrono::milliseconds(0);
+  grpc::ClientContext context;
+  tfs::PredictResponse response;
+  ASSERT_TRUE(predict_->Predict(&context, HalfPlusTwoRequest("hp2", {5}), &response).ok());
+  EXPECT_EQ(Y(response), std::vector<float>{4.5f});
 }
 
 TEST_F(GrpcServiceTest, PortInUseIsAnError) {
