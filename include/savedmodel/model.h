@@ -45,7 +45,9 @@ struct Signature {
 };
 
 // Thread-safe: Predict and Run may be called from many threads at once; the
-// model's variables are shared by all calls. Movable, not copyable.
+// model's variables are shared by all calls. Movable, not copyable; a
+// moved-from Model may only be destroyed or assigned to. Tensors it returned
+// stay valid after it is destroyed.
 class SAVEDMODEL_EXPORT Model {
  public:
   // Loads the MetaGraphDef of `export_dir` tagged exactly `tags` ({"serve"}

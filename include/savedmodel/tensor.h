@@ -75,8 +75,8 @@ class SAVEDMODEL_EXPORT Tensor {
   // library's per-tensor limit (8 GiB) or when memory runs out.
   static StatusOr<Tensor> Zeros(DType dtype, const std::vector<int64_t>& shape);
   // A tensor of `shape` holding a copy of `size` bytes at `data`, which must
-  // be exactly the shape's element count times the dtype's size.
-  // REQUIRES: dtype != kString.
+  // be exactly the shape's element count times the dtype's size (else
+  // InvalidArgument, as for kString: use FromStrings).
   static StatusOr<Tensor> FromBytes(DType dtype, const std::vector<int64_t>& shape,
                                     const void* data, size_t size);
   static StatusOr<Tensor> FromStrings(const std::vector<int64_t>& shape,

@@ -145,6 +145,12 @@ TEST(ApiTest, TensorConstructionChecksItsArguments) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(Tensor::FromBytes(DType::kString, {1}, three, 4).status().code(),
             StatusCode::kInvalidArgument);
+  EXPECT_EQ(Tensor::FromBytes(DType::kFloat, {1}, nullptr, 4).status().code(),
+            StatusCode::kInvalidArgument);
+  auto none = Tensor::FromBytes(DType::kFloat, {0, 3}, nullptr, 0);  // empty: nothing to copy
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->num_elements(), 0);
+  EXPECT_EQ(none->data(), nullptr);
   EXPECT_EQ(Tensor::FromVector<float>({3}, {1, 2}).status().code(), StatusCode::kInvalidArgument);
 
   auto strings = Tensor::FromStrings({2}, {"a", std::string("b\0c", 3)});

@@ -72,6 +72,9 @@ StatusOr<Tensor> Tensor::FromBytes(DType dtype, const std::vector<int64_t>& shap
                       " tensor of shape " + t->shape().DebugString() + " holds " +
                       std::to_string(t->byte_size()));
   }
+  if (size > 0 && data == nullptr) {
+    return Status(StatusCode::kInvalidArgument, "FromBytes: null data for " + std::to_string(size) + " bytes");
+  }
   if (size > 0) std::memcpy(t->raw_data(), data, size);
   return TensorAccess::Wrap(std::move(*t));
 }
