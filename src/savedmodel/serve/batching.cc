@@ -30,7 +30,8 @@ int64_t BatchRows(const TensorMap& inputs) {
 // is not reused while queued), signature, outputs and, per input, dtype and
 // every dimension past the 0th.
 std::string QueueKey(const Servable* servable, const std::string& signature,
-                     const TensorMap& inputs, const std::vector<std::string>& output_filter) {
+                     const TensorMap& inputs, const std::vector<std::string>& output_filter,
+                     bool pad) {
   std::string key = std::to_string(reinterpret_cast<uintptr_t>(servable));
   key += '\0';
   key += signature;
@@ -38,7 +39,12 @@ std::string QueueKey(const Servable* servable, const std::string& signature,
     key += '\0';
     key += name;
     key += ':' + std::to_string(static_cast<int>(t.dtype()));
-    for (int i = 1; i < t.rank(); ++i) key += ',' + std::to_string(t.dim(i));
+    // With padding only the rank must agree.
+    if (pad) {
+      key += '/' + std::to_string(t.rank());
+    } else {
+      for (int i = 1; i < t.rank(); ++i) key += ',' + std::to_string(t.dim(i));
+    }
   }
   key += '\1';
   for (const std::string& o : output_filter) {
@@ -72,6 +78,46 @@ StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t count) {
   ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims(dims));
   ASSIGN_OR_RETURN(Tensor out, Tensor::Allocate(t.dtype(), shape));
   CopyRows(t, begin, &out, 0, count);
+  return out;
+}
+
+// `t` grown to `dims` (same rank and 0th dimension, each other dimension at
+// least t's) by padding at the end of each dimension with t's first element,
+// as TF Serving's batching_util pads.
+StatusOr<Tensor> PadTrailing(const Tensor& t, const std::vector<int64_t>& dims) {
+  if (dims == t.shape().dims()) return t;
+  if (t.num_elements() == 0) {
+    return InvalidArgument("Got empty tensor in batch of non-empty tensors.");
+  }
+  ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims(dims));
+  ASSIGN_OR_RETURN(Tensor out, Tensor::Allocate(t.dtype(), shape));
+  const int rank = t.rank();
+  const bool is_string = t.dtype() == DT_STRING;
+  const size_t elem = is_string ? 0 : DataTypeSize(t.dtype());
+  auto copy = [&](int64_t from, int64_t to, int64_t count) {
+    if (is_string) {
+      auto in = t.flat<std::string>();
+      std::copy_n(in.begin() + from, count, out.flat<std::string>().begin() + to);
+    } else {
+      std::memcpy(static_cast<char*>(out.raw_data()) + to * elem,
+                  static_cast<const char*>(t.raw_data()) + from * elem, count * elem);
+    }
+  };
+  for (int64_t i = 0; i < out.num_elements(); ++i) copy(0, i, 1);
+  // Each run of t's innermost dimension lands at its index in `out`.
+  const int64_t inner = t.dim(rank - 1);
+  const int64_t runs = inner == 0 ? 0 : t.num_elements() / inner;
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t run = 0; run < runs; ++run) {
+    int64_t rest = run;
+    for (int d = rank - 2; d >= 0; --d) {
+      index[d] = rest % t.dim(d);
+      rest /= t.dim(d);
+    }
+    int64_t to = 0;
+    for (int d = 0; d < rank - 1; ++d) to = to * dims[d] + index[d];
+    copy(run * inner, to * dims[rank - 1], inner);
+  }
   return out;
 }
 
@@ -144,9 +190,7 @@ StatusOr<BatchingOptions> BatchingOptionsFromParameters(
   if (!o.allowed_batch_sizes.empty() && o.allowed_batch_sizes.back() != o.max_batch_size) {
     return InvalidArgument("final entry in allowed_batch_sizes must equal max_batch_size");
   }
-  if (params.pad_variable_length_inputs()) {
-    return Unimplemented("pad_variable_length_inputs is not supported");
-  }
+  o.pad_variable_length_inputs = params.pad_variable_length_inputs();
   return o;
 }
 
@@ -204,7 +248,8 @@ StatusOr<TensorMap> BatchingRunner::Run(const ServableHandle& servable,
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stop_) return Unavailable("the batcher is shutting down");
-    std::string key = QueueKey(servable.get(), signature_key, inputs, output_filter);
+    std::string key = QueueKey(servable.get(), signature_key, inputs, output_filter,
+                               options_.pad_variable_length_inputs);
     std::unique_ptr<Queue>& q = queues_[key];
     if (q == nullptr) {
       q = std::make_unique<Queue>();
@@ -299,26 +344,50 @@ void BatchingRunner::ProcessBatch(Batch& batch) {
     return;
   }
 
+  bool unpaddable = false;
   auto run_batch = [&]() -> StatusOr<TensorMap> {
     TensorMap merged;
     for (const auto& [name, proto] : *first.inputs) {
+      // The queue key makes every task's input the same rank; without
+      // padding, the same dimensions past the 0th too.
       std::vector<int64_t> dims = proto.shape().dims();
+      for (const Task* task : tasks) {
+        const Tensor& in = task->inputs->at(name);
+        for (int d = 1; d < in.rank(); ++d) dims[d] = std::max(dims[d], in.dim(d));
+      }
+      std::vector<Tensor> parts;
+      for (const Task* task : tasks) {
+        const Tensor& in = task->inputs->at(name);
+        std::vector<int64_t> want = dims;
+        want[0] = in.dim(0);
+        auto part = PadTrailing(in, want);
+        if (!part.ok()) {
+          unpaddable = true;
+          return part.status();
+        }
+        parts.push_back(std::move(part).value());
+      }
       dims[0] = padded;
       ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims(dims));
       ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(proto.dtype(), shape));
       int64_t row = 0;
-      for (const Task* task : tasks) {
-        CopyRows(task->inputs->at(name), 0, &t, row, task->rows);
-        row += task->rows;
+      for (size_t i = 0; i < tasks.size(); ++i) {
+        CopyRows(parts[i], 0, &t, row, tasks[i]->rows);
+        row += tasks[i]->rows;
       }
       // TF Serving pads with the first row of the last request.
-      const Tensor& last = tasks.back()->inputs->at(name);
-      for (; row < padded; ++row) CopyRows(last, 0, &t, row, 1);
+      for (; row < padded; ++row) CopyRows(parts.back(), 0, &t, row, 1);
       merged.emplace(name, std::move(t));
     }
     return first.servable->bundle->Predict(*first.signature, merged, *first.output_filter);
   };
   StatusOr<TensorMap> outputs = run_batch();
+  if (unpaddable) {
+    // An empty input has no element to pad with (TF Serving fails the whole
+    // batch); alone, each request gets the answer it would without batching.
+    for (Task* t : tasks) t->Finish(direct_.Run(t->servable, *t->signature, *t->inputs, *t->output_filter));
+    return;
+  }
   if (!outputs.ok()) {
     for (Task* t : tasks) t->Finish(outputs.status());
     return;

@@ -54,12 +54,16 @@ struct BatchingOptions {
   std::string thread_pool_name = "batch_threads";
   // Empty, or increasing with the last equal to max_batch_size.
   std::vector<int64_t> allowed_batch_sizes;
+  // Requests whose inputs differ past the 0th dimension share a batch: each
+  // input is padded at the end of every such dimension up to the batch's
+  // largest, with its own first element (TF Serving's pad value). Outputs
+  // keep the padded sizes, as in TF Serving.
+  bool pad_variable_length_inputs = false;
 };
 
 // BatchingParameters (--batching_parameters_file) to options, checked as TF
 // Serving checks them: positive sizes and counts, allowed_batch_sizes
 // increasing and ending at max_batch_size. INVALID_ARGUMENT otherwise.
-// pad_variable_length_inputs is refused as UNIMPLEMENTED.
 StatusOr<BatchingOptions> BatchingOptionsFromParameters(
     const tensorflow::serving::BatchingParameters& params);
 

@@ -175,6 +175,35 @@ TEST_F(BatchingTest, FullQueueIsUnavailable) {
   waiting.join();
 }
 
+// pad_variable_length_inputs: x [1, 2] and x [1, 1] share a batch; the
+// narrow one is padded with its own first element, and its answer keeps the
+// padded width, as TF Serving's.
+TEST_F(BatchingTest, VariableLengthInputsPadWithTheFirstElement) {
+  BatchingOptions o;
+  o.max_batch_size = 2;
+  o.batch_timeout_micros = 60'000'000;  // only a full batch runs
+  o.num_batch_threads = 1;
+  o.pad_variable_length_inputs = true;
+  auto runner = Runner(o);
+  StatusOr<TensorMap> wide = Internal(""), narrow = Internal("");
+  std::thread a([&] {
+    wide = runner->Run(servable_, "serving_default",
+                       {{"x", Tensor::FromVector(std::vector<float>{2, 4}, TensorShape{1, 2})}}, {});
+  });
+  std::thread b([&] {
+    narrow = runner->Run(servable_, "serving_default",
+                         {{"x", Tensor::FromVector(std::vector<float>{6}, TensorShape{1, 1})}}, {});
+  });
+  a.join();
+  b.join();
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  ASSERT_TRUE(narrow.ok()) << narrow.status();
+  EXPECT_EQ(Y(*wide), (std::vector<float>{3, 4}));
+  EXPECT_EQ(Y(*narrow), (std::vector<float>{5, 5}));
+  EXPECT_EQ(narrow->at("y").shape(), (TensorShape{1, 2}));
+  EXPECT_EQ(registry_.Value(":tensorflow:serving:batching_session:wrapped_run_count", {}), 1);
+}
+
 TEST(BatchingOptionsTest, ParametersCheckedAsTfServingDoes) {
   tensorflow::serving::BatchingParameters p;
   auto o = BatchingOptionsFromParameters(p);
@@ -196,6 +225,9 @@ TEST(BatchingOptionsTest, ParametersCheckedAsTfServingDoes) {
   p.mutable_max_batch_size()->set_value(8);
   p.mutable_num_batch_threads()->set_value(-1);
   EXPECT_FALSE(BatchingOptionsFromParameters(p).ok());
+  p.clear_num_batch_threads();
+  p.set_pad_variable_length_inputs(true);
+  EXPECT_TRUE(BatchingOptionsFromParameters(p).value().pad_variable_length_inputs);
 }
 
 }  // namespace
