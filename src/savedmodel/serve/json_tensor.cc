@@ -1,5 +1,6 @@
 #include "savedmodel/serve/json_tensor.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -47,16 +48,28 @@ std::string JsonTypeString(const JsonValue& v) {
 std::string DecimalText(double v, bool is_float) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v < 0 ? "-Infinity" : "Infinity";
+  // std::to_chars with a precision formats as printf's %g does, several
+  // times faster (a large answer is millions of these).
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "%g", v);
-  const bool round_trips =
-      is_float ? std::strtof(buf, nullptr) == static_cast<float>(v) : std::strtod(buf, nullptr) == v;
-  if (!round_trips) {
-    std::snprintf(buf, sizeof(buf), "%.*g",
-                  is_float ? std::numeric_limits<float>::max_digits10 : std::numeric_limits<double>::max_digits10,
-                  v);
+  auto general = [&](int precision) -> size_t {
+    auto r = is_float ? std::to_chars(buf, buf + sizeof(buf), static_cast<float>(v), std::chars_format::general,
+                                      precision)
+                      : std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, precision);
+    return static_cast<size_t>(r.ptr - buf);
+  };
+  size_t n = general(6);
+  bool round_trips;
+  if (is_float) {
+    float back = 0;
+    round_trips = std::from_chars(buf, buf + n, back).ec == std::errc() && back == static_cast<float>(v);
+  } else {
+    double back = 0;
+    round_trips = std::from_chars(buf, buf + n, back).ec == std::errc() && back == v;
   }
-  std::string s = buf;
+  if (!round_trips) {
+    n = general(is_float ? std::numeric_limits<float>::max_digits10 : std::numeric_limits<double>::max_digits10);
+  }
+  std::string s(buf, n);
   if (s.find('.') == std::string::npos && s.find('e') == std::string::npos) s += ".0";
   return s;
 }
