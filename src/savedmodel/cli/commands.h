@@ -43,5 +43,6 @@ int TrainMain(int argc, char** argv);
 int FreezeMain(int argc, char** argv);
 int FreezeModelMain(int argc, char** argv);
 int ScanMain(int argc, char** argv);
+int ServeMain(int argc, char** argv);
 
 }  // namespace savedmodel::cli

@@ -28,6 +28,8 @@ constexpr Subcommand kSubcommands[] = {
      "Write a frozen GraphDef of one signature (variables folded into constants)"},
     {"scan", savedmodel::cli::ScanMain,
      "List the ops a SavedModel uses, which have kernels here, and denylisted ones (like saved_model_cli scan)"},
+    {"serve", savedmodel::cli::ServeMain,
+     "Serve SavedModels over TF Serving's REST and gRPC APIs (like tensorflow_model_server)"},
     {"freeze_model", savedmodel::cli::FreezeModelMain,
      "Freeze a signature for tfcompile: frozen_graph.pb and config.pbtxt (like saved_model_cli freeze_model)"},
 };

@@ -1,6 +1,7 @@
 #include "savedmodel/serve/http_server.h"
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -21,11 +22,31 @@ namespace savedmodel {
 namespace {
 
 // How long the drain waits after the last accepted connection or received
-// request before concluding nothing more is on its way: a connection the
-// kernel accepted just before the listener closed sends its request within
-// this (on loopback, microseconds).
+// request before concluding nothing more is on its way: handshakes already
+// past their SYN complete within a round trip, and a fresh connection sends
+// its request at once.
 constexpr int64_t kDrainQuietMs = 100;
 constexpr int64_t kDrainTickMs = 10;
+
+// Closing a listening socket resets every connection still in its accept
+// queue: clients that connected successfully and sent a request would see a
+// reset instead of an answer. So the drain first makes the socket drop new
+// SYNs (a classic BPF filter on the TCP flags; skb data starts at the TCP
+// header here): no new connection can form, while handshakes in progress
+// complete and are accepted and served. Only then is the socket closed; the
+// dropped clients retransmit their SYN and are refused. False where the
+// filter cannot be attached (the socket is then closed at once).
+bool RefuseNewConnections(int fd) {
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),                // TCP flags byte
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),             // SYN | ACK
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),       // SYN alone?
+      BPF_STMT(BPF_RET | BPF_K, 0),                          //   drop
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),                 // keep the rest
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof(code) / sizeof(code[0])), code};
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0;
+}
 
 const char* MethodName(evhttp_cmd_type cmd) {
   switch (cmd) {
@@ -191,7 +212,8 @@ int64_t HttpServer::NowMs() {
 }
 
 bufferevent* HttpServer::OnAccept(event_base* base, void* self) {
-  static_cast<HttpServer*>(self)->last_activity_ms_ = NowMs();
+  auto* s = static_cast<HttpServer*>(self);
+  s->last_activity_ms_ = s->last_accept_ms_ = NowMs();
   // The options evhttp uses when it makes the bufferevent itself.
   return bufferevent_socket_new(base, -1, 0);
 }
@@ -322,10 +344,9 @@ void HttpServer::OnCloseIfIdle(int, short, void* arg) {
 
 void HttpServer::StartDrain() {
   draining_ = true;
-  last_activity_ms_ = NowMs();
+  last_activity_ms_ = last_accept_ms_ = NowMs();
   drain_deadline_ms_ = last_activity_ms_ + options_.shutdown_grace_ms;
-  if (listener_ != nullptr) evhttp_del_accept_socket(http_, listener_);  // closes the socket
-  listener_ = nullptr;
+  if (listener_ != nullptr && !RefuseNewConnections(evhttp_bound_socket_get_fd(listener_))) CloseListener();
   CloseIdleConnections();
   drain_tick_ = event_new(base_, -1, EV_PERSIST, &HttpServer::OnDrainTick, this);
   const timeval tick = Timeval(kDrainTickMs);
@@ -340,10 +361,16 @@ void HttpServer::CloseIdleConnections() {
   for (evhttp_connection* conn : idle) evhttp_connection_free(conn);  // its closecb erases it
 }
 
+void HttpServer::CloseListener() {
+  if (listener_ != nullptr) evhttp_del_accept_socket(http_, listener_);  // closes the socket
+  listener_ = nullptr;
+}
+
 void HttpServer::OnDrainTick(int, short, void* self) {
   auto* s = static_cast<HttpServer*>(self);
   const int64_t now = NowMs();
-  const bool done = s->unanswered_.load() == 0 && s->connections_.empty() &&
+  if (s->listener_ != nullptr && now - s->last_accept_ms_ >= kDrainQuietMs) s->CloseListener();
+  const bool done = s->listener_ == nullptr && s->unanswered_.load() == 0 && s->connections_.empty() &&
                     now - s->last_activity_ms_ >= kDrainQuietMs;
   if (done || now >= s->drain_deadline_ms_) event_base_loopbreak(s->base_);
 }

@@ -91,11 +91,12 @@ class HttpServer {
   // The bound port (the kernel's choice when options.port was 0).
   int port() const { return port_; }
 
-  // Graceful shutdown: closes the listening socket (new connections are
-  // refused), answers every request already received (with
-  // "Connection: close"), closes idle keep-alive connections, and returns once
-  // all are done or shutdown_grace_ms has passed. Idempotent; thread-safe;
-  // must not be called from a handler.
+  // Graceful shutdown: stops taking new connections (they are refused), yet
+  // accepts every connection whose handshake had begun; answers every request
+  // received (with "Connection: close"), closes idle keep-alive connections,
+  // and returns once all are done or shutdown_grace_ms has passed. Takes at
+  // least ~0.1 s (the quiet period that shows nothing more is on its way).
+  // Idempotent; thread-safe; must not be called from a handler.
   void Shutdown();
 
   // Requests received and not yet answered (for tests and metrics).
@@ -125,6 +126,7 @@ class HttpServer {
   void Reply(Pending* p, const HttpResponse& response);
   void Finish(Pending* p);
   void StartDrain();
+  void CloseListener();
   void CloseIdleConnections();
   void ScheduleCloseIfIdle(evhttp_connection* conn);
   static int64_t NowMs();
@@ -147,6 +149,7 @@ class HttpServer {
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
   int64_t last_activity_ms_ = 0;
+  int64_t last_accept_ms_ = 0;
 
   // Shared between workers, Shutdown and the loop thread.
   std::mutex mu_;
