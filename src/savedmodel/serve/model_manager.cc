@@ -160,7 +160,6 @@ Status ModelManager::ReloadConfig(const tensorflow::serving::ModelServerConfig& 
 
   std::unique_lock<std::mutex> l(mu_);
   if (stop_) return Unavailable("the model manager is stopped");
-  config_ = config;
   configured_ = true;
   // A config change is an operator asking for another try now.
   for (auto& [name, model] : models_) {
@@ -178,7 +177,9 @@ Status ModelManager::ReloadConfig(const tensorflow::serving::ModelServerConfig& 
   cv_.notify_all();
   cv_.wait(l, [&] { return stop_ || completed_pass_ >= pass; });
   if (stop_) return Unavailable("the model manager is stopped");
-  return ApplyLabels(config);
+  RETURN_IF_ERROR(ApplyLabels(config));
+  config_ = config;
+  return Status::OK();
 }
 
 Status ModelManager::ApplyLabels(const tensorflow::serving::ModelServerConfig& config) {

@@ -94,7 +94,11 @@ class ModelManager : public ServableSource {
   // Calls are serialized.
   Status ReloadConfig(const tensorflow::serving::ModelServerConfig& config);
 
-  // The config last accepted by ReloadConfig.
+  // The config last applied in full by ReloadConfig. One refused for its
+  // labels is not it (although its models were applied), so a config-file
+  // poller that reloads only on a difference tries it again at its next poll,
+  // when the versions it labels have loaded: TF Serving's poller, which
+  // reloads every time, gets there the same way.
   tensorflow::serving::ModelServerConfig config() const;
 
   // See ServableSource. Also INVALID_ARGUMENT "ModelSpec has no name

@@ -164,6 +164,14 @@ TEST_F(ModelManagerTest, LabelsMayNameOnlyAvailableVersions) {
             "for inference");
   // The models still load; only the labels were refused.
   EXPECT_EQ(m->Find(Spec("hp")).value()->version, 124);
+  EXPECT_FALSE(m->config().has_model_config_list());
+  // A config whose policy loads the labelled version: the pass loads it
+  // before the labels are checked, so they apply in the same reload.
+  const std::string all_labelled = ModelConfig(
+      base_, "model_version_policy { all {} } version_labels { key: 'stable' value: 123 }");
+  ASSERT_TRUE(m->ReloadConfig(Config(all_labelled)).ok());
+  EXPECT_EQ(m->Find(Spec("hp", -1, "stable")).value()->version, 123);
+  EXPECT_EQ(m->config().model_config_list().config(0).version_labels().at("stable"), 123);
 
   auto lenient = NewManager(0, /*allow_unavailable=*/true);
   ASSERT_TRUE(lenient->ReloadConfig(Config(labelled)).ok());
