@@ -303,11 +303,8 @@ REGRESS_CASES = [
 
 # TF2 exports write every signature with method tensorflow/serving/predict;
 # TF Serving runs Classify/Regress on them anyway (its
-# --enable_signature_method_name_check is off by default), where our
-# PredictionApi still insists on the classify/regress method name.
-TF2_METHOD_CHECK = pytest.mark.xfail(strict=True, reason="PredictionApi checks method_name; TF Serving's "
-                                     "--enable_signature_method_name_check defaults to false")
-MODELS_FOR_EXAMPLES = ["default", pytest.param("saved_model_half_plus_two_tf2_cpu", marks=TF2_METHOD_CHECK)]
+# --enable_signature_method_name_check is off by default), and so must we.
+MODELS_FOR_EXAMPLES = ["default", "saved_model_half_plus_two_tf2_cpu"]
 
 
 @pytest.mark.parametrize("name", MODELS_FOR_EXAMPLES)
@@ -787,4 +784,43 @@ def test_grpc_calls_in_metrics(tmp_path):
         server.stop()
     delta = {k: sample(after, p) - sample(before, p) for k, p in patterns.items()}
     assert delta == {"ok": 4, "not_found": 1, "predict": 4, "regress": 1}, after[:3000]
+    refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_version_labels(tmp_path):
+    """ModelSpec.version_label, with labels from the config file."""
+    tmp = str(tmp_path)
+    path = _copy_model("saved_model_half_plus_two_2_versions", tmp, "two")
+    config = model_server_config_pb2.ModelServerConfig()
+    c = config.model_config_list.config.add()
+    c.name, c.base_path, c.model_platform = "two", path, "tensorflow"
+    c.model_version_policy.all.SetInParent()
+    c.version_labels["stable"] = 123
+    c.version_labels["canary"] = 124
+    from google.protobuf import text_format
+    config_path = os.path.join(tmp, "models.config")
+    with open(config_path, "w") as f:
+        f.write(text_format.MessageToString(config))
+    server = Server(tmp, ["--model_config_file", config_path])
+    try:
+        server.wait_available("two", 123)
+        server.wait_available("two", 124)
+        for label, version in [("stable", 123), ("canary", 124)]:
+            req = _predict_request("two", X, [3, 1])
+            req.model_spec.version_label = label
+            resp = server.predict.Predict(req, timeout=RPC_TIMEOUT_S)
+            assert resp.model_spec.version.value == version
+            np.testing.assert_array_equal(tf.make_ndarray(resp.outputs["y"]).ravel(), [2.5, 3.0, 4.5])
+            req = get_model_metadata_pb2.GetModelMetadataRequest()
+            req.model_spec.name = "two"
+            req.model_spec.version_label = label
+            req.metadata_field.append("signature_def")
+            assert server.predict.GetModelMetadata(req, timeout=RPC_TIMEOUT_S).model_spec.version.value == version
+        req = _predict_request("two", X, [3, 1])
+        req.model_spec.version_label = "nope"
+        code, msg = _rpc_error(server.predict.Predict, req)
+        assert (code, msg) == (Code.INVALID_ARGUMENT, "Unrecognized servable version label: nope")
+    finally:
+        code = server.stop()
+    assert code == 0, server.output()
     refutil.record(SECTION, cases=1, passed=1)
