@@ -10,8 +10,10 @@
 // DT_STRING values are JSON strings or {"b64": "<base64>"}. Numbers must fit
 // the dtype (ints for int types; floats refuse values that lose precision).
 // Responses: row format {"predictions": [...]} (one entry per batch row, an
-// object per row when several outputs), columnar {"outputs": ...}; floats in
-// the shortest form that reads back exactly, NaN / Infinity / -Infinity bare,
+// object per row when several outputs), columnar {"outputs": ...}; floats as
+// printf's %g (six significant digits) when that reads back exactly, else
+// with 9 (float) or 17 (double) digits, whole numbers with ".0", NaN /
+// Infinity / -Infinity bare,
 // strings of outputs whose alias ends in "_bytes" as {"b64": ...}; printed by
 // RapidJSON's PrettyWriter as TF Serving prints them.
 //
@@ -20,8 +22,11 @@
 // float_list, strings and {"b64"} -> bytes_list, booleans -> int64 0/1.
 //
 // Every input is untrusted: malformed JSON, nesting deeper than
-// kMaxJsonDepth, ragged lists and wrong types come back as INVALID_ARGUMENT;
-// sizes are checked against Tensor limits before anything is allocated.
+// kMaxJsonDepth, ragged lists and wrong types come back as INVALID_ARGUMENT.
+// A validating pass over the document checks every shape and value first, so
+// a tensor is allocated only for values the body actually holds (a short
+// body cannot claim a huge shape), then a second pass writes the values
+// straight into its buffer.
 // All functions are thread-safe.
 #pragma once
 
