@@ -24,7 +24,17 @@ RetiredGraphs& Retired() {
   return *r;
 }
 
-const Node& NodeOf(const TF_Operation* op) { return op->graph->graph->node(op->id); }
+// Under the graph's lock, since an import may be replacing graph->graph; the
+// node stays valid afterwards because replaced graphs are retired, not freed.
+const Node& NodeOf(const TF_Operation* op) {
+  std::lock_guard<std::mutex> l(op->graph->mu);
+  return op->graph->graph->node(op->id);
+}
+
+TF_Operation* OperationAt(TF_Graph* graph, int id) {
+  std::lock_guard<std::mutex> l(graph->mu);
+  return &graph->ops[static_cast<size_t>(id)];
+}
 
 // Fills `out` with a malloc'd copy of bytes, releasing what it held before.
 void FillBuffer(const std::string& bytes, TF_Buffer* out) {
@@ -291,7 +301,7 @@ TF_Output TF_OperationInput(TF_Input oper_in) {
     return TF_Output{nullptr, -1};
   }
   const OutputRef& ref = n.inputs[static_cast<size_t>(oper_in.index)];
-  return TF_Output{&oper_in.oper->graph->ops[static_cast<size_t>(ref.node)], ref.index};
+  return TF_Output{OperationAt(oper_in.oper->graph, ref.node), ref.index};
 }
 
 TF_AttrMetadata TF_OperationGetAttrMetadata(TF_Operation* oper, const char* attr_name,

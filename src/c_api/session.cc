@@ -1,8 +1,12 @@
 // TF_Session: sessions over imported graphs and SavedModels loaded by tag, and
 // TF_SessionRun feeding TF_Tensors and fetching new ones.
+#include <climits>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include "c_api/internal.h"
 
@@ -92,6 +96,36 @@ Status Run(TF_Session* s, const TF_Output* inputs, TF_Tensor* const* input_value
   return Status::OK();
 }
 
+// The thread counts of a serialized ConfigProto (fields 2 and 5), read from
+// the wire format: the project has no copy of config.proto's messages.
+Status ApplyConfig(const void* proto, size_t len, SessionOptions* options) {
+  using google::protobuf::internal::WireFormatLite;
+  if (len > static_cast<size_t>(INT_MAX) || (len > 0 && proto == nullptr)) {
+    return InvalidArgument("Unparseable ConfigProto");
+  }
+  google::protobuf::io::CodedInputStream in(static_cast<const uint8_t*>(proto), static_cast<int>(len));
+  in.SetRecursionLimit(100);
+  int intra = options->intra_op_threads;
+  int inter = options->inter_op_threads;
+  while (uint32_t tag = in.ReadTag()) {
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    const auto type = WireFormatLite::GetTagWireType(tag);
+    if ((field == 2 || field == 5) && type == WireFormatLite::WIRETYPE_VARINT) {
+      uint32_t v;
+      if (!in.ReadVarint32(&v)) return InvalidArgument("Unparseable ConfigProto");
+      // int32 fields; a negative count means "the caller's thread" in TensorFlow.
+      const int n = static_cast<int32_t>(v) < 0 ? 1 : static_cast<int>(v);
+      (field == 2 ? intra : inter) = n;
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return InvalidArgument("Unparseable ConfigProto");
+    }
+  }
+  if (!in.ConsumedEntireMessage()) return InvalidArgument("Unparseable ConfigProto");
+  options->intra_op_threads = intra;
+  options->inter_op_threads = inter;
+  return Status::OK();
+}
+
 }  // namespace
 }  // namespace savedmodel::capi
 
@@ -102,6 +136,16 @@ extern "C" {
 
 TF_SessionOptions* TF_NewSessionOptions(void) { return new TF_SessionOptions; }
 void TF_DeleteSessionOptions(TF_SessionOptions* opts) { delete opts; }
+
+void TF_SetConfig(TF_SessionOptions* options, const void* proto, size_t proto_len, TF_Status* status) {
+  // As in TensorFlow, the status is written only on failure.
+  TF_Status result;
+  Guarded(&result, [&]() -> Status {
+    if (options == nullptr) return InvalidArgument("null session options");
+    return ApplyConfig(proto, proto_len, &options->options);
+  });
+  if (!result.status.ok()) Set(status, result.status);
+}
 
 TF_Session* TF_NewSession(TF_Graph* graph, const TF_SessionOptions* opts, TF_Status* status) {
   TF_Session* out = nullptr;

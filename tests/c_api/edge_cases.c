@@ -204,6 +204,13 @@ static void Graphs(const char* tutorial, const char* frozen) {
   printf("missing attr: %s\n", Code());
 
   TF_SessionOptions* session_options = TF_NewSessionOptions();
+  TF_SetConfig(session_options, "\xff\xff\xff", 3, status);
+  printf("TF_SetConfig junk: %s\n", Code());
+  /* intra_op_parallelism_threads 2, inter_op_parallelism_threads 1, field 100
+     unknown; TF_SetConfig leaves the status alone on success, so reset it. */
+  TF_SetStatus(status, TF_OK, "");
+  TF_SetConfig(session_options, "\x10\x02\x28\x01\xa0\x06\x07", 7, status);
+  printf("TF_SetConfig threads: %s\n", Code());
   TF_Session* s = TF_NewSession(g, session_options, status);
   float ones[10];
   for (int i = 0; i < 10; ++i) ones[i] = 1.0f;

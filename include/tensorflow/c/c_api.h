@@ -28,6 +28,12 @@ TF_CAPI_EXPORT extern const char* TF_Version(void);
 /* ---- session options ---------------------------------------------------- */
 typedef struct TF_SessionOptions TF_SessionOptions;
 TF_CAPI_EXPORT extern TF_SessionOptions* TF_NewSessionOptions(void);
+/* Takes a serialized ConfigProto; of its fields, intra_op_parallelism_threads
+   and inter_op_parallelism_threads are used (0: one thread per core), the
+   others are accepted and ignored. INVALID_ARGUMENT when it does not parse;
+   as in TensorFlow, the status is left alone on success. */
+TF_CAPI_EXPORT extern void TF_SetConfig(TF_SessionOptions* options, const void* proto,
+                                        size_t proto_len, TF_Status* status);
 TF_CAPI_EXPORT extern void TF_DeleteSessionOptions(TF_SessionOptions*);
 
 /* ---- graphs and operations ------------------------------------------------
