@@ -631,6 +631,49 @@ def test_hostile_bytes(served):
     refutil.record(SECTION, cases=1, passed=1)
 
 
+def _nested_variant(depth):
+    """A DT_VARIANT TensorProto whose variant_val nests `depth` tensors deep."""
+    t = _raw_tensor(tf.variant.as_datatype_enum, [])
+    cur = t
+    for _ in range(depth):
+        v = cur.variant_val.add()
+        v.type_name = "x"
+        cur = v.tensors.add()
+        cur.dtype = tf.variant.as_datatype_enum
+    return t
+
+
+def test_hostile_requests(served):
+    server, _ = served
+    # Variant tensors nested shallow (refused by the tensor parser) and deeper
+    # than protobuf's recursion limit (refused by gRPC's parse: INTERNAL, as in
+    # TF Serving, which shares both libraries).
+    for depth, codes in [(5, (Code.INVALID_ARGUMENT, Code.UNIMPLEMENTED)), (200, (Code.INTERNAL,))]:
+        req = predict_pb2.PredictRequest()
+        req.model_spec.name = "default"
+        req.inputs["x"].CopyFrom(_nested_variant(depth))
+        code, msg = _rpc_error(server.predict.Predict, req)
+        assert code in codes, (depth, code, msg)
+    # 20000 inputs: the error names them all, cut at 1024 bytes as TF Serving's ToGRPCStatus does.
+    req = predict_pb2.PredictRequest()
+    req.model_spec.name = "default"
+    for i in range(20000):
+        req.inputs["k%d" % i].dtype = F
+    code, msg = _rpc_error(server.predict.Predict, req)
+    assert code == Code.INVALID_ARGUMENT
+    assert msg.startswith("input size does not match signature: 20000!=1 len({k0,k1,k10,")
+    assert len(msg) == 1024 + len("...TRUNCATED") and msg.endswith("...TRUNCATED")
+    # 64 MiB of one string for a float input.
+    req = _predict_request("default", X, [3, 1])
+    req.inputs["x"].CopyFrom(_raw_tensor(S, [1], string_val=[b"a" * (64 << 20)]))
+    code, msg = _rpc_error(server.predict.Predict, req)
+    assert code == Code.INVALID_ARGUMENT, msg
+    assert server.alive()
+    resp = server.predict.Predict(_predict_request("default", X, [3, 1]), timeout=RPC_TIMEOUT_S)
+    np.testing.assert_array_equal(tf.make_ndarray(resp.outputs["y"]).ravel(), [2.5, 3.0, 4.5])
+    refutil.record(SECTION, cases=1, passed=1)
+
+
 def test_hostile_examples(served):
     server, _ = served
     # A serialized Example that is not one: TF Serving refuses it before running.
