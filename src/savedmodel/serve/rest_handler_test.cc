@@ -11,6 +11,7 @@
 
 #include <map>
 #include <mutex>
+#include <random>
 
 #include "savedmodel/format/tensor_proto.h"
 #include "test_util.h"
@@ -348,6 +349,39 @@ TEST_F(RestHandlerTest, BadRequestsGet4xxWithMessages) {
     const auto& fields = v.struct_value().fields();
     ASSERT_TRUE(fields.count("error")) << r.body;
     EXPECT_NE(fields.at("error").string_value().find(c.message), std::string::npos) << what << " -> " << r.body;
+  }
+}
+
+// Seeded random edits of valid bodies and paths (bytes dropped, duplicated,
+// replaced by JSON punctuation): each answer is a JSON body with a status
+// below 500, so no malformed request reaches an internal error or a crash.
+TEST_F(RestHandlerTest, MutatedRequestsNeverGetServerErrors) {
+  REQUIRE_MODEL("m", 1, "tf_serving/saved_model_half_plus_two_cpu/00000123");
+  const std::vector<std::string> seeds = {
+      R"({"instances": [1.0, 2.0, 5.0]})",
+      R"({"inputs": {"x": [[1.0], [2.0]]}, "signature_name": "serving_default"})",
+      R"({"signature_name": "regress_x_to_y", "context": {"x": 1.0}, "examples": [{"x": 80.0}, {"x": [1, 2]}]})",
+      R"({"signature_name": "classify_x_to_y", "examples": [{"x": {"b64": "aGk="}}, {"x": [1e3, NaN]}]})"};
+  const std::vector<std::string> paths = {"/v1/models/m:predict", "/v1/models/m:regress", "/v1/models/m:classify",
+                                          "/v1/models/m/versions/1:predict", "/v1/models/m/versions/1/metadata"};
+  const std::string alphabet = "[]{}\",:0123456789.eE-+ntfabxNIy\\ %/";
+  std::mt19937 rng(20261204);
+  for (int i = 0; i < 3000; ++i) {
+    std::string body = seeds[rng() % seeds.size()];
+    std::string path = paths[rng() % paths.size()];
+    std::string* target = rng() % 4 == 0 ? &path : &body;
+    for (int m = 1 + rng() % 6; m > 0 && !target->empty(); --m) {
+      const size_t pos = rng() % target->size();
+      switch (rng() % 4) {
+        case 0: (*target)[pos] = alphabet[rng() % alphabet.size()]; break;
+        case 1: target->erase(pos, 1 + rng() % 4); break;
+        case 2: target->insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
+        default: target->insert(pos, target->substr(rng() % target->size(), 1 + rng() % 20)); break;
+      }
+    }
+    RestResponse r = handler_.Handle(rng() % 8 ? "POST" : "GET", path, body);
+    ASSERT_LT(r.http_status, 500) << path << " " << body << " -> " << r.body;
+    ASSERT_TRUE(ParseJson(r.body).has_struct_value()) << path << " " << body << " -> " << r.body;
   }
 }
 
