@@ -81,6 +81,11 @@ StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t count) {
   return out;
 }
 
+// Padding may make a batch's input at most this many times the elements the
+// requests sent, plus the slack; past it, each request runs alone.
+constexpr int64_t kMaxPaddingGrowth = 16;
+constexpr int64_t kPaddingSlack = 1 << 16;
+
 // `t` grown to `dims` (same rank and 0th dimension, each other dimension at
 // least t's) by padding at the end of each dimension with t's first element,
 // as TF Serving's batching_util pads.
@@ -355,6 +360,19 @@ void BatchingRunner::ProcessBatch(Batch& batch) {
         const Tensor& in = task->inputs->at(name);
         for (int d = 1; d < in.rank(); ++d) dims[d] = std::max(dims[d], in.dim(d));
       }
+      if (options_.pad_variable_length_inputs) {
+        // One wide request would otherwise make every row of the batch as
+        // wide: bound what padding may add, or the batch runs unpadded.
+        int64_t given = 0, row_elems = 1;
+        for (const Task* task : tasks) given += task->inputs->at(name).num_elements();
+        for (size_t d = 1; d < dims.size(); ++d) {
+          row_elems = dims[d] == 0 ? 0 : std::min<int64_t>(row_elems * dims[d], int64_t{1} << 40);
+        }
+        if (row_elems * padded > kMaxPaddingGrowth * given + kPaddingSlack) {
+          unpaddable = true;
+          return ResourceExhausted("padding would grow the batch too much");
+        }
+      }
       std::vector<Tensor> parts;
       for (const Task* task : tasks) {
         const Tensor& in = task->inputs->at(name);
@@ -384,7 +402,8 @@ void BatchingRunner::ProcessBatch(Batch& batch) {
   StatusOr<TensorMap> outputs = run_batch();
   if (unpaddable) {
     // An empty input has no element to pad with (TF Serving fails the whole
-    // batch); alone, each request gets the answer it would without batching.
+    // batch), or padding would blow the batch up; alone, each request gets
+    // the answer it would without batching.
     for (Task* t : tasks) t->Finish(direct_.Run(t->servable, *t->signature, *t->inputs, *t->output_filter));
     return;
   }

@@ -57,7 +57,9 @@ struct BatchingOptions {
   // Requests whose inputs differ past the 0th dimension share a batch: each
   // input is padded at the end of every such dimension up to the batch's
   // largest, with its own first element (TF Serving's pad value). Outputs
-  // keep the padded sizes, as in TF Serving.
+  // keep the padded sizes, as in TF Serving. A batch that padding would make
+  // more than 16 times larger than what its requests sent (one very wide
+  // request among narrow ones) runs each request alone instead.
   bool pad_variable_length_inputs = false;
 };
 

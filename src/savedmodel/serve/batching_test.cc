@@ -204,6 +204,34 @@ TEST_F(BatchingTest, VariableLengthInputsPadWithTheFirstElement) {
   EXPECT_EQ(registry_.Value(":tensorflow:serving:batching_session:wrapped_run_count", {}), 1);
 }
 
+// A very wide request would make every row of its batch as wide: the batch
+// runs each request alone, unpadded.
+TEST_F(BatchingTest, PaddingThatWouldBlowUpTheBatchRunsAlone) {
+  BatchingOptions o;
+  o.max_batch_size = 64;  // 63 narrow rows and one wide: padded, 64 wide rows
+  o.batch_timeout_micros = 60'000'000;
+  o.num_batch_threads = 1;
+  o.pad_variable_length_inputs = true;
+  auto runner = Runner(o);
+  std::vector<float> wide_x(200000, 2.0f);
+  StatusOr<TensorMap> wide = Internal(""), narrow = Internal("");
+  std::thread a([&] {
+    wide = runner->Run(servable_, "serving_default",
+                       {{"x", Tensor::FromVector(wide_x, TensorShape{1, 200000})}}, {});
+  });
+  std::thread b([&] {
+    narrow = runner->Run(servable_, "serving_default",
+                         {{"x", Tensor::FromVector(std::vector<float>(63, 6), TensorShape{63, 1})}}, {});
+  });
+  a.join();
+  b.join();
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  ASSERT_TRUE(narrow.ok()) << narrow.status();
+  EXPECT_EQ(wide->at("y").shape(), (TensorShape{1, 200000}));
+  EXPECT_EQ(Y(*narrow), std::vector<float>(63, 5));
+  EXPECT_EQ(narrow->at("y").shape(), (TensorShape{63, 1}));
+}
+
 TEST(BatchingOptionsTest, ParametersCheckedAsTfServingDoes) {
   tensorflow::serving::BatchingParameters p;
   auto o = BatchingOptionsFromParameters(p);
