@@ -867,3 +867,53 @@ def test_version_labels(tmp_path):
         code = server.stop()
     assert code == 0, server.output()
     refutil.record(SECTION, cases=1, passed=1)
+
+
+def test_new_version_under_grpc_load(tmp_path):
+    """A version directory copied in while gRPC clients call: picked up, no call fails."""
+    import threading
+    tmp = str(tmp_path)
+    base = os.path.join(tmp, "m")
+    os.makedirs(base)
+    src = os.path.join(TF_SERVING, "saved_model_half_plus_two_2_versions")
+    shutil.copytree(os.path.join(src, "00000123"), os.path.join(base, "00000123"))
+    server = Server(tmp, ["--model_name", "m", "--model_base_path", base])
+    failures, versions, stop = [], set(), threading.Event()
+
+    def client():
+        req = _predict_request("m", X, [3, 1])
+        while not stop.is_set():
+            try:
+                resp = server.predict.Predict(req, timeout=RPC_TIMEOUT_S)
+                versions.add(resp.model_spec.version.value)
+                if tf.make_ndarray(resp.outputs["y"]).ravel().tolist() != [2.5, 3.0, 4.5]:
+                    failures.append("wrong answer")
+            except grpc.RpcError as e:
+                failures.append((e.code(), e.details()))
+
+    try:
+        server.wait_available("m", 123)
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        # Copied under another name, then renamed: a half-copied directory
+        # must not be taken for a version (TF Serving's advice for pushes).
+        shutil.copytree(os.path.join(src, "00000124"), os.path.join(tmp, "incoming"))
+        os.rename(os.path.join(tmp, "incoming"), os.path.join(base, "00000124"))
+        deadline = time.time() + START_TIMEOUT_S
+        while 124 not in versions and time.time() < deadline and not failures:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert not failures, failures[:5]
+        assert 124 in versions, versions
+        resp = server.status("m")
+        states = {s.version: s.state for s in resp.model_version_status}
+        assert states[124] == get_model_status_pb2.ModelVersionStatus.AVAILABLE
+    finally:
+        stop.set()
+        server.stop()
+    refutil.record(SECTION, cases=1, passed=1)
