@@ -103,7 +103,7 @@ Status ModelServer::Init() {
   GrpcServerOptions go;
   go.address = options_.listen_address + ":" + std::to_string(options_.port);
   ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(go, api_.get(), manager_.get(), metrics_->RequestRecorder("GRPC")));
-  Log("Running gRPC ModelServer at " + go.address + " ...");
+  Log("Running gRPC ModelServer at " + options_.listen_address + ":" + std::to_string(grpc_->port()) + " ...");
 
   if (options_.rest_api_port != 0) {
     HttpServerOptions ho;
@@ -114,6 +114,7 @@ Status ModelServer::Init() {
                          : 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     ho.timeout_ms = options_.rest_api_timeout_in_ms;
     ho.max_body_bytes = options_.rest_api_max_body_bytes;
+    ho.shutdown_grace_ms = options_.rest_api_timeout_in_ms;  // no request is waited for longer than it may run
     ASSIGN_OR_RETURN(http_, HttpServer::Start(ho, [this](const HttpRequest& r) { return HandleHttp(r); }));
     Log("Exporting HTTP/REST API at:localhost:" + std::to_string(http_->port()) + " ...");
   }
