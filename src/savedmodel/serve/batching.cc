@@ -83,8 +83,8 @@ StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t count) {
 
 // Padding may make a batch's input at most this many times the elements the
 // requests sent, plus the slack; past it, each request runs alone.
-constexpr int64_t kMaxPaddingGrowth = 16;
-constexpr int64_t kPaddingSlack = 1 << 16;
+constexpr double kMaxPaddingGrowth = 16;
+constexpr double kPaddingSlack = 1 << 16;
 
 // `t` grown to `dims` (same rank and 0th dimension, each other dimension at
 // least t's) by padding at the end of each dimension with t's first element,
@@ -363,12 +363,11 @@ void BatchingRunner::ProcessBatch(Batch& batch) {
       if (options_.pad_variable_length_inputs) {
         // One wide request would otherwise make every row of the batch as
         // wide: bound what padding may add, or the batch runs unpadded.
-        int64_t given = 0, row_elems = 1;
-        for (const Task* task : tasks) given += task->inputs->at(name).num_elements();
-        for (size_t d = 1; d < dims.size(); ++d) {
-          row_elems = dims[d] == 0 ? 0 : std::min<int64_t>(row_elems * dims[d], int64_t{1} << 40);
-        }
-        if (row_elems * padded > kMaxPaddingGrowth * given + kPaddingSlack) {
+        // In double: the product of the widest dims may not fit int64.
+        double given = 0, padded_elems = static_cast<double>(padded);
+        for (const Task* task : tasks) given += static_cast<double>(task->inputs->at(name).num_elements());
+        for (size_t d = 1; d < dims.size(); ++d) padded_elems *= static_cast<double>(dims[d]);
+        if (padded_elems > kMaxPaddingGrowth * given + kPaddingSlack) {
           unpaddable = true;
           return ResourceExhausted("padding would grow the batch too much");
         }
