@@ -226,6 +226,36 @@ TEST_F(RestHandlerTest, TheTf2ExportClassifiesAndRegresses) {
   EXPECT_JSON_EQ(r.body, R"({"results": [[["", 12]]]})");
 }
 
+// ML.NET's identity model over 11 dtypes (TF 1.9): every output equals its
+// input, so each dtype's JSON decoding and encoding round-trips, in both
+// formats. Its signature feeds u8/u16/u32 into the i8/i16/i32 placeholders,
+// so those pairs carry the same values.
+TEST_F(RestHandlerTest, EveryNumericDtypeRoundTripsThroughJson) {
+  REQUIRE_MODEL("types", 1, "corpus/mlnet_types_test");
+  const std::string row0 = R"("b": [true, false], "f32": [0.5, -1e-07], "f64": [0.1, 1e+300], "i16": [-32768, 7],
+      "i32": [2147483647, -1], "i64": [9007199254740993, -9223372036854775808], "i8": [-128, 127],
+      "u16": [-32768, 7], "u32": [2147483647, -1], "u64": [18446744073709551615, 0], "u8": [-128, 127])";
+  RestResponse r = Post("/v1/models/types:predict", "{\"instances\": [{" + row0 + "}]}");
+  ASSERT_EQ(r.http_status, 200) << r.body;
+  // Compared as text: JSON numbers past 2^53 do not survive a double.
+  EXPECT_NE(r.body.find(R"("o_i64": [9007199254740993, -9223372036854775808])"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("o_u64": [18446744073709551615, 0])"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("o_f32": [0.5, -1e-07])"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("o_f64": [0.1, 1e+300])"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("o_b": [true, false])"), std::string::npos) << r.body;
+
+  r = Post("/v1/models/types:predict", "{\"inputs\": {" + row0 + "}}");
+  ASSERT_EQ(r.http_status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("o_i8": [)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("-128,"), std::string::npos) << r.body;
+  // Out of range for the dtype: refused, not wrapped.
+  std::string bad = row0;
+  bad.replace(bad.find("[-128, 127]"), 11, "[-129, 127]");
+  r = Post("/v1/models/types:predict", "{\"inputs\": {" + bad + "}}");
+  EXPECT_EQ(r.http_status, 400) << r.body;
+  EXPECT_NE(r.body.find("is not of expected type: int8"), std::string::npos) << r.body;
+}
+
 TEST_F(RestHandlerTest, MetadataEqualsTfServings) {
   REQUIRE_MODEL("default", 123, "tf_serving/saved_model_half_plus_two_cpu/00000123");
   const std::string want =
