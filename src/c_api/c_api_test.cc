@@ -137,6 +137,70 @@ TEST(CApiEager, IndicesPastTheRankAndMissingRoomAreErrors) {
   TFE_DeleteContext(ctx);
 }
 
+// AttrValue.list (field 1): s = 2, f = 4 (packed), b = 5 (packed), shape = 7;
+// TensorShapeProto: dim = 2 (size = 1), unknown_rank = 3.
+std::string ListAttr(const std::string& key, const std::string& list) {
+  return Bytes(5, Bytes(1, key) + Bytes(2, Bytes(1, list)));
+}
+std::string Dim(int64_t size) { return Bytes(2, Varint(1 << 3) + Varint(static_cast<uint64_t>(size))); }
+
+TEST(CApiGraph, ListAttrsAreReadIntoTheCallersStorage) {
+  std::string floats;
+  for (float f : {0.5f, -2.0f}) floats.append(reinterpret_cast<const char*>(&f), sizeof(f));
+  std::string node = Bytes(1, "p") + Bytes(2, "Placeholder") + TypeAttr("dtype", 1) +
+                     ListAttr("_s", Bytes(2, "loc:@W") + Bytes(2, "b")) +
+                     ListAttr("_f", Bytes(4, floats)) + ListAttr("_b", Bytes(5, std::string("\x01\x00\x01", 3))) +
+                     ListAttr("_shapes", Bytes(7, Dim(-1) + Dim(3)) + Bytes(7, Varint(3 << 3) + Varint(1)) +
+                                             Bytes(7, ""));
+  std::string bytes = Bytes(1, node);
+  StatusPtr status(TF_NewStatus());
+  TF_Graph* graph = TF_NewGraph();
+  TF_Buffer* buffer = TF_NewBufferFromString(bytes.data(), bytes.size());
+  TF_GraphImportGraphDef(graph, buffer, nullptr, status.get());
+  ASSERT_EQ(TF_GetCode(status.get()), TF_OK) << TF_Message(status.get());
+  TF_Operation* p = TF_GraphOperationByName(graph, "p");
+
+  TF_AttrMetadata m = TF_OperationGetAttrMetadata(p, "_s", status.get());
+  EXPECT_EQ(m.is_list, 1);
+  EXPECT_EQ(m.list_size, 2);
+  EXPECT_EQ(m.total_size, 7);
+  void* values[2];
+  size_t lengths[2];
+  char storage[7];
+  TF_OperationGetAttrStringList(p, "_s", values, lengths, 2, storage, 6, status.get());
+  EXPECT_EQ(TF_GetCode(status.get()), TF_INVALID_ARGUMENT);  // one byte short
+  TF_OperationGetAttrStringList(p, "_s", values, lengths, 2, storage, sizeof(storage), status.get());
+  ASSERT_EQ(TF_GetCode(status.get()), TF_OK);
+  EXPECT_EQ(std::string(static_cast<char*>(values[0]), lengths[0]), "loc:@W");
+  EXPECT_EQ(std::string(static_cast<char*>(values[1]), lengths[1]), "b");
+
+  float f[2];
+  TF_OperationGetAttrFloatList(p, "_f", f, 2, status.get());
+  EXPECT_EQ(f[0], 0.5f);
+  EXPECT_EQ(f[1], -2.0f);
+  unsigned char b[3];
+  TF_OperationGetAttrBoolList(p, "_b", b, 3, status.get());
+  EXPECT_EQ(b[0] + 2 * b[1] + 4 * b[2], 5);
+
+  int64_t* dims[3];
+  int num_dims[3];
+  int64_t dim_storage[2];
+  TF_OperationGetAttrShapeList(p, "_shapes", dims, num_dims, 3, dim_storage, 2, status.get());
+  ASSERT_EQ(TF_GetCode(status.get()), TF_OK) << TF_Message(status.get());
+  EXPECT_EQ(num_dims[0], 2);
+  EXPECT_EQ(dims[0][0], -1);
+  EXPECT_EQ(dims[0][1], 3);
+  EXPECT_EQ(num_dims[1], -1);
+  EXPECT_EQ(num_dims[2], 0);
+  TF_OperationGetAttrShapeList(p, "_shapes", dims, num_dims, 3, dim_storage, 1, status.get());
+  EXPECT_EQ(TF_GetCode(status.get()), TF_INVALID_ARGUMENT);
+  TF_OperationGetAttrFloatList(p, "dtype", f, 2, status.get());
+  EXPECT_EQ(TF_GetCode(status.get()), TF_INVALID_ARGUMENT);
+
+  TF_DeleteBuffer(buffer);
+  TF_DeleteGraph(graph);
+}
+
 TEST(CApiSession, StringsGoThroughARunInTheTStringLayout) {
   const int kString = 7;  // DT_STRING
   std::string bytes = Bytes(1, Bytes(1, "s") + Bytes(2, "Placeholder") + TypeAttr("dtype", kString)) +

@@ -439,6 +439,77 @@ void TF_OperationGetAttrShape(TF_Operation* oper, const char* attr_name, int64_t
   });
 }
 
+void TF_OperationGetAttrStringList(TF_Operation* oper, const char* attr_name, void** values,
+                                   size_t* lengths, int max_values, void* storage,
+                                   size_t storage_size, TF_Status* status) {
+  Guarded(status, [&]() -> Status {
+    ASSIGN_OR_RETURN(const tensorflow::AttrValue* a, FindAttr(oper, attr_name));
+    if (!a->has_list()) return WrongKind(oper, attr_name, "a list of strings");
+    const int n = std::min(max_values, a->list().s_size());
+    char* out = static_cast<char*>(storage);
+    size_t used = 0;
+    for (int i = 0; i < n; ++i) {
+      const std::string& v = a->list().s(i);
+      if (v.size() > storage_size - used) {
+        return InvalidArgument("Not enough storage to hold the requested list of strings");
+      }
+      std::memcpy(out + used, v.data(), v.size());
+      values[i] = out + used;
+      lengths[i] = v.size();
+      used += v.size();
+    }
+    return Status::OK();
+  });
+}
+
+void TF_OperationGetAttrFloatList(TF_Operation* oper, const char* attr_name, float* values,
+                                  int max_values, TF_Status* status) {
+  Guarded(status, [&]() -> Status {
+    ASSIGN_OR_RETURN(const tensorflow::AttrValue* a, FindAttr(oper, attr_name));
+    if (!a->has_list()) return WrongKind(oper, attr_name, "a list of floats");
+    const int n = std::min(max_values, a->list().f_size());
+    for (int i = 0; i < n; ++i) values[i] = a->list().f(i);
+    return Status::OK();
+  });
+}
+
+void TF_OperationGetAttrBoolList(TF_Operation* oper, const char* attr_name, unsigned char* values,
+                                 int max_values, TF_Status* status) {
+  Guarded(status, [&]() -> Status {
+    ASSIGN_OR_RETURN(const tensorflow::AttrValue* a, FindAttr(oper, attr_name));
+    if (!a->has_list()) return WrongKind(oper, attr_name, "a list of bools");
+    const int n = std::min(max_values, a->list().b_size());
+    for (int i = 0; i < n; ++i) values[i] = a->list().b(i) ? 1 : 0;
+    return Status::OK();
+  });
+}
+
+void TF_OperationGetAttrShapeList(TF_Operation* oper, const char* attr_name, int64_t** dims,
+                                  int* num_dims, int num_shapes, int64_t* storage, int storage_size,
+                                  TF_Status* status) {
+  Guarded(status, [&]() -> Status {
+    ASSIGN_OR_RETURN(const tensorflow::AttrValue* a, FindAttr(oper, attr_name));
+    if (!a->has_list()) return WrongKind(oper, attr_name, "a list of shapes");
+    const int n = std::min(num_shapes, a->list().shape_size());
+    int used = 0;
+    for (int i = 0; i < n; ++i) {
+      const auto& shape = a->list().shape(i);
+      dims[i] = nullptr;
+      if (shape.unknown_rank()) {
+        num_dims[i] = -1;
+        continue;
+      }
+      num_dims[i] = shape.dim_size();
+      if (shape.dim_size() > storage_size - used) {
+        return InvalidArgument("Not enough storage to hold the requested list of shapes");
+      }
+      dims[i] = storage + used;
+      for (int d = 0; d < shape.dim_size(); ++d) storage[used++] = shape.dim(d).size();
+    }
+    return Status::OK();
+  });
+}
+
 void TF_OperationGetAttrTensor(TF_Operation* oper, const char* attr_name, TF_Tensor** value,
                                TF_Status* status) {
   *value = nullptr;

@@ -87,6 +87,12 @@ TF_CAPI_EXPORT extern TF_AttrMetadata TF_OperationGetAttrMetadata(TF_Operation* 
 TF_CAPI_EXPORT extern void TF_OperationGetAttrString(TF_Operation* oper, const char* attr_name,
                                                      void* value, size_t max_length,
                                                      TF_Status* status);
+/* Copies the strings one after another into storage[0, storage_size) and
+   points values[i] (lengths[i] bytes, not NUL-terminated) into it. */
+TF_CAPI_EXPORT extern void TF_OperationGetAttrStringList(TF_Operation* oper, const char* attr_name,
+                                                         void** values, size_t* lengths,
+                                                         int max_values, void* storage,
+                                                         size_t storage_size, TF_Status* status);
 TF_CAPI_EXPORT extern void TF_OperationGetAttrInt(TF_Operation* oper, const char* attr_name,
                                                   int64_t* value, TF_Status* status);
 TF_CAPI_EXPORT extern void TF_OperationGetAttrIntList(TF_Operation* oper, const char* attr_name,
@@ -94,8 +100,14 @@ TF_CAPI_EXPORT extern void TF_OperationGetAttrIntList(TF_Operation* oper, const 
                                                       TF_Status* status);
 TF_CAPI_EXPORT extern void TF_OperationGetAttrFloat(TF_Operation* oper, const char* attr_name,
                                                     float* value, TF_Status* status);
+TF_CAPI_EXPORT extern void TF_OperationGetAttrFloatList(TF_Operation* oper, const char* attr_name,
+                                                        float* values, int max_values,
+                                                        TF_Status* status);
 TF_CAPI_EXPORT extern void TF_OperationGetAttrBool(TF_Operation* oper, const char* attr_name,
                                                    unsigned char* value, TF_Status* status);
+TF_CAPI_EXPORT extern void TF_OperationGetAttrBoolList(TF_Operation* oper, const char* attr_name,
+                                                       unsigned char* values, int max_values,
+                                                       TF_Status* status);
 TF_CAPI_EXPORT extern void TF_OperationGetAttrType(TF_Operation* oper, const char* attr_name,
                                                    TF_DataType* value, TF_Status* status);
 TF_CAPI_EXPORT extern void TF_OperationGetAttrTypeList(TF_Operation* oper, const char* attr_name,
@@ -104,6 +116,12 @@ TF_CAPI_EXPORT extern void TF_OperationGetAttrTypeList(TF_Operation* oper, const
 TF_CAPI_EXPORT extern void TF_OperationGetAttrShape(TF_Operation* oper, const char* attr_name,
                                                     int64_t* value, int num_dims,
                                                     TF_Status* status);
+/* Shape i gets num_dims[i] (-1: unknown rank) and dims[i], which points into
+   storage[0, storage_size) where the dims are copied one shape after another. */
+TF_CAPI_EXPORT extern void TF_OperationGetAttrShapeList(TF_Operation* oper, const char* attr_name,
+                                                        int64_t** dims, int* num_dims,
+                                                        int num_shapes, int64_t* storage,
+                                                        int storage_size, TF_Status* status);
 TF_CAPI_EXPORT extern void TF_OperationGetAttrTensor(TF_Operation* oper, const char* attr_name,
                                                      TF_Tensor** value, TF_Status* status);
 /* The attr as a serialized AttrValue. */
