@@ -1,9 +1,11 @@
 // savedmodel serve: a drop-in for TensorFlow Serving's tensorflow_model_server,
 // with its flag names and defaults. A thin shell over ModelServer: parse the
 // flags, start, wait for SIGTERM or SIGINT, shut down gracefully, exit 0.
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <string>
 
@@ -13,6 +15,20 @@
 #include "savedmodel/serve/model_server.h"
 
 namespace savedmodel::cli {
+namespace {
+
+int stop_pipe[2] = {-1, -1};
+
+void OnStopSignal(int sig) {
+  const unsigned char c = static_cast<unsigned char>(sig);
+  const int saved = errno;  // a handler must leave errno as it found it
+  if (write(stop_pipe[1], &c, 1) < 0) {
+    // Nothing async-signal-safe to do about it; a second signal retries.
+  }
+  errno = saved;
+}
+
+}  // namespace
 
 int ServeMain(int argc, char** argv) {
   CLI::App app{"Serve SavedModels over TF Serving's gRPC and REST APIs (like tensorflow_model_server).",
@@ -67,24 +83,35 @@ int ServeMain(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
-  // Every thread the server starts inherits this mask, so the signals stay
-  // pending until sigwait below takes them on this thread: no handler runs
+  // The handler only writes the signal number to a pipe, which this thread
+  // waits on: whichever thread the kernel picks to take the signal (threads
+  // made by static initializers in linked libraries included), nothing runs
   // in the middle of a request.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  if (pipe2(stop_pipe, O_CLOEXEC) != 0) {
+    std::perror("savedmodel serve: pipe2");
+    return 1;
+  }
+  struct sigaction sa = {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
 
   auto server = ModelServer::Start(o);
   if (!server.ok()) {
     std::fprintf(stderr, "savedmodel serve: %s\n", server.status().ToString().c_str());
     return server.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  unsigned char sig = 0;
+  while (read(stop_pipe[0], &sig, 1) != 1) {
+    if (errno != EINTR) {
+      std::perror("savedmodel serve: read");
+      break;
+    }
+  }
   std::fprintf(stderr, "Received %s: stopping (finishing requests in flight) ...\n",
-               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+               sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stderr);
   (*server)->Shutdown();
   std::fprintf(stderr, "Server stopped.\n");
