@@ -514,6 +514,41 @@ def test_readiness_follows_model_availability(tmp_path):
     refutil.record(SECTION, cases=1, passed=1)
 
 
+def test_model_config_file_is_polled(tmp_path):
+    """--model_config_file_poll_wait_seconds: a model added to the file is
+    served, one removed is unloaded, without a restart; a broken file keeps
+    the last good config."""
+    one = _copy_model("saved_model_half_plus_two_cpu", str(tmp_path), "one")
+    two = _copy_model("saved_model_half_plus_three", str(tmp_path), "two")
+    config = str(tmp_path / "models.config")
+
+    def write(text):  # atomically, as a config management tool would
+        with open(config + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(config + ".tmp", config)
+
+    write(_config_text([("one", one, "")]))
+    server = Server(str(tmp_path), ["--model_config_file", config, "--model_config_file_poll_wait_seconds", "1"])
+    try:
+        server.wait_ready()
+        assert server.post("/v1/models/two:predict", PREDICT_BODY).status_code == 404
+        write(_config_text([("one", one, ""), ("two", two, "")]))
+        server.wait_versions("two", {123: "AVAILABLE"})
+        r = server.post("/v1/models/two:predict", PREDICT_BODY)
+        np.testing.assert_array_equal(np.array(r.json()["predictions"], np.float32), _tf_predict(two, X))
+        write("model_config_list { this is not a config")
+        time.sleep(2.5)  # two polls
+        assert server.post("/v1/models/two:predict", PREDICT_BODY).status_code == 200
+        write(_config_text([("two", two, "")]))
+        server.wait_versions("one", {123: "END"})
+        assert server.post("/v1/models/one:predict", PREDICT_BODY).status_code == 404
+        assert server.get("/readyz").status_code == 200
+    finally:
+        code = server.stop()
+    assert code == 0, server.output()
+    refutil.record(SECTION, cases=1, passed=1)
+
+
 @pytest.mark.parametrize("batching", [False, True])
 def test_sigterm_under_load_loses_no_accepted_request(tmp_path, batching):
     base = str(tmp_path / "m")
