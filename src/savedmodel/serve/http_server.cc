@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -16,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <event2/thread.h>
 
 namespace savedmodel {
@@ -27,6 +30,10 @@ namespace {
 // its request at once.
 constexpr int64_t kDrainQuietMs = 100;
 constexpr int64_t kDrainTickMs = 10;
+constexpr int64_t kAcceptPauseMs = 100;
+
+// The server whose event loop runs on this thread (each has its own).
+thread_local HttpServer* loop_owner = nullptr;
 
 // Closing a listening socket resets every connection still in its accept
 // queue: clients that connected successfully and sent a request would see a
@@ -160,6 +167,10 @@ Status HttpServer::Bind() {
     close(fd);
     return Status(StatusCode::kUnavailable, "cannot accept on " + where);
   }
+  // Out of file descriptors (EMFILE), accept() fails at once and the
+  // listener would spin on it; pause accepting for a moment instead.
+  evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(listener_), &HttpServer::OnAcceptError);
+  accept_pause_ = evtimer_new(base_, &HttpServer::OnAcceptResume, this);
   wake_ = event_new(base_, -1, EV_PERSIST, &HttpServer::OnWake, this);
   if (wake_ == nullptr) return Status(StatusCode::kInternal, "event_new failed");
   return Status::OK();
@@ -170,6 +181,7 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::Loop() {
+  loop_owner = this;
   last_activity_ms_ = NowMs();
   event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
   std::lock_guard<std::mutex> l(mu_);
@@ -194,12 +206,13 @@ void HttpServer::Shutdown() {
     }
     pending_.clear();
     if (drain_tick_ != nullptr) event_free(drain_tick_);
+    if (accept_pause_ != nullptr) event_free(accept_pause_);
     if (wake_ != nullptr) event_free(wake_);
     // Frees every remaining connection (and the listener, if the loop never ran).
     if (http_ != nullptr) evhttp_free(http_);
     connections_.clear();
     if (base_ != nullptr) event_base_free(base_);
-    drain_tick_ = wake_ = nullptr;
+    drain_tick_ = wake_ = accept_pause_ = nullptr;
     http_ = nullptr;
     base_ = nullptr;
   });
@@ -216,6 +229,22 @@ bufferevent* HttpServer::OnAccept(event_base* base, void* self) {
   s->last_activity_ms_ = s->last_accept_ms_ = NowMs();
   // The options evhttp uses when it makes the bufferevent itself.
   return bufferevent_socket_new(base, -1, 0);
+}
+
+void HttpServer::OnAcceptError(evconnlistener* listener, void*) {
+  // libevent passes the listener's own argument (evhttp's), not ours.
+  HttpServer* s = loop_owner;
+  if (s == nullptr) return;
+  std::fprintf(stderr, "HTTP server: accept failed (%s); pausing new connections for %lld ms\n",
+               std::strerror(errno), static_cast<long long>(kAcceptPauseMs));
+  evconnlistener_disable(listener);
+  const timeval pause = Timeval(kAcceptPauseMs);
+  evtimer_add(s->accept_pause_, &pause);
+}
+
+void HttpServer::OnAcceptResume(int, short, void* self) {
+  auto* s = static_cast<HttpServer*>(self);
+  if (s->listener_ != nullptr) evconnlistener_enable(evhttp_bound_socket_get_listener(s->listener_));
 }
 
 void HttpServer::OnRequest(evhttp_request* req, void* self) {

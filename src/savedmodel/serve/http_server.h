@@ -33,6 +33,7 @@
 
 struct bufferevent;
 struct event;
+struct evconnlistener;
 struct event_base;
 struct evhttp;
 struct evhttp_bound_socket;
@@ -121,6 +122,8 @@ class HttpServer {
   static void OnDrainTick(int fd, short what, void* self);
   static void OnCloseIfIdle(int fd, short what, void* pending_close);
   static bufferevent* OnAccept(event_base* base, void* self);
+  static void OnAcceptError(evconnlistener* listener, void* self);
+  static void OnAcceptResume(int fd, short what, void* self);
 
   void Dispatch(evhttp_request* req);
   void Reply(Pending* p, const HttpResponse& response);
@@ -140,6 +143,7 @@ class HttpServer {
   evhttp_bound_socket* listener_ = nullptr;
   event* wake_ = nullptr;   // activated by workers (answers) and Shutdown
   event* drain_tick_ = nullptr;
+  event* accept_pause_ = nullptr;  // re-enables accepting after an accept error
   std::thread loop_thread_;
   std::unique_ptr<ThreadPool> workers_;
 
