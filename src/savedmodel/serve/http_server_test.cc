@@ -218,7 +218,7 @@ TEST(HttpServerTest, MalformedRequestGets400AndTheServerGoesOn) {
 
 TEST(HttpServerTest, HandlerPastTheTimeoutGets504AndOthersAreServed) {
   HttpServerOptions o;
-  o.timeout_ms = 100;
+  o.timeout_ms = 500;  // long enough for the fast requests on a loaded (or sanitized) machine
   o.num_threads = 2;
   Gate gate;
   auto server = StartOrDie(o, [&](const HttpRequest& r) {
@@ -235,6 +235,28 @@ TEST(HttpServerTest, HandlerPastTheTimeoutGets504AndOthersAreServed) {
   gate.Open();
   // The slow handler's late answer is dropped; the connection stays usable.
   EXPECT_EQ(slow.Exchange("GET", "/again").body, "GET /again ");
+}
+
+TEST(HttpServerTest, RequestsBeyondTheQueueBoundGet503AtOnce) {
+  HttpServerOptions o;
+  o.num_threads = 1;
+  o.max_queued_requests = 1;
+  Gate gate;
+  auto server = StartOrDie(o, [&](const HttpRequest& r) {
+    if (r.path == "/held") gate.Wait();
+    return Echo(r);
+  });
+  ASSERT_NE(server, nullptr);
+  RawClient held(server->port());
+  held.Send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+  gate.WaitForWaiters(1);
+  RawClient extra(server->port());
+  auto r = extra.Exchange("GET", "/extra");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("error"), std::string::npos);
+  gate.Open();
+  EXPECT_EQ(held.Read().status, 200);
+  EXPECT_EQ(extra.Exchange("GET", "/extra").status, 200);
 }
 
 TEST(HttpServerTest, ManyConcurrentKeepAliveClientsAllGetTheirOwnAnswers) {
