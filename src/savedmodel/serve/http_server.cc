@@ -31,6 +31,9 @@ namespace {
 constexpr int64_t kDrainQuietMs = 100;
 constexpr int64_t kDrainTickMs = 10;
 constexpr int64_t kAcceptPauseMs = 100;
+// Far above any useful handler pool; a typo'd flag must not try to start
+// millions of threads.
+constexpr int kMaxThreads = 4096;
 
 // The server whose event loop runs on this thread (each has its own).
 thread_local HttpServer* loop_owner = nullptr;
@@ -104,7 +107,10 @@ HttpServer::HttpServer(const HttpServerOptions& options, HttpHandler handler)
     : options_(options), handler_(std::move(handler)) {}
 
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options, HttpHandler handler) {
-  if (options.num_threads < 1) return InvalidArgument("HTTP server needs at least one worker thread");
+  if (options.num_threads < 1 || options.num_threads > kMaxThreads) {
+    return InvalidArgument("HTTP worker threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
+                           std::to_string(options.num_threads));
+  }
   if (options.timeout_ms < 1) return InvalidArgument("HTTP request timeout must be positive");
   if (options.port < 0 || options.port > 65535) {
     return InvalidArgument("HTTP port out of range: " + std::to_string(options.port));

@@ -319,6 +319,18 @@ TEST(HttpServerTest, ShutdownRefusesNewConnectionsAndFinishesInFlightRequests) {
   EXPECT_EQ(server->in_flight(), 0);
 }
 
+TEST(HttpServerTest, RefusesBadOptions) {
+  HttpServerOptions o;
+  o.num_threads = 1 << 30;
+  EXPECT_EQ(HttpServer::Start(o, Echo).status().code(), StatusCode::kInvalidArgument);
+  o.num_threads = 1;
+  o.address = "not an address";
+  EXPECT_EQ(HttpServer::Start(o, Echo).status().code(), StatusCode::kInvalidArgument);
+  o.address = "127.0.0.1";
+  o.port = 70000;
+  EXPECT_EQ(HttpServer::Start(o, Echo).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(HttpServerTest, PortInUseIsUnavailable) {
   auto first = StartOrDie({}, Echo);
   ASSERT_NE(first, nullptr);
