@@ -923,6 +923,12 @@ def graph_cases():
                     {"separator": "/"}))
     out.append(Case("StringJoin", [[val(STR, (2, 2)), val(STR, (2, 2))]]))
     out.append(Case("StringJoin", [[val(STR, (2,)), val(STR, (3,))]], note="shape mismatch"))
+    # StringFormat: tf.print's text (summarized axes, strings quoted), as cppflow prints tensors.
+    out.append(Case("StringFormat", [[val(F32, (2, 3, 4))]], {"template": "x=%s", "summarize": 2}))
+    out.append(Case("StringFormat", [[val(I32, (10,)), val(STR, (2,))]], {"template": "%s and %s"}))
+    out.append(Case("StringFormat", [[val(F64, ()), val(I64, (7, 1))]],
+                    {"template": "{} / {}", "placeholder": "{}", "summarize": -1}))
+    out.append(Case("StringFormat", [[val(F32, (3,))]], {"template": "%s %s"}, note="placeholder count"))
 
     # Whole-file I/O: a file the generator wrote, a round trip through a new
     # directory (WriteFile creates it), bytes that are not text, a missing file.
