@@ -760,38 +760,58 @@ def test_reload_config(tmp_path):
 
 
 def test_sigterm_finishes_in_flight(tmp_path):
-    """SIGTERM while calls run: each accepted call is answered, the exit code is 0."""
-    import concurrent.futures
+    """SIGTERM under load: every call is answered in full or refused, and the
+    exit code is 0. A refused call never ran: UNAVAILABLE when it met a closed
+    connection, CANCELLED when its stream reached the server after shutdown
+    began but before the client read the GOAWAY (gRPC 1.51 has no two-step
+    graceful GOAWAY). Calls the server had taken are all answered; the C++
+    test GrpcServiceTest.ShutdownFinishesCallsInFlight holds one open across
+    Shutdown to show it."""
+    import threading
     tmp = str(tmp_path)
     path = _copy_model("saved_model_half_plus_two_cpu", tmp, "m")
     server = Server(tmp, ["--model_name", "m", "--model_base_path", path])
     server.wait_available("m")
-    x = np.arange(256 * 1024, dtype=np.float32).reshape(-1, 1)
+    x = np.arange(64 * 1024, dtype=np.float32).reshape(-1, 1)
+    want = 0.5 * x + 2
     req = predict_pb2.PredictRequest()
     req.model_spec.name = "m"
     req.inputs["x"].CopyFrom(tf.make_tensor_proto(x))
+    lock = threading.Lock()
+    answered, refused, other = [0], [0], []
 
-    def call():
-        try:
-            return server.predict.Predict(req, timeout=RPC_TIMEOUT_S)
-        except grpc.RpcError as e:
-            return e.code()
+    def client():
+        while True:
+            try:
+                resp = server.predict.Predict(req, timeout=RPC_TIMEOUT_S)
+            except grpc.RpcError as e:
+                with lock:
+                    if e.code() in (Code.UNAVAILABLE, Code.CANCELLED):
+                        refused[0] += 1
+                    else:
+                        other.append((e.code(), e.details()))
+                return
+            ok = np.array_equal(tf.make_ndarray(resp.outputs["y"]), want)
+            with lock:
+                if ok:
+                    answered[0] += 1
+                else:
+                    other.append("wrong answer")
 
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        first = [pool.submit(call) for _ in range(8)]
-        time.sleep(0.05)
-        server.proc.send_signal(signal.SIGTERM)
-        results = [f.result() for f in first]
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    with lock:
+        before_signal = answered[0]
+    server.proc.send_signal(signal.SIGTERM)
+    for t in threads:
+        t.join(timeout=RPC_TIMEOUT_S)
     code = server.proc.wait(timeout=60)
     server.stop()
     assert code == 0, server.output()
-    answered = [r for r in results if not isinstance(r, grpc.StatusCode)]
-    refused = [r for r in results if isinstance(r, grpc.StatusCode)]
-    # A call the server had accepted is answered in full; one that arrived after
-    # the listener closed fails as UNAVAILABLE, never with a broken answer.
-    for r in answered:
-        np.testing.assert_array_equal(tf.make_ndarray(r.outputs["y"]), 0.5 * x + 2)
-    assert all(c == Code.UNAVAILABLE for c in refused), refused
+    assert not other, other[:5]
+    assert before_signal > 0 and refused[0] == 8, (before_signal, answered[0], refused[0])
     refutil.record(SECTION, cases=1, passed=1)
 
 

@@ -3,8 +3,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <exception>
+#include <new>
+#include <string>
+#include <string_view>
+#include <thread>
 #include <utility>
 
+#include "savedmodel/base/thread_pool.h"
 #include "savedmodel/serve/model_manager.h"
 #include "savedmodel/serve/prediction_api.h"
 #include "tensorflow_serving/apis/model_service.grpc.pb.h"
@@ -15,98 +21,173 @@ namespace {
 
 namespace tfs = tensorflow::serving;
 
-// Runs one call, reports it to the hook (as TF Serving's RecordRequestLatency
-// and RecordModelRequestCount do around each handler) and answers with its
-// status.
-template <typename Call>
-grpc::Status Observed(const GrpcCallHook& hook, const std::string& model, std::string_view api, Call&& call) {
-  const auto start = std::chrono::steady_clock::now();
-  const Status status = call();
-  if (hook) hook(model, api, status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return ToGrpcStatus(status);
-}
-
-class PredictionServiceImpl final : public tfs::PredictionService::Service {
+// Handlers use gRPC's callback API: gRPC matches every call the moment it
+// arrives (the sync API keeps one outstanding request per method and
+// completion queue, and cancels calls still waiting for one at Shutdown, which
+// lost accepted requests on SIGTERM under load), and the work runs on our own
+// bounded pool, so calls beyond it queue instead of being refused or growing
+// threads. The methods are registered raw (bytes in, bytes out) and parsed on
+// the pool: the callback API answers a request it cannot parse with an empty
+// UNIMPLEMENTED, where TF Serving (sync API) answers INTERNAL.
+class Dispatcher {
  public:
-  PredictionServiceImpl(PredictionApi* api, GrpcCallHook hook) : api_(api), hook_(std::move(hook)) {}
+  Dispatcher(int threads, GrpcCallHook hook) : pool_(threads), hook_(std::move(hook)) {}
 
-  grpc::Status Predict(grpc::ServerContext*, const tfs::PredictRequest* request,
-                       tfs::PredictResponse* response) override {
-    return Observed(hook_, request->model_spec().name(), "predict",
-                                 [&] { return api_->Predict(*request, response); });
+  // Parses `in` as a Request, runs `call(request, &response)` on the pool,
+  // reports it to the hook under `api` (as TF Serving's
+  // RecordRequestLatency/RecordModelRequestCount around each handler; none
+  // when `api` is empty), serializes the response into `out` and finishes.
+  template <typename Request, typename Response, typename ModelOf, typename Call>
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
+                                grpc::ByteBuffer* out, std::string_view api, ModelOf model_of, Call call) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    pool_.Schedule([this, reactor, bytes = *in, out, api, model_of, call]() mutable {
+      reactor->Finish(Handle<Request, Response>(&bytes, out, api, model_of, call));
+    });
+    return reactor;
   }
 
-  grpc::Status Classify(grpc::ServerContext*, const tfs::ClassificationRequest* request,
-                        tfs::ClassificationResponse* response) override {
-    return Observed(hook_, request->model_spec().name(), "classify",
-                                 [&] { return api_->Classify(*request, response); });
+ private:
+  template <typename Request, typename Response, typename ModelOf, typename Call>
+  grpc::Status Handle(grpc::ByteBuffer* in, grpc::ByteBuffer* out, std::string_view api, const ModelOf& model_of,
+                      const Call& call) {
+    try {
+      Request request;
+      if (!grpc::SerializationTraits<Request>::Deserialize(in, &request).ok()) {
+        return grpc::Status(grpc::StatusCode::INTERNAL,
+                            "cannot parse the request as " + std::string(Request::descriptor()->full_name()));
+      }
+      Response response;
+      const auto start = std::chrono::steady_clock::now();
+      const Status status = call(request, &response);
+      if (hook_ && !api.empty()) {
+        hook_(model_of(request), api, status,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+      if (!status.ok()) return ToGrpcStatus(status);
+      bool own_buffer = false;
+      return grpc::SerializationTraits<Response>::Serialize(response, out, &own_buffer);
+    } catch (const std::bad_alloc&) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "out of memory answering the request");
+    } catch (const std::exception& e) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, e.what());
+    }
   }
 
-  grpc::Status Regress(grpc::ServerContext*, const tfs::RegressionRequest* request,
-                       tfs::RegressionResponse* response) override {
-    return Observed(hook_, request->model_spec().name(), "regress",
-                                 [&] { return api_->Regress(*request, response); });
+  ThreadPool pool_;
+  const GrpcCallHook hook_;
+};
+
+std::string ModelName(const tfs::ModelSpec& spec) { return spec.name(); }
+
+using RawPredictionService = tfs::PredictionService::WithRawCallbackMethod_Classify<
+    tfs::PredictionService::WithRawCallbackMethod_Regress<tfs::PredictionService::WithRawCallbackMethod_Predict<
+        tfs::PredictionService::WithRawCallbackMethod_MultiInference<
+            tfs::PredictionService::WithRawCallbackMethod_GetModelMetadata<tfs::PredictionService::Service>>>>>;
+using RawModelService = tfs::ModelService::WithRawCallbackMethod_GetModelStatus<
+    tfs::ModelService::WithRawCallbackMethod_HandleReloadConfigRequest<tfs::ModelService::Service>>;
+
+class PredictionServiceImpl final : public RawPredictionService {
+ public:
+  PredictionServiceImpl(PredictionApi* api, Dispatcher* dispatcher) : api_(api), dispatcher_(dispatcher) {}
+
+  grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
+                                    grpc::ByteBuffer* out) override {
+    return dispatcher_->Run<tfs::PredictRequest, tfs::PredictResponse>(
+        context, in, out, "predict", [](const auto& r) { return ModelName(r.model_spec()); },
+        [this](const auto& request, auto* response) { return api_->Predict(request, response); });
   }
 
-  grpc::Status MultiInference(grpc::ServerContext*, const tfs::MultiInferenceRequest* request,
-                              tfs::MultiInferenceResponse* response) override {
-    // Every task names the same model (PredictionApi enforces it); the first
-    // one labels the call.
-    const std::string model = request->tasks().empty() ? "" : request->tasks(0).model_spec().name();
-    return Observed(hook_, model, "multi_inference",
-                                 [&] { return api_->MultiInference(*request, response); });
+  grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
+                                     grpc::ByteBuffer* out) override {
+    return dispatcher_->Run<tfs::ClassificationRequest, tfs::ClassificationResponse>(
+        context, in, out, "classify", [](const auto& r) { return ModelName(r.model_spec()); },
+        [this](const auto& request, auto* response) { return api_->Classify(request, response); });
   }
 
-  grpc::Status GetModelMetadata(grpc::ServerContext*, const tfs::GetModelMetadataRequest* request,
-                                tfs::GetModelMetadataResponse* response) override {
-    return Observed(hook_, request->model_spec().name(), "get_model_metadata",
-                    [&] { return api_->GetModelMetadata(*request, response); });
+  grpc::ServerUnaryReactor* Regress(grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
+                                    grpc::ByteBuffer* out) override {
+    return dispatcher_->Run<tfs::RegressionRequest, tfs::RegressionResponse>(
+        context, in, out, "regress", [](const auto& r) { return ModelName(r.model_spec()); },
+        [this](const auto& request, auto* response) { return api_->Regress(request, response); });
+  }
+
+  // Every task names the same model (PredictionApi enforces it); the first
+  // one labels the call.
+  grpc::ServerUnaryReactor* MultiInference(grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
+                                           grpc::ByteBuffer* out) override {
+    return dispatcher_->Run<tfs::MultiInferenceRequest, tfs::MultiInferenceResponse>(
+        context, in, out, "multi_inference",
+        [](const auto& r) { return r.tasks().empty() ? std::string() : ModelName(r.tasks(0).model_spec()); },
+        [this](const auto& request, auto* response) { return api_->MultiInference(request, response); });
+  }
+
+  grpc::ServerUnaryReactor* GetModelMetadata(grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
+                                             grpc::ByteBuffer* out) override {
+    return dispatcher_->Run<tfs::GetModelMetadataRequest, tfs::GetModelMetadataResponse>(
+        context, in, out, "get_model_metadata", [](const auto& r) { return ModelName(r.model_spec()); },
+        [this](const auto& request, auto* response) { return api_->GetModelMetadata(request, response); });
   }
 
  private:
   PredictionApi* const api_;
-  const GrpcCallHook hook_;
+  Dispatcher* const dispatcher_;
 };
 
-class ModelServiceImpl final : public tfs::ModelService::Service {
+class ModelServiceImpl final : public RawModelService {
  public:
-  ModelServiceImpl(ModelManager* manager, GrpcCallHook hook) : manager_(manager), hook_(std::move(hook)) {}
+  ModelServiceImpl(ModelManager* manager, Dispatcher* dispatcher) : manager_(manager), dispatcher_(dispatcher) {}
 
-  grpc::Status GetModelStatus(grpc::ServerContext*, const tfs::GetModelStatusRequest* request,
-                              tfs::GetModelStatusResponse* response) override {
-    return Observed(hook_, request->model_spec().name(), "get_model_status",
-                    [&] { return manager_->GetModelStatus(request->model_spec(), response); });
+  grpc::ServerUnaryReactor* GetModelStatus(grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
+                                           grpc::ByteBuffer* out) override {
+    return dispatcher_->Run<tfs::GetModelStatusRequest, tfs::GetModelStatusResponse>(
+        context, in, out, "get_model_status", [](const auto& r) { return ModelName(r.model_spec()); },
+        [this](const auto& request, auto* response) {
+          return manager_->GetModelStatus(request.model_spec(), response);
+        });
   }
 
   // As TF Serving, the outcome goes into the response's StatusProto and the
   // call's status; on the wire a client sees the StatusProto only on success,
-  // since gRPC sends no message with an error status.
-  grpc::Status HandleReloadConfigRequest(grpc::ServerContext*, const tfs::ReloadConfigRequest* request,
-                                         tfs::ReloadConfigResponse* response) override {
-    Status status;
-    if (request->config().config_case() == tfs::ModelServerConfig::kModelConfigList) {
-      status = manager_->ReloadConfig(request->config());
-    } else {
-      status = InvalidArgument(
-          "ServerModelConfig type not supported by HandleReloadConfigRequest. Only ModelConfigList is "
-          "currently supported");
-    }
-    const grpc::Status grpc_status = ToGrpcStatus(status);
-    response->mutable_status()->set_error_code(static_cast<tensorflow::error::Code>(status.code()));
-    if (!status.ok()) response->mutable_status()->set_error_message(grpc_status.error_message());
-    return grpc_status;
+  // since gRPC sends no message with an error status. Not a per-model request:
+  // TF Serving counts none for it.
+  grpc::ServerUnaryReactor* HandleReloadConfigRequest(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* in, grpc::ByteBuffer* out) override {
+    return dispatcher_->Run<tfs::ReloadConfigRequest, tfs::ReloadConfigResponse>(
+        context, in, out, "", [](const auto&) { return std::string(); },
+        [this](const tfs::ReloadConfigRequest& request, tfs::ReloadConfigResponse* response) {
+          Status status;
+          if (request.config().config_case() == tfs::ModelServerConfig::kModelConfigList) {
+            status = manager_->ReloadConfig(request.config());
+          } else {
+            status = InvalidArgument(
+                "ServerModelConfig type not supported by HandleReloadConfigRequest. Only ModelConfigList is "
+                "currently supported");
+          }
+          response->mutable_status()->set_error_code(static_cast<tensorflow::error::Code>(status.code()));
+          if (!status.ok()) response->mutable_status()->set_error_message(ToGrpcStatus(status).error_message());
+          return status;
+        });
   }
 
  private:
   ModelManager* const manager_;
-  const GrpcCallHook hook_;
+  Dispatcher* const dispatcher_;
 };
+
+int PoolThreads(int max_threads) {
+  if (max_threads > 0) return max_threads;
+  // TF Serving's --grpc_max_threads default: four per hardware thread.
+  const unsigned hardware = std::thread::hardware_concurrency();
+  return 4 * static_cast<int>(hardware > 0 ? hardware : 1);
+}
 
 }  // namespace
 
 struct GrpcServer::Services {
-  Services(PredictionApi* api, ModelManager* manager, GrpcCallHook hook)
-      : prediction(api, hook), model(manager, std::move(hook)) {}
+  Services(PredictionApi* api, ModelManager* manager, int threads, GrpcCallHook hook)
+      : dispatcher(threads, std::move(hook)), prediction(api, &dispatcher), model(manager, &dispatcher) {}
+  Dispatcher dispatcher;  // its pool outlives the services that schedule on it
   PredictionServiceImpl prediction;
   ModelServiceImpl model;
 };
@@ -134,7 +215,7 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
     return InvalidArgument("gRPC max message size must be positive, got " +
                            std::to_string(options.max_message_bytes));
   }
-  auto services = std::make_unique<Services>(api, manager, std::move(hook));
+  auto services = std::make_unique<Services>(api, manager, PoolThreads(options.max_threads), std::move(hook));
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &port);
@@ -144,11 +225,6 @@ StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions&
   // gRPC turns on SO_REUSEPORT by default, so a second server on a taken port
   // would start and silently share it; a port in use must fail the start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  if (options.max_threads > 0) {
-    grpc::ResourceQuota quota("savedmodel_grpc");
-    quota.SetMaxThreads(options.max_threads);
-    builder.SetResourceQuota(quota);
-  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Status(StatusCode::kUnavailable, "cannot start the gRPC server on " + options.address +
@@ -164,7 +240,8 @@ GrpcServer::~GrpcServer() { Shutdown(); }
 
 void GrpcServer::Shutdown() {
   std::call_once(shutdown_once_, [this] {
-    // Without a deadline, gRPC waits for every call in progress to return.
+    // Without a deadline, gRPC waits for every call it matched to finish; the
+    // pool runs them all (it is destroyed only with services_).
     server_->Shutdown();
     server_->Wait();
   });

@@ -41,11 +41,8 @@ struct GrpcServerOptions {
   // ServerBuilder::SetMaxMessageSize(kint32max), well above gRPC's 4 MiB
   // default, so clients sending large batches are not refused.
   int max_message_bytes = std::numeric_limits<int32_t>::max();
-  // Most threads gRPC may run handlers on (TF Serving's --grpc_max_threads,
-  // a grpc::ResourceQuota). gRPC's sync server answers a call it has no
-  // thread for with RESOURCE_EXHAUSTED at once, so a cap trades refused calls
-  // for bounded threads; 0 (the default here) leaves gRPC's own thread
-  // management, which grows with the calls in progress.
+  // Threads that run calls (TF Serving's --grpc_max_threads); calls beyond
+  // them wait in a queue. 0: four per hardware thread, TF Serving's default.
   int max_threads = 0;
 };
 
