@@ -35,6 +35,8 @@ int ServeMain(int argc, char** argv) {
                "savedmodel serve"};
   ServerOptions o;
   app.add_option("--port", o.port, "Port to listen on for the gRPC API")->capture_default_str();
+  app.add_option("--grpc_max_threads", o.grpc_max_threads,
+                 "Threads running gRPC calls; more wait in a queue (default: 4 per CPU)");
   app.add_option("--rest_api_port", o.rest_api_port,
                  "Port to listen on for the HTTP/REST API; 0 serves no REST API. Must differ from --port")
       ->capture_default_str();

@@ -102,6 +102,7 @@ Status ModelServer::Init() {
 
   GrpcServerOptions go;
   go.address = options_.listen_address + ":" + std::to_string(options_.port);
+  go.max_threads = options_.grpc_max_threads;
   ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(go, api_.get(), manager_.get(), metrics_->RequestRecorder("GRPC")));
   Log("Running gRPC ModelServer at " + options_.listen_address + ":" + std::to_string(grpc_->port()) + " ...");
 

@@ -40,6 +40,7 @@ class ServingMetrics;
 // tensorflow_model_server's flags, with its defaults.
 struct ServerOptions {
   int port = 8500;           // gRPC
+  int grpc_max_threads = 0;  // 0: four per hardware thread, TF Serving's default
   int rest_api_port = 0;     // 0: no HTTP/REST server, as in TF Serving
   std::string model_name = "default";
   std::string model_base_path;
