@@ -764,9 +764,9 @@ def test_sigterm_finishes_in_flight(tmp_path):
     exit code is 0. A refused call never ran: UNAVAILABLE when it met a closed
     connection, CANCELLED when its stream reached the server after shutdown
     began but before the client read the GOAWAY (gRPC 1.51 has no two-step
-    graceful GOAWAY). Calls the server had taken are all answered; the C++
-    test GrpcServiceTest.ShutdownFinishesCallsInFlight holds one open across
-    Shutdown to show it."""
+    graceful GOAWAY). Calls the server had taken are all answered: the C++
+    tests GrpcServiceTest.ShutdownFinishesCallsInFlight and
+    ShutdownRunsQueuedCalls hold calls running and queued across Shutdown."""
     import threading
     tmp = str(tmp_path)
     path = _copy_model("saved_model_half_plus_two_cpu", tmp, "m")

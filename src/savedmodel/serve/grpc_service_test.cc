@@ -268,6 +268,27 @@ TEST_F(GrpcServiceTest, ThreadCapQueuesCalls) {
   EXPECT_GE(max_in_hook_, 2);
 }
 
+// Calls the server has read but not yet run (queued behind a busy pool) are
+// answered across Shutdown too.
+TEST_F(GrpcServiceTest, ShutdownRunsQueuedCalls) {
+  StartServer(/*max_threads=*/1);
+  hook_delay_ = std::chrono::milliseconds(300);
+  std::vector<std::future<grpc::StatusCode>> calls;
+  for (int i = 0; i < 3; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] {
+      grpc::ClientContext context;
+      tfs::PredictResponse response;
+      return predict_->Predict(&context, HalfPlusTwoRequest("hp2", {1}), &response).error_code();
+    }));
+  }
+  // The first call is in the (only) thread; give the other two time to arrive.
+  while (Calls().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server_->Shutdown();
+  for (auto& c : calls) EXPECT_EQ(c.get(), grpc::StatusCode::OK);
+  EXPECT_EQ(Calls().size(), 3u);
+}
+
 TEST_F(GrpcServiceTest, PortInUseIsAnError) {
   GrpcServerOptions options;
   options.address = "127.0.0.1:" + std::to_string(server_->port());
