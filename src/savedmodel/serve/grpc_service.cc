@@ -41,7 +41,14 @@ class Dispatcher {
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
                                 grpc::ByteBuffer* out, std::string_view api, ModelOf model_of, Call call) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    pool_.Schedule([this, reactor, bytes = *in, out, api, model_of, call]() mutable {
+    pool_.Schedule([this, context, reactor, bytes = *in, out, api, model_of, call]() mutable {
+      // A call whose client went away or whose deadline passed while it
+      // waited for a thread is not run: under overload, the pool's time goes
+      // to calls someone still waits for.
+      if (context->IsCancelled()) {
+        reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before it ran"));
+        return;
+      }
       reactor->Finish(Handle<Request, Response>(&bytes, out, api, model_of, call));
     });
     return reactor;

@@ -289,6 +289,29 @@ TEST_F(GrpcServiceTest, ShutdownRunsQueuedCalls) {
   EXPECT_EQ(Calls().size(), 3u);
 }
 
+// A call whose deadline passes while it waits for a thread is dropped unrun.
+TEST_F(GrpcServiceTest, ExpiredQueuedCallsDoNotRun) {
+  StartServer(/*max_threads=*/1);
+  hook_delay_ = std::chrono::milliseconds(400);
+  auto first = std::async(std::launch::async, [&] {
+    grpc::ClientContext context;
+    tfs::PredictResponse response;
+    return predict_->Predict(&context, HalfPlusTwoRequest("hp2", {1}), &response).error_code();
+  });
+  while (Calls().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(50));
+  tfs::PredictResponse response;
+  EXPECT_EQ(predict_->Predict(&context, HalfPlusTwoRequest("hp2", {2}), &response).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(first.get(), grpc::StatusCode::OK);
+  hook_delay_ = std::chrono::milliseconds(0);
+  grpc::ClientContext context2;
+  ASSERT_TRUE(predict_->Predict(&context2, HalfPlusTwoRequest("hp2", {3}), &response).ok());
+  // The first call and the last ran; the expired one never reached the API.
+  EXPECT_EQ(Calls().size(), 2u);
+}
+
 TEST_F(GrpcServiceTest, PortInUseIsAnError) {
   GrpcServerOptions options;
   options.address = "127.0.0.1:" + std::to_string(server_->port());
