@@ -8,11 +8,11 @@ model; metadata with the JSON TF Serving itself returned; status codes and
 messages with TF Serving's sources (predict_util.cc, classifier.cc,
 regressor.cc, model_service_impl.cc, grpc_status_util.cc).
 """
+import functools
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 
@@ -26,16 +26,11 @@ pytest.importorskip("tensorflow_serving.apis.prediction_service_pb2_grpc")
 
 from google.protobuf import json_format  # noqa: E402
 from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,  # noqa: E402
-                                     get_model_status_pb2, inference_pb2, input_pb2, model_management_pb2,
-                                     model_pb2, predict_pb2, prediction_service_pb2_grpc,
-                                     model_service_pb2_grpc, regression_pb2)
-from tensorflow_serving.config import model_server_config_pb2  # noqa: E402
+                                     get_model_status_pb2, inference_pb2, model_management_pb2, predict_pb2,
+                                     prediction_service_pb2_grpc, model_service_pb2_grpc, regression_pb2)
 
-TF_SERVING = os.path.join(refutil.TESTDATA, "tf_serving")
-if not os.path.isdir(TF_SERVING):
-    pytest.skip("no %s (TF Serving's test models)" % TF_SERVING, allow_module_level=True)
-if not os.path.exists(refutil.CLI):
-    pytest.skip("no %s (build the savedmodel_cli target)" % refutil.CLI, allow_module_level=True)
+from serverutil import (ALL_VERSIONS, HALF_PLUS_TWO, START_TIMEOUT_S, TF_SERVING, X, ServerProcess,  # noqa: E402
+                        config_text, copy_model, example, free_port, tf_run_examples, tf_signature, version_dir)
 
 _probe = subprocess.run([refutil.CLI, "serve", "--help"], capture_output=True, text=True)
 if "unknown command 'serve'" in _probe.stdout + _probe.stderr:
@@ -45,50 +40,16 @@ import tensorflow as tf  # noqa: E402
 
 SECTION = "server_grpc"
 Code = grpc.StatusCode
-X = [1.0, 2.0, 5.0]
-# Every half_plus_two variant TF Serving ships: y = 0.5 * x + 2.
-HALF_PLUS_TWO = ["saved_model_half_plus_two_cpu", "saved_model_half_plus_two_gpu", "saved_model_half_plus_two_mkl",
-                 "saved_model_half_plus_two_tf2_cpu", "saved_model_half_plus_two_cpu_with_saved_model_config",
-                 "saved_model_half_plus_two_2_versions"]
-START_TIMEOUT_S = 120
 RPC_TIMEOUT_S = 60
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _copy_model(src_name, dst_root, dst_name=None):
-    dst = os.path.join(dst_root, dst_name or src_name)
-    shutil.copytree(os.path.join(TF_SERVING, src_name), dst)
-    return dst
-
-
-def _config_text(models, all_versions=()):
-    """TF Serving's text ModelServerConfig for [(name, base_path), ...]; the
-    models in `all_versions` serve every version, the others the latest."""
-    config = model_server_config_pb2.ModelServerConfig()
-    for name, path in models:
-        c = config.model_config_list.config.add()
-        c.name, c.base_path, c.model_platform = name, path, "tensorflow"
-        if name in all_versions:
-            c.model_version_policy.all.SetInParent()
-    from google.protobuf import text_format
-    return text_format.MessageToString(config)
-
-
-class Server:
+class Server(ServerProcess):
     """One `savedmodel serve` process with its gRPC channel and stubs."""
 
     def __init__(self, tmp, args, rest_api_port=0):
-        self.port = _free_port()
-        self.log_path = os.path.join(tmp, "server-%d.log" % self.port)
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([refutil.CLI, "serve", "--port", str(self.port), "--rest_api_port",
-                                      str(rest_api_port), "--file_system_poll_wait_seconds", "1"] + args,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.port = free_port()
+        super().__init__(tmp, ["--port", str(self.port), "--rest_api_port", str(rest_api_port),
+                               "--file_system_poll_wait_seconds", "1"] + args, log_port=self.port)
         # As TF Serving's own clients do for big batches: the server allows 2 GiB,
         # the client library's receive default is 4 MiB.
         self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.port,
@@ -96,14 +57,6 @@ class Server:
                                                       ("grpc.max_send_message_length", -1)])
         self.predict = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
         self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
-
-    def output(self):
-        self.log.flush()
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")[-4000:]
-
-    def alive(self):
-        return self.proc.poll() is None
 
     def status(self, name, version=None):
         req = get_model_status_pb2.GetModelStatusRequest()
@@ -114,62 +67,19 @@ class Server:
 
     def wait_available(self, name, version=None, timeout=START_TIMEOUT_S):
         """Polls GetModelStatus until `name` (`version`, or any) is AVAILABLE."""
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            assert self.alive(), "server exited (%s):\n%s" % (self.proc.returncode, self.output())
-            try:
-                resp = self.status(name, version)
-                states = {s.version: s.state for s in resp.model_version_status}
-                if any(st == get_model_status_pb2.ModelVersionStatus.AVAILABLE
-                       for v, st in states.items() if version is None or v == version):
-                    return resp
-                last = states
-            except grpc.RpcError as e:
-                last = (e.code(), e.details())
-            time.sleep(0.2)
-        raise AssertionError("%s version %s not AVAILABLE after %ds (last: %s):\n%s"
-                             % (name, version, timeout, last, self.output()))
+        def available():
+            resp = self.status(name, version)
+            states = {s.version: s.state for s in resp.model_version_status}
+            if any(st == get_model_status_pb2.ModelVersionStatus.AVAILABLE
+                   for v, st in states.items() if version is None or v == version):
+                return True, resp
+            return False, states
+        return self.poll(available, timeout, 0.2, "%s version %s not AVAILABLE" % (name, version),
+                         retry_on=grpc.RpcError, describe_error=lambda e: (e.code(), e.details()))
 
     def stop(self):
-        """SIGTERM, as a container runtime sends it; returns the exit code."""
         self.channel.close()
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
-
-
-def _example(**features):
-    ex = tf.train.Example()
-    for k, v in features.items():
-        ex.features.feature[k].float_list.value.extend(v if isinstance(v, list) else [v])
-    return ex
-
-
-def _tf_signature(model_dir, signature):
-    """TensorFlow's own run of a signature (the oracle); cached per model."""
-    key = (model_dir, signature)
-    if key not in _tf_signature.cache:
-        _tf_signature.cache[key] = tf.saved_model.load(model_dir, tags=["serve"]).signatures[signature]
-    return _tf_signature.cache[key]
-
-
-_tf_signature.cache = {}
-
-
-def _tf_run_examples(model_dir, signature, serialized):
-    out = _tf_signature(model_dir, signature)(inputs=tf.constant(serialized))
-    return {k: v.numpy() for k, v in out.items()}
-
-
-def _version_dir(model_dir, version=123):
-    return os.path.join(model_dir, "%08d" % version)
+        return super().stop()
 
 
 # ---- one server for the read-only tests ------------------------------------------
@@ -177,11 +87,12 @@ def _version_dir(model_dir, version=123):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp("grpc_models"))
-    models = {name: _copy_model(name, tmp) for name in HALF_PLUS_TWO}
-    models["default"] = _copy_model("saved_model_half_plus_two_cpu", tmp, "default")
+    models = {name: copy_model(name, tmp) for name in HALF_PLUS_TWO}
+    models["default"] = copy_model("saved_model_half_plus_two_cpu", tmp, "default")
     config = os.path.join(tmp, "models.config")
     with open(config, "w") as f:
-        f.write(_config_text(sorted(models.items()), all_versions=["saved_model_half_plus_two_2_versions"]))
+        f.write(config_text([(n, p, ALL_VERSIONS if n == "saved_model_half_plus_two_2_versions" else "")
+                             for n, p in sorted(models.items())]))
     server = Server(tmp, ["--model_config_file", config])
     try:
         for name in models:
@@ -205,7 +116,7 @@ def _predict_request(name, values, shape, signature="", dtype=tf.float32, versio
 
 def _input_shape(model_dir):
     """[3, 1] where the signature takes [-1, 1]; [3] for the TF2 export, whose x is [1]."""
-    spec = _tf_signature(_version_dir(model_dir), "serving_default").structured_input_signature[1]["x"]
+    spec = tf_signature(version_dir(model_dir), "serving_default").structured_input_signature[1]["x"]
     return [3, 1] if spec.shape.rank == 2 else [3]
 
 
@@ -214,7 +125,7 @@ def test_predict_half_plus_two(served, name):
     server, models = served
     shape = _input_shape(models[name])
     resp = server.predict.Predict(_predict_request(name, X, shape), timeout=RPC_TIMEOUT_S)
-    want = _tf_signature(_version_dir(models[name]), "serving_default")(
+    want = tf_signature(version_dir(models[name]), "serving_default")(
         x=tf.constant(np.array(X, np.float32).reshape(shape)))["y"].numpy()
     got = tf.make_ndarray(resp.outputs["y"])
     np.testing.assert_array_equal(got, want)
@@ -254,13 +165,14 @@ def test_predict_large_batch(served):
     req.model_spec.name = "default"
     req.inputs["x"].CopyFrom(tf.make_tensor_proto(x))
     resp = server.predict.Predict(req, timeout=RPC_TIMEOUT_S)
-    want = _tf_signature(_version_dir(models["default"]), "serving_default")(x=tf.constant(x))["y"].numpy()
+    want = tf_signature(version_dir(models["default"]), "serving_default")(x=tf.constant(x))["y"].numpy()
     np.testing.assert_array_equal(tf.make_ndarray(resp.outputs["y"]), want)
     refutil.record(SECTION, cases=1, passed=1)
 
 
-def _classify_request(name, signature, examples, context=None):
-    req = classification_pb2.ClassificationRequest()
+def _examples_request(request_type, name, signature, examples, context=None):
+    """A Classification- or RegressionRequest: both carry model_spec and Input."""
+    req = request_type()
     req.model_spec.name = name
     req.model_spec.signature_name = signature
     if context is None:
@@ -271,16 +183,8 @@ def _classify_request(name, signature, examples, context=None):
     return req
 
 
-def _regress_request(name, signature, examples, context=None):
-    req = regression_pb2.RegressionRequest()
-    req.model_spec.name = name
-    req.model_spec.signature_name = signature
-    if context is None:
-        req.input.example_list.examples.extend(examples)
-    else:
-        req.input.example_list_with_context.examples.extend(examples)
-        req.input.example_list_with_context.context.CopyFrom(context)
-    return req
+_classify_request = functools.partial(_examples_request, classification_pb2.ClassificationRequest)
+_regress_request = functools.partial(_examples_request, regression_pb2.RegressionRequest)
 
 
 def _serialized(examples, context=None):
@@ -292,10 +196,10 @@ def _serialized(examples, context=None):
 
 REGRESS_CASES = [
     # (signature, examples, context)
-    ("regress_x_to_y", [_example(x=v) for v in X], None),
-    ("regress_x_to_y2", [_example(x=v) for v in X], None),
-    ("regress_x_to_y2", [_example(x2=1.0), _example(x2=7.0)], _example(x=2.0)),
-    ("regress_x_to_y", [_example(x=1.0), _example()], _example(x=4.0)),
+    ("regress_x_to_y", [example(x=v) for v in X], None),
+    ("regress_x_to_y2", [example(x=v) for v in X], None),
+    ("regress_x_to_y2", [example(x2=1.0), example(x2=7.0)], example(x=2.0)),
+    ("regress_x_to_y", [example(x=1.0), example()], example(x=4.0)),
 ]
 # (regress_x2_to_y3 reads x2:0, a float placeholder, not tf.Examples: TF Serving
 # would feed it strings, which TensorFlow refuses.)
@@ -313,7 +217,7 @@ def test_regress(served, name, case):
     server, models = served
     signature, examples, context = REGRESS_CASES[case]
     resp = server.predict.Regress(_regress_request(name, signature, examples, context), timeout=RPC_TIMEOUT_S)
-    want = _tf_run_examples(_version_dir(models[name]), signature, _serialized(examples, context))["outputs"]
+    want = tf_run_examples(version_dir(models[name]), signature, _serialized(examples, context))["outputs"]
     got = [r.value for r in resp.result.regressions]
     np.testing.assert_array_equal(np.array(got, np.float32), want.ravel())
     assert resp.model_spec.name == name and resp.model_spec.version.value == 123
@@ -326,12 +230,12 @@ def test_regress(served, name, case):
 def test_classify(served, name, with_context):
     server, models = served
     if with_context:
-        examples, context = [_example(x=3.0), _example()], _example(x=9.0)
+        examples, context = [example(x=3.0), example()], example(x=9.0)
     else:
-        examples, context = [_example(x=v) for v in X], None
+        examples, context = [example(x=v) for v in X], None
     resp = server.predict.Classify(_classify_request(name, "classify_x_to_y", examples, context),
                                    timeout=RPC_TIMEOUT_S)
-    want = _tf_run_examples(_version_dir(models[name]), "classify_x_to_y", _serialized(examples, context))
+    want = tf_run_examples(version_dir(models[name]), "classify_x_to_y", _serialized(examples, context))
     # classify_x_to_y has only "scores" ([N, 1]): one class per row, label empty.
     assert "classes" not in want
     got = [[(c.label, c.score) for c in row.classes] for row in resp.result.classifications]
@@ -342,7 +246,7 @@ def test_classify(served, name, with_context):
 
 def test_multi_inference(served):
     server, models = served
-    examples = [_example(x=v) for v in X]
+    examples = [example(x=v) for v in X]
     req = inference_pb2.MultiInferenceRequest()
     for signature, method in [("regress_x_to_y", "tensorflow/serving/regress"),
                               ("classify_x_to_y", "tensorflow/serving/classify"),
@@ -354,11 +258,11 @@ def test_multi_inference(served):
     req.input.example_list.examples.extend(examples)
     resp = server.predict.MultiInference(req, timeout=RPC_TIMEOUT_S)
     assert len(resp.results) == 3
-    vdir = _version_dir(models["default"])
+    vdir = version_dir(models["default"])
     ser = _serialized(examples)
-    want_y = _tf_run_examples(vdir, "regress_x_to_y", ser)["outputs"].ravel()
-    want_scores = _tf_run_examples(vdir, "classify_x_to_y", ser)["scores"].ravel()
-    want_y2 = _tf_run_examples(vdir, "regress_x_to_y2", ser)["outputs"].ravel()
+    want_y = tf_run_examples(vdir, "regress_x_to_y", ser)["outputs"].ravel()
+    want_scores = tf_run_examples(vdir, "classify_x_to_y", ser)["scores"].ravel()
+    want_y2 = tf_run_examples(vdir, "regress_x_to_y2", ser)["outputs"].ravel()
     np.testing.assert_array_equal(
         np.array([r.value for r in resp.results[0].regression_result.regressions], np.float32), want_y)
     np.testing.assert_array_equal(
@@ -403,7 +307,7 @@ def test_get_model_metadata(served, name, json_name):
     if name.endswith("tf2_cpu"):
         from tensorflow.core.protobuf import saved_model_pb2
         saved = saved_model_pb2.SavedModel()
-        with open(os.path.join(_version_dir(models[name]), "saved_model.pb"), "rb") as f:
+        with open(os.path.join(version_dir(models[name]), "saved_model.pb"), "rb") as f:
             saved.ParseFromString(f.read())
         assert dict(got.signature_def) == dict(saved.meta_graphs[0].signature_def)
         for sig in list(got.signature_def.values()) + list(expected.signature_def.values()):
@@ -466,7 +370,7 @@ def test_not_found(served):
     req.metadata_field.append("signature_def")
     code, msg = _rpc_error(server.predict.GetModelMetadata, req)
     assert code == Code.NOT_FOUND, msg
-    code, msg = _rpc_error(server.predict.Regress, _regress_request("nope", "regress_x_to_y", [_example(x=1.0)]))
+    code, msg = _rpc_error(server.predict.Regress, _regress_request("nope", "regress_x_to_y", [example(x=1.0)]))
     assert code == Code.NOT_FOUND, msg
     refutil.record(SECTION, cases=1, passed=1)
 
@@ -475,12 +379,12 @@ def test_unknown_signature(served):
     server, _ = served
     code, msg = _rpc_error(server.predict.Predict, _predict_request("default", X, [3, 1], signature="nope"))
     assert (code, msg) == (Code.FAILED_PRECONDITION, 'Serving signature key "nope" not found.')
-    code, msg = _rpc_error(server.predict.Regress, _regress_request("default", "nope", [_example(x=1.0)]))
+    code, msg = _rpc_error(server.predict.Regress, _regress_request("default", "nope", [example(x=1.0)]))
     assert (code, msg) == (Code.INVALID_ARGUMENT, "No signature was found with the name: nope")
-    code, msg = _rpc_error(server.predict.Classify, _classify_request("default", "nope", [_example(x=1.0)]))
+    code, msg = _rpc_error(server.predict.Classify, _classify_request("default", "nope", [example(x=1.0)]))
     assert (code, msg) == (Code.INVALID_ARGUMENT, "No signature was found with the name: nope")
     # A regression signature asked to classify: it has neither classes nor scores.
-    code, msg = _rpc_error(server.predict.Classify, _classify_request("default", "regress_x_to_y", [_example(x=1.0)]))
+    code, msg = _rpc_error(server.predict.Classify, _classify_request("default", "regress_x_to_y", [example(x=1.0)]))
     assert code == Code.INVALID_ARGUMENT, msg
     refutil.record(SECTION, cases=1, passed=1)
 
@@ -508,7 +412,7 @@ def test_predict_input_errors(served):
     code, msg = _rpc_error(server.predict.Predict, req)
     assert code == Code.INVALID_ARGUMENT, msg
     with pytest.raises((tf.errors.InvalidArgumentError, TypeError, ValueError)):
-        _tf_signature(_version_dir(served[1]["default"]), "serving_default")(x=tf.constant([[1], [2], [5]]))
+        tf_signature(version_dir(served[1]["default"]), "serving_default")(x=tf.constant([[1], [2], [5]]))
     refutil.record(SECTION, cases=1, passed=1)
 
 
@@ -527,7 +431,7 @@ def _raw_tensor(dtype, dims, unknown_rank=False, **fields):
 
 
 F, S, I = tf.float32.as_datatype_enum, tf.string.as_datatype_enum, tf.int32.as_datatype_enum
-EX = [_example(x=v).SerializeToString() for v in X]
+EX = [example(x=v).SerializeToString() for v in X]
 # (what, signature, input alias, TensorProto, oracle). The oracle is TensorFlow's
 # own TensorProto parser (Tensor::FromProto, through tf.raw_ops.ParseTensor):
 # what it refuses, the server must refuse with INVALID_ARGUMENT; what it
@@ -573,7 +477,7 @@ def _tf_parse(tensor):
 
 def _tf_feed(model_dir, signature, key, value):
     """The signature run on a parsed tensor by TensorFlow, or None when it fails."""
-    fn = _tf_signature(model_dir, signature or "serving_default")
+    fn = tf_signature(model_dir, signature or "serving_default")
     try:
         return {k: v.numpy() for k, v in fn(**{key: value}).items()}
     except (tf.errors.InvalidArgumentError, TypeError, ValueError):
@@ -594,7 +498,7 @@ def test_hostile_tensor(served, case):
         if oracle == "stricter":
             assert parsed is not None, "TensorFlow now refuses %s too: make it a 'tf' case" % what
         if parsed is not None:
-            want = _tf_feed(_version_dir(models["default"]), signature, key, parsed)
+            want = _tf_feed(version_dir(models["default"]), signature, key, parsed)
     try:
         resp = server.predict.Predict(req, timeout=RPC_TIMEOUT_S)
         got, code, msg = {k: tf.make_ndarray(v) for k, v in resp.outputs.items()}, Code.OK, ""
@@ -677,7 +581,7 @@ def test_hostile_requests(served):
 def test_hostile_examples(served):
     server, _ = served
     # A serialized Example that is not one: TF Serving refuses it before running.
-    req = _regress_request("default", "regress_x_to_y", [_example(x=1.0)])
+    req = _regress_request("default", "regress_x_to_y", [example(x=1.0)])
     req.input.example_list.examples[0].features.feature["x"].bytes_list.value.append(b"str")
     code, msg = _rpc_error(server.predict.Regress, req)
     assert code == Code.INVALID_ARGUMENT, msg
@@ -721,9 +625,9 @@ def _wait_gone(server, name, version=None, timeout=START_TIMEOUT_S):
 
 def test_reload_config(tmp_path):
     tmp = str(tmp_path)
-    two = _copy_model("saved_model_half_plus_two_2_versions", tmp, "two")
-    three = _copy_model("saved_model_half_plus_three", tmp, "three")
-    cpu = _copy_model("saved_model_half_plus_two_cpu", tmp, "cpu")
+    two = copy_model("saved_model_half_plus_two_2_versions", tmp, "two")
+    three = copy_model("saved_model_half_plus_three", tmp, "three")
+    cpu = copy_model("saved_model_half_plus_two_cpu", tmp, "cpu")
     server = Server(tmp, ["--model_name", "two", "--model_base_path", two])
     try:
         server.wait_available("two", 124)
@@ -769,7 +673,7 @@ def test_sigterm_finishes_in_flight(tmp_path):
     ShutdownRunsQueuedCalls hold calls running and queued across Shutdown."""
     import threading
     tmp = str(tmp_path)
-    path = _copy_model("saved_model_half_plus_two_cpu", tmp, "m")
+    path = copy_model("saved_model_half_plus_two_cpu", tmp, "m")
     server = Server(tmp, ["--model_name", "m", "--model_base_path", path])
     server.wait_available("m")
     x = np.arange(64 * 1024, dtype=np.float32).reshape(-1, 1)
@@ -820,8 +724,8 @@ def test_grpc_calls_in_metrics(tmp_path):
     import re
     import urllib.request
     tmp = str(tmp_path)
-    path = _copy_model("saved_model_half_plus_two_cpu", tmp, "m")
-    rest_port = _free_port()
+    path = copy_model("saved_model_half_plus_two_cpu", tmp, "m")
+    rest_port = free_port()
     url = "http://127.0.0.1:%d/monitoring/prometheus/metrics" % rest_port
     server = Server(tmp, ["--model_name", "m", "--model_base_path", path], rest_api_port=rest_port)
 
@@ -841,7 +745,7 @@ def test_grpc_calls_in_metrics(tmp_path):
         for _ in range(3):
             server.predict.Predict(_predict_request("m", X, [3, 1]), timeout=RPC_TIMEOUT_S)
         _rpc_error(server.predict.Predict, _predict_request("m", X, [3, 1], version=9))
-        server.predict.Regress(_regress_request("m", "regress_x_to_y", [_example(x=1.0)]), timeout=RPC_TIMEOUT_S)
+        server.predict.Regress(_regress_request("m", "regress_x_to_y", [example(x=1.0)]), timeout=RPC_TIMEOUT_S)
         after = urllib.request.urlopen(url, timeout=RPC_TIMEOUT_S).read().decode()
     finally:
         server.stop()
@@ -853,17 +757,12 @@ def test_grpc_calls_in_metrics(tmp_path):
 def test_version_labels(tmp_path):
     """ModelSpec.version_label, with labels from the config file."""
     tmp = str(tmp_path)
-    path = _copy_model("saved_model_half_plus_two_2_versions", tmp, "two")
-    config = model_server_config_pb2.ModelServerConfig()
-    c = config.model_config_list.config.add()
-    c.name, c.base_path, c.model_platform = "two", path, "tensorflow"
-    c.model_version_policy.all.SetInParent()
-    c.version_labels["stable"] = 123
-    c.version_labels["canary"] = 124
-    from google.protobuf import text_format
+    path = copy_model("saved_model_half_plus_two_2_versions", tmp, "two")
+    labels = ALL_VERSIONS + '    version_labels { key: "stable" value: 123 }\n' \
+        '    version_labels { key: "canary" value: 124 }\n'
     config_path = os.path.join(tmp, "models.config")
     with open(config_path, "w") as f:
-        f.write(text_format.MessageToString(config))
+        f.write(config_text([("two", path, labels)]))
     server = Server(tmp, ["--model_config_file", config_path])
     try:
         server.wait_available("two", 123)

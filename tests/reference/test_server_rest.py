@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -29,63 +28,25 @@ import refutil
 
 requests = pytest.importorskip("requests")
 
-TF_SERVING = os.path.join(refutil.TESTDATA, "tf_serving")
-if not os.path.isdir(TF_SERVING):
-    pytest.skip("no %s (TF Serving's test models)" % TF_SERVING, allow_module_level=True)
-if not os.path.exists(refutil.CLI):
-    pytest.skip("no %s (build the savedmodel_cli target)" % refutil.CLI, allow_module_level=True)
-
+from serverutil import (ALL_VERSIONS, HALF_PLUS_TWO, START_TIMEOUT_S, TF_SERVING, X, ServerProcess,  # noqa: E402
+                        config_text, copy_model, example, free_port, tf_run_examples, version_dir)
 import tensorflow as tf  # noqa: E402
 
 SECTION = "server_rest"
-X = [1.0, 2.0, 5.0]
 PREDICT_BODY = json.dumps({"instances": X})
 EXPECTED = {"predictions": [2.5, 3.0, 4.5]}  # TF Serving's documented answer
-HALF_PLUS_TWO = ["saved_model_half_plus_two_cpu", "saved_model_half_plus_two_gpu", "saved_model_half_plus_two_mkl",
-                 "saved_model_half_plus_two_tf2_cpu", "saved_model_half_plus_two_cpu_with_saved_model_config",
-                 "saved_model_half_plus_two_2_versions"]
-START_TIMEOUT_S = 120
 HTTP_TIMEOUT_S = 60
 MAX_BODY = 65536
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _copy_model(src_name, dst_root, dst_name=None):
-    dst = os.path.join(dst_root, dst_name or src_name)
-    shutil.copytree(os.path.join(TF_SERVING, src_name), dst)
-    return dst
-
-
-def _version_dir(model_dir, version=123):
-    return os.path.join(model_dir, "%08d" % version)
-
-
-class Server:
-    """One `savedmodel serve` process on free ports, its output in a file."""
+class Server(ServerProcess):
+    """One `savedmodel serve` process on free ports, queried over HTTP."""
 
     def __init__(self, tmp, args, host="127.0.0.1", netns=None):
-        self.port, self.grpc_port = _free_port(), _free_port()
+        self.port, self.grpc_port = free_port(), free_port()
         self.url = "http://%s:%d" % (host, self.port)
-        self.log_path = os.path.join(tmp, "server-%d.log" % self.port)
-        self.log = open(self.log_path, "wb")
-        cmd = [refutil.CLI, "serve", "--port=%d" % self.grpc_port, "--rest_api_port", str(self.port)] + args
-        if netns:
-            cmd = ["ip", "netns", "exec", netns] + cmd
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def output(self):
-        if not self.log.closed:
-            self.log.flush()
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")[-4000:]
-
-    def alive(self):
-        return self.proc.poll() is None
+        super().__init__(tmp, ["--port=%d" % self.grpc_port, "--rest_api_port", str(self.port)] + args,
+                         log_port=self.port, netns=netns)
 
     def get(self, path, **kw):
         return requests.get(self.url + path, timeout=HTTP_TIMEOUT_S, **kw)
@@ -95,55 +56,20 @@ class Server:
 
     def wait_ready(self, timeout=START_TIMEOUT_S):
         """Polls /readyz until 200 (every model has an AVAILABLE version)."""
-        deadline = time.time() + timeout
-        last = None
-        while time.time() < deadline:
-            assert self.alive(), "server exited (%s):\n%s" % (self.proc.returncode, self.output())
-            try:
-                r = self.get("/readyz")
-                if r.status_code == 200:
-                    return
-                last = (r.status_code, r.text)
-            except requests.ConnectionError as e:
-                last = e
-            time.sleep(0.1)
-        raise AssertionError("not ready after %ds (last: %s):\n%s" % (timeout, last, self.output()))
+        def ready():
+            r = self.get("/readyz")
+            return r.status_code == 200, (r.status_code, r.text)
+        self.poll(ready, timeout, 0.1, "not ready", retry_on=requests.ConnectionError)
 
     def wait_versions(self, name, want, timeout=60):
         """Polls the status API until {version: state} for `name` equals `want`."""
-        deadline = time.time() + timeout
-        got = None
-        while time.time() < deadline:
+        def versions():
             r = self.get("/v1/models/" + name)
-            if r.status_code == 200:
-                got = {int(v["version"]): v["state"] for v in r.json()["model_version_status"]}
-                if all(got.get(v) == s for v, s in want.items()):
-                    return got
-            time.sleep(0.1)
-        raise AssertionError("%s: versions %s, wanted %s:\n%s" % (name, got, want, self.output()))
-
-    def stop(self):
-        """SIGTERM, as a container runtime sends it; returns the exit code."""
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
-
-
-def _tf_signature(model_dir, signature):
-    """TensorFlow's own run of a signature (the oracle); cached per model."""
-    key = (model_dir, signature)
-    if key not in _tf_signature.cache:
-        _tf_signature.cache[key] = tf.saved_model.load(model_dir, tags=["serve"]).signatures[signature]
-    return _tf_signature.cache[key]
-
-
-_tf_signature.cache = {}
+            if r.status_code != 200:
+                return False, None
+            got = {int(v["version"]): v["state"] for v in r.json()["model_version_status"]}
+            return all(got.get(v) == s for v, s in want.items()), got
+        return self.poll(versions, timeout, 0.1, "%s: versions %s not reached" % (name, want))
 
 
 def _tf_predict(model_dir, x):
@@ -153,7 +79,7 @@ def _tf_predict(model_dir, x):
     Serving's CPU build ignores them. x is fed in the placeholder's rank; a
     placeholder of fixed shape [1] (the TF2 export) gets one value per run.
     TF Serving checks no shapes, so it answers [n] either way."""
-    path = _version_dir(model_dir)
+    path = version_dir(model_dir)
     with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
         sig = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path, clear_devices=True)
         sig = sig.signature_def["serving_default"]
@@ -168,23 +94,12 @@ def _tf_predict(model_dir, x):
 
 
 def _tf_examples(model_dir, signature, examples, context=None):
-    """The signature run on serialized tf.Examples, as TF Serving feeds it:
-    with a context, the context's bytes come first in every example."""
-    def ex(features):
-        e = tf.train.Example()
-        for k, v in features.items():
-            e.features.feature[k].float_list.value.extend(v if isinstance(v, list) else [v])
-        return e.SerializeToString()
-    prefix = ex(context) if context else b""
-    out = _tf_signature(_version_dir(model_dir), signature)(inputs=tf.constant([prefix + ex(e) for e in examples]))
-    return {k: v.numpy() for k, v in out.items()}
-
-
-def _config_text(models):
-    """TF Serving's text ModelServerConfig; models: [(name, path, extra text)]."""
-    body = "".join('  config {\n    name: "%s"\n    base_path: "%s"\n    model_platform: "tensorflow"\n%s  }\n'
-                   % (name, path, extra) for name, path, extra in models)
-    return "model_config_list {\n%s}\n" % body
+    """The signature run on serialized tf.Examples (feature dicts), as TF
+    Serving feeds it: with a context, the context's bytes come first in every
+    example."""
+    prefix = example(**context).SerializeToString() if context else b""
+    return tf_run_examples(version_dir(model_dir), signature,
+                           [prefix + example(**e).SerializeToString() for e in examples])
 
 
 # ---- one server for the read-only tests --------------------------------------------
@@ -192,16 +107,16 @@ def _config_text(models):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp("rest_models"))
-    models = {name: _copy_model(name, tmp) for name in HALF_PLUS_TWO}
-    models["default"] = _copy_model("saved_model_half_plus_two_cpu", tmp, "default")
-    models["half_plus_three"] = _copy_model("saved_model_half_plus_three", tmp, "half_plus_three")
-    models["two"] = _copy_model("saved_model_half_plus_two_2_versions", tmp, "two")
-    labels = ("    model_version_policy { all {} }\n"
+    models = {name: copy_model(name, tmp) for name in HALF_PLUS_TWO}
+    models["default"] = copy_model("saved_model_half_plus_two_cpu", tmp, "default")
+    models["half_plus_three"] = copy_model("saved_model_half_plus_three", tmp, "half_plus_three")
+    models["two"] = copy_model("saved_model_half_plus_two_2_versions", tmp, "two")
+    labels = (ALL_VERSIONS +
               '    version_labels { key: "stable" value: 123 }\n'
               '    version_labels { key: "canary" value: 124 }\n')
     config = os.path.join(tmp, "models.config")
     with open(config, "w") as f:
-        f.write(_config_text([(n, p, labels if n == "two" else "") for n, p in sorted(models.items())]))
+        f.write(config_text([(n, p, labels if n == "two" else "") for n, p in sorted(models.items())]))
     server = Server(tmp, ["--model_config_file", config, "--rest_api_max_body_bytes", str(MAX_BODY)])
     try:
         server.wait_ready()
@@ -447,8 +362,8 @@ class Hammer:
 def test_new_version_under_load_no_failed_request(tmp_path):
     base = str(tmp_path / "m")
     os.makedirs(base)
-    shutil.copytree(_version_dir(os.path.join(TF_SERVING, "saved_model_half_plus_two_2_versions")),
-                    _version_dir(base, 123))
+    shutil.copytree(version_dir(os.path.join(TF_SERVING, "saved_model_half_plus_two_2_versions")),
+                    version_dir(base, 123))
     server = Server(str(tmp_path), ["--model_name", "m", "--model_base_path", base,
                                     "--file_system_poll_wait_seconds", "1", "--rest_api_num_threads", "4"])
     hammer = None
@@ -459,8 +374,8 @@ def test_new_version_under_load_no_failed_request(tmp_path):
         probes = []
         # A plain copy, not an atomic rename: the manager must cope with a
         # directory that is still being written.
-        shutil.copytree(_version_dir(os.path.join(TF_SERVING, "saved_model_half_plus_two_2_versions"), 124),
-                        _version_dir(base, 124))
+        shutil.copytree(version_dir(os.path.join(TF_SERVING, "saved_model_half_plus_two_2_versions"), 124),
+                        version_dir(base, 124))
         before = hammer.ok
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -504,8 +419,8 @@ def test_readiness_follows_model_availability(tmp_path):
         assert live == 200
         assert server.get("/readyz").status_code == 503
         assert server.post("/v1/models/m:predict", PREDICT_BODY).status_code == 404
-        shutil.copytree(_version_dir(os.path.join(TF_SERVING, "saved_model_half_plus_two_cpu")),
-                        _version_dir(base, 7))
+        shutil.copytree(version_dir(os.path.join(TF_SERVING, "saved_model_half_plus_two_cpu")),
+                        version_dir(base, 7))
         server.wait_ready(timeout=60)
         assert server.post("/v1/models/m:predict", PREDICT_BODY).json() == EXPECTED
     finally:
@@ -518,8 +433,8 @@ def test_model_config_file_is_polled(tmp_path):
     """--model_config_file_poll_wait_seconds: a model added to the file is
     served, one removed is unloaded, without a restart; a broken file keeps
     the last good config."""
-    one = _copy_model("saved_model_half_plus_two_cpu", str(tmp_path), "one")
-    two = _copy_model("saved_model_half_plus_three", str(tmp_path), "two")
+    one = copy_model("saved_model_half_plus_two_cpu", str(tmp_path), "one")
+    two = copy_model("saved_model_half_plus_three", str(tmp_path), "two")
     config = str(tmp_path / "models.config")
 
     def write(text):  # atomically, as a config management tool would
@@ -527,19 +442,19 @@ def test_model_config_file_is_polled(tmp_path):
             f.write(text)
         os.replace(config + ".tmp", config)
 
-    write(_config_text([("one", one, "")]))
+    write(config_text([("one", one, "")]))
     server = Server(str(tmp_path), ["--model_config_file", config, "--model_config_file_poll_wait_seconds", "1"])
     try:
         server.wait_ready()
         assert server.post("/v1/models/two:predict", PREDICT_BODY).status_code == 404
-        write(_config_text([("one", one, ""), ("two", two, "")]))
+        write(config_text([("one", one, ""), ("two", two, "")]))
         server.wait_versions("two", {123: "AVAILABLE"})
         r = server.post("/v1/models/two:predict", PREDICT_BODY)
         np.testing.assert_array_equal(np.array(r.json()["predictions"], np.float32), _tf_predict(two, X))
         write("model_config_list { this is not a config")
         time.sleep(2.5)  # two polls
         assert server.post("/v1/models/two:predict", PREDICT_BODY).status_code == 200
-        write(_config_text([("two", two, "")]))
+        write(config_text([("two", two, "")]))
         server.wait_versions("one", {123: "END"})
         assert server.post("/v1/models/one:predict", PREDICT_BODY).status_code == 404
         assert server.get("/readyz").status_code == 200
@@ -553,7 +468,7 @@ def test_model_config_file_is_polled(tmp_path):
 def test_sigterm_under_load_loses_no_accepted_request(tmp_path, batching):
     base = str(tmp_path / "m")
     os.makedirs(base)
-    shutil.copytree(_version_dir(os.path.join(TF_SERVING, "saved_model_half_plus_two_cpu")), _version_dir(base))
+    shutil.copytree(version_dir(os.path.join(TF_SERVING, "saved_model_half_plus_two_cpu")), version_dir(base))
     server = Server(str(tmp_path), ["--model_name", "m", "--model_base_path", base]
                     + (["--enable_batching"] if batching else []))
     hammer = None
@@ -606,7 +521,7 @@ def test_server_in_its_own_network_namespace(tmp_path):
             _ip("-n", ns, "link", "set", "lo", "up")
         base = str(tmp_path / "m")
         os.makedirs(base)
-        shutil.copytree(_version_dir(os.path.join(TF_SERVING, "saved_model_half_plus_two_cpu")), _version_dir(base))
+        shutil.copytree(version_dir(os.path.join(TF_SERVING, "saved_model_half_plus_two_cpu")), version_dir(base))
         server = Server(str(tmp_path), ["--model_name", "half_plus_two", "--model_base_path", base],
                         host="10.231.0.1", netns=srv_ns)
         url = server.url + "/v1/models/half_plus_two:predict"
