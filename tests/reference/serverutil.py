@@ -28,6 +28,10 @@ X = [1.0, 2.0, 5.0]
 HALF_PLUS_TWO = ["saved_model_half_plus_two_cpu", "saved_model_half_plus_two_gpu", "saved_model_half_plus_two_mkl",
                  "saved_model_half_plus_two_tf2_cpu", "saved_model_half_plus_two_cpu_with_saved_model_config",
                  "saved_model_half_plus_two_2_versions"]
+# The models Classify and Regress run on. TF2 exports write every signature
+# with method tensorflow/serving/predict; TF Serving checks the method only with
+# --enable_signature_method_name_check (off by default), so they serve too.
+EXAMPLE_MODELS = ["default", "saved_model_half_plus_two_tf2_cpu"]
 START_TIMEOUT_S = 120
 # Config text serving every version of a model (the default is the latest only).
 ALL_VERSIONS = "    model_version_policy { all {} }\n"

@@ -29,8 +29,9 @@ from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, inference_pb2, model_management_pb2, predict_pb2,
                                      prediction_service_pb2_grpc, model_service_pb2_grpc, regression_pb2)
 
-from serverutil import (ALL_VERSIONS, HALF_PLUS_TWO, START_TIMEOUT_S, TF_SERVING, X, ServerProcess,  # noqa: E402
-                        config_text, copy_model, example, free_port, tf_run_examples, tf_signature, version_dir)
+from serverutil import (ALL_VERSIONS, EXAMPLE_MODELS, HALF_PLUS_TWO, START_TIMEOUT_S, TF_SERVING, X,  # noqa: E402
+                        ServerProcess, config_text, copy_model, example, free_port, tf_run_examples, tf_signature,
+                        version_dir)
 
 _probe = subprocess.run([refutil.CLI, "serve", "--help"], capture_output=True, text=True)
 if "unknown command 'serve'" in _probe.stdout + _probe.stderr:
@@ -205,13 +206,7 @@ REGRESS_CASES = [
 # would feed it strings, which TensorFlow refuses.)
 
 
-# TF2 exports write every signature with method tensorflow/serving/predict;
-# TF Serving runs Classify/Regress on them anyway (its
-# --enable_signature_method_name_check is off by default), and so must we.
-MODELS_FOR_EXAMPLES = ["default", "saved_model_half_plus_two_tf2_cpu"]
-
-
-@pytest.mark.parametrize("name", MODELS_FOR_EXAMPLES)
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
 @pytest.mark.parametrize("case", range(len(REGRESS_CASES)))
 def test_regress(served, name, case):
     server, models = served
@@ -225,7 +220,7 @@ def test_regress(served, name, case):
     refutil.record(SECTION, cases=1, passed=1)
 
 
-@pytest.mark.parametrize("name", MODELS_FOR_EXAMPLES)
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
 @pytest.mark.parametrize("with_context", [False, True])
 def test_classify(served, name, with_context):
     server, models = served

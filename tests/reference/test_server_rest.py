@@ -28,8 +28,8 @@ import refutil
 
 requests = pytest.importorskip("requests")
 
-from serverutil import (ALL_VERSIONS, HALF_PLUS_TWO, START_TIMEOUT_S, TF_SERVING, X, ServerProcess,  # noqa: E402
-                        config_text, copy_model, example, free_port, tf_run_examples, version_dir)
+from serverutil import (ALL_VERSIONS, EXAMPLE_MODELS, HALF_PLUS_TWO, START_TIMEOUT_S, TF_SERVING, X,  # noqa: E402
+                        ServerProcess, config_text, copy_model, example, free_port, tf_run_examples, version_dir)
 import tensorflow as tf  # noqa: E402
 
 SECTION = "server_rest"
@@ -175,13 +175,7 @@ REGRESS_CASES = [
 ]
 
 
-# The TF2 export's signatures all carry method_name tensorflow/serving/predict;
-# TF Serving checks the method only with --enable_signature_method_name_check
-# (off by default), so they classify and regress too.
-CLASSIFY_MODELS = ["default", "saved_model_half_plus_two_tf2_cpu"]
-
-
-@pytest.mark.parametrize("name", CLASSIFY_MODELS)
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
 @pytest.mark.parametrize("case", range(len(REGRESS_CASES)))
 def test_regress(served, name, case):
     server, models = served
@@ -198,7 +192,7 @@ def test_regress(served, name, case):
     refutil.record(SECTION, cases=1, passed=1)
 
 
-@pytest.mark.parametrize("name", CLASSIFY_MODELS)
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
 def test_classify(served, name):
     server, models = served
     examples = [{"x": v} for v in X]
