@@ -1,6 +1,7 @@
 #include "savedmodel/serve/model_manager.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -58,6 +59,23 @@ Status CheckComplete(const SavedModelBundle& bundle, Env* env) {
     }
   }
   return Status::OK();
+}
+
+using VersionLabels = std::map<std::string, std::map<std::string, int64_t>>;
+
+// The version `spec` asks for: its number, its label's (from `labels`, per
+// model), or nullopt for the latest.
+StatusOr<std::optional<int64_t>> RequestedVersion(const tensorflow::serving::ModelSpec& spec,
+                                                  const VersionLabels& labels) {
+  using Spec = tensorflow::serving::ModelSpec;
+  if (spec.version_choice_case() == Spec::kVersion) return std::optional<int64_t>(spec.version().value());
+  if (spec.version_choice_case() != Spec::kVersionLabel) return std::optional<int64_t>();
+  auto model = labels.find(spec.name());
+  if (model != labels.end()) {
+    auto label = model->second.find(spec.version_label());
+    if (label != model->second.end()) return std::optional<int64_t>(label->second);
+  }
+  return InvalidArgument("Unrecognized servable version label: " + spec.version_label());
 }
 
 }  // namespace
@@ -378,22 +396,11 @@ void ModelManager::Load(const std::string& name, int64_t version, const std::str
 }
 
 StatusOr<ServableHandle> ModelManager::Find(const tensorflow::serving::ModelSpec& spec) const {
-  using Spec = tensorflow::serving::ModelSpec;
   if (spec.name().empty()) return InvalidArgument("ModelSpec has no name specified.");
   std::lock_guard<std::mutex> l(mu_);
-  int64_t version = -1;
-  bool specific = false;
-  if (spec.version_choice_case() == Spec::kVersion) {
-    specific = true;
-    version = spec.version().value();
-  } else if (spec.version_choice_case() == Spec::kVersionLabel) {
-    auto m = labels_.find(spec.name());
-    if (m == labels_.end() || !m->second.count(spec.version_label())) {
-      return InvalidArgument("Unrecognized servable version label: " + spec.version_label());
-    }
-    specific = true;
-    version = m->second.at(spec.version_label());
-  }
+  ASSIGN_OR_RETURN(std::optional<int64_t> requested, RequestedVersion(spec, labels_));
+  const bool specific = requested.has_value();
+  const int64_t version = requested.value_or(-1);
   auto model = models_.find(spec.name());
   if (model != models_.end()) {
     const auto& versions = model->second->versions;
@@ -415,21 +422,10 @@ StatusOr<ServableHandle> ModelManager::Find(const tensorflow::serving::ModelSpec
 
 Status ModelManager::GetModelStatus(const tensorflow::serving::ModelSpec& spec,
                                     tensorflow::serving::GetModelStatusResponse* response) const {
-  using Spec = tensorflow::serving::ModelSpec;
   std::lock_guard<std::mutex> l(mu_);
-  bool specific = false;
-  int64_t version = -1;
-  if (spec.version_choice_case() == Spec::kVersion) {
-    specific = true;
-    version = spec.version().value();
-  } else if (spec.version_choice_case() == Spec::kVersionLabel) {
-    auto m = labels_.find(spec.name());
-    if (m == labels_.end() || !m->second.count(spec.version_label())) {
-      return InvalidArgument("Unrecognized servable version label: " + spec.version_label());
-    }
-    specific = true;
-    version = m->second.at(spec.version_label());
-  }
+  ASSIGN_OR_RETURN(std::optional<int64_t> requested, RequestedVersion(spec, labels_));
+  const bool specific = requested.has_value();
+  const int64_t version = requested.value_or(-1);
   auto model = models_.find(spec.name());
   auto add = [&](int64_t number, const VersionState& v) {
     auto* out = response->add_model_version_status();
