@@ -606,16 +606,15 @@ def _reload(server, models):
 
 def _wait_gone(server, name, version=None, timeout=START_TIMEOUT_S):
     """Until Predict on (name, version) is NOT_FOUND."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    def gone():
         try:
             server.predict.Predict(_predict_request(name, X, [3, 1], version=version), timeout=RPC_TIMEOUT_S)
         except grpc.RpcError as e:
             if e.code() == Code.NOT_FOUND:
-                return
+                return True, None
             raise
-        time.sleep(0.2)
-    raise AssertionError("%s version %s still served after %ds" % (name, version, timeout))
+        return False, "served"
+    server.poll(gone, timeout, 0.2, "%s version %s still served" % (name, version))
 
 
 def test_reload_config(tmp_path):

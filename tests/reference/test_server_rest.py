@@ -402,14 +402,8 @@ def test_readiness_follows_model_availability(tmp_path):
     server = Server(str(tmp_path), ["--model_name", "m", "--model_base_path", base,
                                     "--file_system_poll_wait_seconds", "1"])
     try:
-        deadline = time.time() + START_TIMEOUT_S
-        while time.time() < deadline:
-            assert server.alive(), server.output()
-            try:
-                live = server.get("/healthz").status_code
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        live = server.poll(lambda: (True, server.get("/healthz").status_code), START_TIMEOUT_S, 0.1,
+                           "no /healthz answer", retry_on=requests.ConnectionError)
         assert live == 200
         assert server.get("/readyz").status_code == 503
         assert server.post("/v1/models/m:predict", PREDICT_BODY).status_code == 404
