@@ -114,6 +114,15 @@ class GrpcServiceTest : public ::testing::Test {
     return {y.float_val().begin(), y.float_val().end()};
   }
 
+  // A Predict of x = {1} on hp2 from a thread of its own; its status code.
+  std::future<grpc::StatusCode> PredictOnAnotherThread() {
+    return std::async(std::launch::async, [this] {
+      grpc::ClientContext context;
+      tfs::PredictResponse response;
+      return predict_->Predict(&context, HalfPlusTwoRequest("hp2", {1}), &response).error_code();
+    });
+  }
+
   std::vector<Call> Calls() {
     std::lock_guard<std::mutex> lock(mu_);
     return calls_;
@@ -254,11 +263,7 @@ TEST_F(GrpcServiceTest, ThreadCapQueuesCalls) {
   hook_delay_ = std::chrono::milliseconds(30);
   std::vector<std::future<grpc::StatusCode>> calls;
   for (int i = 0; i < 24; ++i) {
-    calls.push_back(std::async(std::launch::async, [&] {
-      grpc::ClientContext context;
-      tfs::PredictResponse response;
-      return predict_->Predict(&context, HalfPlusTwoRequest("hp2", {1}), &response).error_code();
-    }));
+    calls.push_back(PredictOnAnotherThread());
   }
   int ok = 0;
   for (auto& c : calls) ok += c.get() == grpc::StatusCode::OK;
@@ -275,11 +280,7 @@ TEST_F(GrpcServiceTest, ShutdownRunsQueuedCalls) {
   hook_delay_ = std::chrono::milliseconds(300);
   std::vector<std::future<grpc::StatusCode>> calls;
   for (int i = 0; i < 3; ++i) {
-    calls.push_back(std::async(std::launch::async, [&] {
-      grpc::ClientContext context;
-      tfs::PredictResponse response;
-      return predict_->Predict(&context, HalfPlusTwoRequest("hp2", {1}), &response).error_code();
-    }));
+    calls.push_back(PredictOnAnotherThread());
   }
   // The first call is in the (only) thread; give the other two time to arrive.
   while (Calls().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -293,11 +294,7 @@ TEST_F(GrpcServiceTest, ShutdownRunsQueuedCalls) {
 TEST_F(GrpcServiceTest, ExpiredQueuedCallsDoNotRun) {
   StartServer(/*max_threads=*/1);
   hook_delay_ = std::chrono::milliseconds(400);
-  auto first = std::async(std::launch::async, [&] {
-    grpc::ClientContext context;
-    tfs::PredictResponse response;
-    return predict_->Predict(&context, HalfPlusTwoRequest("hp2", {1}), &response).error_code();
-  });
+  auto first = PredictOnAnotherThread();
   while (Calls().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(50));
