@@ -6,7 +6,7 @@
 #include <random>
 
 #include "savedmodel/exec/session.h"
-#include "savedmodel/serve/model_metadata.h"
+#include "savedmodel/format/saved_model/version_dir.h"
 #include "savedmodel/train/ops.h"
 #include "savedmodel/train/optimizer.h"
 #include "savedmodel/train/saved_model_builder.h"

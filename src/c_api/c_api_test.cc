@@ -43,13 +43,32 @@ std::string TypeAttr(const std::string& key, int dtype) {
   return Bytes(5, Bytes(1, key) + Bytes(2, Varint(6 << 3) + Varint(static_cast<uint64_t>(dtype))));
 }
 
-TEST(CApiTensor, NewTensorReleasesNumericBytesAtOnceAndStringsOnDelete) {
-  float values[6] = {1, 2, 3, 4, 5, 6};
+TEST(CApiTensor, NewTensorAdoptsAlignedBytesUntilTheLastUser) {
+  alignas(64) float values[6] = {1, 2, 3, 4, 5, 6};
   int64_t dims[2] = {2, 3};
   int calls = 0;
   TF_Tensor* t = TF_NewTensor(TF_FLOAT, dims, 2, values, sizeof(values), CountCalls, &calls);
   ASSERT_NE(t, nullptr);
-  EXPECT_EQ(calls, 1);  // copied, so the caller's buffer is free at once
+  EXPECT_EQ(TF_TensorData(t), static_cast<void*>(values));  // no copy
+  EXPECT_EQ(calls, 0);
+  // An eager handle shares the bytes, so the deallocator waits for it too.
+  StatusPtr status(TF_NewStatus());
+  TFE_TensorHandle* h = TFE_NewTensorHandle(t, status.get());
+  ASSERT_EQ(TF_GetCode(status.get()), TF_OK) << TF_Message(status.get());
+  TF_DeleteTensor(t);
+  EXPECT_EQ(calls, 0);
+  TFE_DeleteTensorHandle(h);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(CApiTensor, NewTensorCopiesMisalignedBytesAndStringsStayTheCallers) {
+  alignas(64) float storage[7] = {0, 1, 2, 3, 4, 5, 6};
+  float* values = storage + 1;  // 4 bytes past a 64-byte boundary
+  int64_t dims[2] = {2, 3};
+  int calls = 0;
+  TF_Tensor* t = TF_NewTensor(TF_FLOAT, dims, 2, values, 6 * sizeof(float), CountCalls, &calls);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(calls, 1);  // misaligned, so copied and the caller's buffer freed at once
   EXPECT_EQ(static_cast<float*>(TF_TensorData(t))[5], 6.0f);
   EXPECT_TRUE(TF_TensorIsAligned(t));
   TF_DeleteTensor(t);

@@ -121,16 +121,32 @@ TF_Tensor* TF_NewTensor(TF_DataType dtype, const int64_t* dims, int num_dims, vo
       t->deallocator_arg = deallocator_arg;
       return t.release();
     }
-    // The runtime's tensors own their buffers, so the bytes are copied and
-    // released at once (what TensorFlow does with a buffer it cannot adopt).
-    TF_Tensor* t = TF_AllocateTensor(dtype, dims, num_dims,
-                                     static_cast<size_t>(*n) *
-                                         TF_DataTypeSize(dtype));
-    if (t == nullptr || len < TF_TensorByteSize(t) || (len > 0 && data == nullptr)) {
-      TF_DeleteTensor(t);
-      return nullptr;
+    const size_t needed = static_cast<size_t>(*n) * TF_DataTypeSize(dtype);
+    if (len < needed || (needed > 0 && data == nullptr)) return nullptr;
+    std::vector<int64_t> shape_dims(dims, dims + num_dims);
+    auto shape = savedmodel::TensorShape::FromDims(shape_dims);
+    if (!shape.ok()) return nullptr;
+    if (reinterpret_cast<uintptr_t>(data) % savedmodel::kTensorAlignment == 0) {
+      // Zero-copy: the runtime reads the caller's bytes, and the deallocator runs
+      // when the last tensor on them (this one, a fetched alias, a variable
+      // assigned from it) is gone, as in TensorFlow.
+      auto release = [data, len, deallocator, deallocator_arg] {
+        if (deallocator != nullptr) deallocator(data, len, deallocator_arg);
+      };
+      auto wrapped = savedmodel::Tensor::WrapExternal(
+          static_cast<savedmodel::DataType>(dtype), *shape, data, len, release);
+      if (!wrapped.ok()) return nullptr;
+      auto t = std::make_unique<TF_Tensor>();
+      t->dtype = dtype;
+      t->dims = std::move(shape_dims);
+      t->tensor = std::move(wrapped).value();
+      return t.release();
     }
-    if (TF_TensorByteSize(t) > 0) std::memcpy(TF_TensorData(t), data, TF_TensorByteSize(t));
+    // Kernels may rely on kTensorAlignment, so a misaligned buffer is copied
+    // and released at once, which is what TensorFlow does with it too.
+    TF_Tensor* t = TF_AllocateTensor(dtype, dims, num_dims, needed);
+    if (t == nullptr) return nullptr;
+    if (needed > 0) std::memcpy(TF_TensorData(t), data, needed);
     if (deallocator != nullptr) deallocator(data, len, deallocator_arg);
     return t;
   } catch (const std::exception&) {

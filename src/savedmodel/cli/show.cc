@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "savedmodel/core/types.h"
 #include "savedmodel/format/saved_model/saved_model_reader.h"
+#include "savedmodel/format/saved_model/version_dir.h"
 #include "savedmodel/serve/model_metadata.h"
 
 namespace savedmodel::cli {

@@ -79,7 +79,16 @@ TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements)
   }
 }
 
+TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements, void* data, size_t bytes,
+                           std::function<void()> release)
+    : dtype_(dtype), num_elements_(num_elements), bytes_(bytes), data_(data),
+      release_(std::move(release)) {}
+
 TensorBuffer::~TensorBuffer() {
+  if (release_) {
+    release_();
+    return;
+  }
   if (dtype_ == DT_STRING) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < num_elements_; ++i) s[i].~basic_string();
@@ -92,6 +101,28 @@ Tensor::Tensor(DataType dtype, const TensorShape& shape)
     : dtype_(dtype), shape_(shape),
       buf_(std::make_shared<TensorBuffer>(dtype, shape.num_elements())) {
   assert(IsStorableDataType(dtype));
+}
+
+StatusOr<Tensor> Tensor::WrapExternal(DataType dtype, const TensorShape& shape, void* data,
+                                      size_t bytes, std::function<void()> release) {
+  if (!IsStorableDataType(dtype) || dtype == DT_STRING) {
+    return InvalidArgument("cannot adopt an external buffer of type " + DataTypeString(dtype));
+  }
+  const size_t needed = static_cast<size_t>(shape.num_elements()) * DataTypeSize(dtype);
+  if (bytes < needed || (needed > 0 && data == nullptr)) {
+    return InvalidArgument("external buffer of " + std::to_string(bytes) + " bytes is too small for " +
+                           std::to_string(needed) + " bytes of " + DataTypeString(dtype));
+  }
+  if (reinterpret_cast<uintptr_t>(data) % kTensorAlignment != 0) {
+    return InvalidArgument("external buffer is not " + std::to_string(kTensorAlignment) +
+                           "-byte aligned");
+  }
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = shape;
+  t.buf_ = std::make_shared<TensorBuffer>(dtype, shape.num_elements(), data, needed,
+                                          std::move(release));
+  return t;
 }
 
 StatusOr<Tensor> Tensor::Create(DataType dtype, std::span<const int64_t> dims) {

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <span>
@@ -76,6 +77,10 @@ class TensorAllocationError : public std::bad_alloc {
 class TensorBuffer {
  public:
   TensorBuffer(DataType dtype, int64_t num_elements);  // zero-filled / empty strings
+  // Adopts `bytes` at `data`, which someone else owns: `release` runs once the
+  // last Tensor on it is gone, instead of freeing. Numeric dtypes only.
+  TensorBuffer(DataType dtype, int64_t num_elements, void* data, size_t bytes,
+               std::function<void()> release);
   ~TensorBuffer();
   TensorBuffer(const TensorBuffer&) = delete;
   TensorBuffer& operator=(const TensorBuffer&) = delete;
@@ -89,6 +94,7 @@ class TensorBuffer {
   size_t bytes_;
   void* data_;
   std::shared_ptr<MemoryBudget> budget_;  // charged bytes_ while alive; may be null
+  std::function<void()> release_;         // set for an adopted buffer
 };
 
 class Tensor {
@@ -104,6 +110,13 @@ class Tensor {
   // thread's budget, or allocation fails. Never throws.
   static StatusOr<Tensor> Create(DataType dtype, std::span<const int64_t> dims);
   static StatusOr<Tensor> Allocate(DataType dtype, const TensorShape& shape);
+  // A tensor over the caller's bytes, without copying them (TF_NewTensor's
+  // zero-copy contract): `release` runs when the last Tensor sharing them is
+  // destroyed. `data` must be kTensorAlignment-aligned (kernels may rely on it)
+  // and hold num_elements * DataTypeSize(dtype) bytes; InvalidArgument
+  // otherwise, and for DT_STRING, whose elements are not plain bytes.
+  static StatusOr<Tensor> WrapExternal(DataType dtype, const TensorShape& shape, void* data,
+                                       size_t bytes, std::function<void()> release);
 
   // A scalar or vector built from values.
   template <typename T>

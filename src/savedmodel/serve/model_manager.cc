@@ -5,7 +5,7 @@
 #include <set>
 #include <utility>
 
-#include "savedmodel/serve/model_metadata.h"
+#include "savedmodel/format/saved_model/version_dir.h"
 
 namespace savedmodel {
 

@@ -46,14 +46,4 @@ StatusOr<std::string> ModelMetadataJson(const tensorflow::MetaGraphDef& meta_gra
          indent(sig_json, "  ") + "\n }\n}\n";
 }
 
-int64_t ParseVersionDirName(const std::string& dirname) {
-  if (dirname.empty() || dirname.size() > 18) return -1;
-  int64_t v = 0;
-  for (char c : dirname) {
-    if (c < '0' || c > '9') return -1;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
 }  // namespace savedmodel

@@ -16,8 +16,4 @@ namespace savedmodel {
 StatusOr<std::string> ModelMetadataJson(const tensorflow::MetaGraphDef& meta_graph,
                                         const std::string& model_name, int64_t version);
 
-// The version number TF Serving gives a version directory ("00000123" -> 123),
-// or -1 when `dirname` is not all digits.
-int64_t ParseVersionDirName(const std::string& dirname);
-
 }  // namespace savedmodel
