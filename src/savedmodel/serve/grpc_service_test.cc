@@ -262,9 +262,7 @@ TEST_F(GrpcServiceTest, ThreadCapQueuesCalls) {
   StartServer(/*max_threads=*/3);
   hook_delay_ = std::chrono::milliseconds(30);
   std::vector<std::future<grpc::StatusCode>> calls;
-  for (int i = 0; i < 24; ++i) {
-    calls.push_back(PredictOnAnotherThread());
-  }
+  for (int i = 0; i < 24; ++i) calls.push_back(PredictOnAnotherThread());
   int ok = 0;
   for (auto& c : calls) ok += c.get() == grpc::StatusCode::OK;
   EXPECT_EQ(ok, 24);
@@ -279,9 +277,7 @@ TEST_F(GrpcServiceTest, ShutdownRunsQueuedCalls) {
   StartServer(/*max_threads=*/1);
   hook_delay_ = std::chrono::milliseconds(300);
   std::vector<std::future<grpc::StatusCode>> calls;
-  for (int i = 0; i < 3; ++i) {
-    calls.push_back(PredictOnAnotherThread());
-  }
+  for (int i = 0; i < 3; ++i) calls.push_back(PredictOnAnotherThread());
   // The first call is in the (only) thread; give the other two time to arrive.
   while (Calls().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
