@@ -23,10 +23,11 @@ constexpr int kEnd = ModelVersionStatus::END;
 std::set<int64_t> AspiredVersions(
     const tensorflow::serving::FileSystemStoragePathSourceConfig::ServableVersionPolicy& policy,
     const std::set<int64_t>& on_disk) {
+  using Policy = tensorflow::serving::FileSystemStoragePathSourceConfig::ServableVersionPolicy;
   switch (policy.policy_choice_case()) {
-    case policy.kAll:
+    case Policy::kAll:
       return on_disk;
-    case policy.kSpecific: {
+    case Policy::kSpecific: {
       std::set<int64_t> out;
       for (int64_t v : policy.specific().versions()) {
         if (on_disk.count(v)) out.insert(v);
