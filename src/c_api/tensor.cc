@@ -14,12 +14,18 @@ bool IsSupported(TF_DataType dt) {
   return dt == TF_STRING || IsStorableDataType(static_cast<DataType>(dt));
 }
 
-// Elements of dims[0, num_dims), or an error for negative or overflowing dims.
-StatusOr<int64_t> CountElements(const int64_t* dims, int num_dims) {
+// The shape dims[0, num_dims) describes, or an error for negative or
+// overflowing dims.
+StatusOr<TensorShape> ShapeOf(const int64_t* dims, int num_dims) {
   if (num_dims < 0 || (num_dims > 0 && dims == nullptr)) {
     return InvalidArgument("num_dims " + std::to_string(num_dims) + " without dims");
   }
-  ASSIGN_OR_RETURN(TensorShape shape, TensorShape::FromDims({dims, static_cast<size_t>(num_dims)}));
+  return TensorShape::FromDims({dims, static_cast<size_t>(num_dims)});
+}
+
+// Its element count.
+StatusOr<int64_t> CountElements(const int64_t* dims, int num_dims) {
+  ASSIGN_OR_RETURN(TensorShape shape, ShapeOf(dims, num_dims));
   return shape.num_elements();
 }
 
@@ -70,6 +76,7 @@ TF_Tensor::~TF_Tensor() {
 }
 
 using savedmodel::capi::CountElements;
+using savedmodel::capi::ShapeOf;
 using savedmodel::capi::IsSupported;
 
 extern "C" {
@@ -105,27 +112,25 @@ TF_Tensor* TF_NewTensor(TF_DataType dtype, const int64_t* dims, int num_dims, vo
                         void* deallocator_arg) {
   try {
     if (!IsSupported(dtype)) return nullptr;
-    auto n = CountElements(dims, num_dims);
-    if (!n.ok()) return nullptr;
+    auto shape = ShapeOf(dims, num_dims);
+    if (!shape.ok()) return nullptr;
+    const int64_t n = shape->num_elements();
     if (dtype == TF_STRING) {
-      if (len < static_cast<size_t>(*n) * sizeof(TF_TString) || (*n > 0 && data == nullptr)) {
+      if (len < static_cast<size_t>(n) * sizeof(TF_TString) || (n > 0 && data == nullptr)) {
         return nullptr;
       }
       auto t = std::make_unique<TF_Tensor>();
       t->dtype = dtype;
       t->dims.assign(dims, dims + num_dims);
-      t->num_strings = *n;
+      t->num_strings = n;
       t->caller_data = data;
       t->caller_len = len;
       t->deallocator = deallocator;
       t->deallocator_arg = deallocator_arg;
       return t.release();
     }
-    const size_t needed = static_cast<size_t>(*n) * TF_DataTypeSize(dtype);
+    const size_t needed = static_cast<size_t>(n) * TF_DataTypeSize(dtype);
     if (len < needed || (needed > 0 && data == nullptr)) return nullptr;
-    std::vector<int64_t> shape_dims(dims, dims + num_dims);
-    auto shape = savedmodel::TensorShape::FromDims(shape_dims);
-    if (!shape.ok()) return nullptr;
     if (reinterpret_cast<uintptr_t>(data) % savedmodel::kTensorAlignment == 0) {
       // Zero-copy: the runtime reads the caller's bytes, and the deallocator runs
       // when the last tensor on them (this one, a fetched alias, a variable
@@ -138,7 +143,7 @@ TF_Tensor* TF_NewTensor(TF_DataType dtype, const int64_t* dims, int num_dims, vo
       if (!wrapped.ok()) return nullptr;
       auto t = std::make_unique<TF_Tensor>();
       t->dtype = dtype;
-      t->dims = std::move(shape_dims);
+      t->dims.assign(dims, dims + num_dims);
       t->tensor = std::move(wrapped).value();
       return t.release();
     }
