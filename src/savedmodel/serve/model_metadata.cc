@@ -6,6 +6,17 @@
 
 namespace savedmodel {
 
+StatusOr<std::string> ServingProtoJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) return Internal(status.ToString());
+  return json;
+}
+
 StatusOr<std::string> ModelMetadataJson(const tensorflow::MetaGraphDef& meta_graph,
                                         const std::string& model_name, int64_t version) {
   tensorflow::serving::SignatureDefMap sig_map;
@@ -16,21 +27,17 @@ StatusOr<std::string> ModelMetadataJson(const tensorflow::MetaGraphDef& meta_gra
     // for TF2 exports whose serving_default has defaults).
     copy.clear_defaults();
   }
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  std::string sig_json;
-  auto status = google::protobuf::util::MessageToJsonString(sig_map, &sig_json, options);
-  if (!status.ok()) return Internal("printing signature metadata: " + status.ToString());
+  auto sig_printed = ServingProtoJson(sig_map);
+  if (!sig_printed.ok()) return sig_printed.status().WithContext("printing signature metadata");
+  std::string sig_json = std::move(sig_printed).value();
   while (!sig_json.empty() && sig_json.back() == '\n') sig_json.pop_back();
 
   tensorflow::serving::ModelSpec spec;
   spec.set_name(model_name);
   if (version >= 0) spec.mutable_version()->set_value(version);
-  std::string spec_json;
-  status = google::protobuf::util::MessageToJsonString(spec, &spec_json, options);
-  if (!status.ok()) return Internal("printing model spec: " + status.ToString());
+  auto spec_printed = ServingProtoJson(spec);
+  if (!spec_printed.ok()) return spec_printed.status().WithContext("printing model spec");
+  std::string spec_json = std::move(spec_printed).value();
   while (!spec_json.empty() && spec_json.back() == '\n') spec_json.pop_back();
 
   // Indent the nested objects so the whole document reads as one block.

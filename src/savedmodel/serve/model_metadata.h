@@ -13,6 +13,11 @@ namespace savedmodel {
 // {"model_spec": {"name", "signature_name": "", "version"}, "metadata":
 //  {"signature_def": <SignatureDefMap as proto3 JSON>}}, with default-valued
 // fields printed and proto field names kept, as TF Serving prints them.
+// `message` as TF Serving's REST API prints protos: proto3 JSON with
+// whitespace, default-valued fields printed and proto field names kept. On
+// failure, INTERNAL with protobuf's reason for callers to prefix.
+StatusOr<std::string> ServingProtoJson(const google::protobuf::Message& message);
+
 StatusOr<std::string> ModelMetadataJson(const tensorflow::MetaGraphDef& meta_graph,
                                         const std::string& model_name, int64_t version);
 

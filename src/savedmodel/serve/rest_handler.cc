@@ -4,8 +4,6 @@
 #include <new>
 #include <optional>
 
-#include <google/protobuf/util/json_util.h>
-
 #include "savedmodel/serve/json_tensor.h"
 #include "savedmodel/serve/model_metadata.h"
 
@@ -140,13 +138,8 @@ tfs::ModelSpec SpecOf(const ModelPath& p) {
 }
 
 StatusOr<std::string> StatusJson(const tfs::GetModelStatusResponse& response) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(response, &json, options);
-  if (!status.ok()) return Internal("Failed to convert proto to json. Error: " + status.ToString());
+  auto json = ServingProtoJson(response);
+  if (!json.ok()) return Internal("Failed to convert proto to json. Error: " + json.status().message());
   return json;
 }
 
