@@ -113,8 +113,8 @@ StatusOr<Tensor> Tensor::WrapExternal(DataType dtype, const TensorShape& shape, 
     return InvalidArgument("external buffer of " + std::to_string(bytes) + " bytes is too small for " +
                            std::to_string(needed) + " bytes of " + DataTypeString(dtype));
   }
-  if (reinterpret_cast<uintptr_t>(data) % kTensorAlignment != 0) {
-    return InvalidArgument("external buffer is not " + std::to_string(kTensorAlignment) +
+  if (reinterpret_cast<uintptr_t>(data) % kExternalTensorAlignment != 0) {
+    return InvalidArgument("external buffer is not " + std::to_string(kExternalTensorAlignment) +
                            "-byte aligned");
   }
   Tensor t;

@@ -23,6 +23,11 @@
 namespace savedmodel {
 
 inline constexpr size_t kTensorAlignment = 64;
+// What an adopted external buffer must meet: every element type's natural
+// alignment. Kernels read through unaligned Eigen maps, so 64 is only what we
+// allocate (for the wide vector units), not what we rely on; NumPy's buffers
+// are 16-byte aligned and can then be used in place.
+inline constexpr size_t kExternalTensorAlignment = 16;
 
 // Largest buffer one tensor may own, checked before allocating, so a hostile
 // shape (a feed of [2^34, 0] reduced to [2^34]) fails instead of exhausting
@@ -112,9 +117,9 @@ class Tensor {
   static StatusOr<Tensor> Allocate(DataType dtype, const TensorShape& shape);
   // A tensor over the caller's bytes, without copying them (TF_NewTensor's
   // zero-copy contract): `release` runs when the last Tensor sharing them is
-  // destroyed. `data` must be kTensorAlignment-aligned (kernels may rely on it)
-  // and hold num_elements * DataTypeSize(dtype) bytes; InvalidArgument
-  // otherwise, and for DT_STRING, whose elements are not plain bytes.
+  // destroyed. `data` must be kExternalTensorAlignment-aligned and hold
+  // num_elements * DataTypeSize(dtype) bytes; InvalidArgument otherwise, and
+  // for DT_STRING, whose elements are not plain bytes.
   static StatusOr<Tensor> WrapExternal(DataType dtype, const TensorShape& shape, void* data,
                                        size_t bytes, std::function<void()> release);
 
@@ -159,6 +164,10 @@ class Tensor {
   // Same buffer, new shape with the same element count.
   StatusOr<Tensor> Reshaped(const TensorShape& shape) const;
   Tensor DeepCopy() const;
+  // True when no other Tensor shares this one's buffer (TF's RefCountIsOne):
+  // only then may a caller hand the bytes out as its own, e.g. to NumPy,
+  // without seeing later writes through a variable that aliases them.
+  bool RefCountIsOne() const { return buf_ && buf_.use_count() == 1; }
 
   // Element-wise equality of dtype, shape and values (bit-exact for floats).
   bool Equals(const Tensor& other) const;

@@ -99,6 +99,10 @@ class GraphBuilder {
   void UpdateStatus(const Status& s) {
     if (status_.ok() && !s.ok()) status_ = s;
   }
+  // Forgets the kept error, for callers that report each failure at once
+  // (Python raises per op, as TensorFlow does). A failed op adds no node, so
+  // the graph is as it was before it.
+  void ClearStatus() { status_ = Status::OK(); }
   // The output a tensor name ("node" or "node:3") refers to, with its dtype
   // resolved from the node's OpDef; NotFound / InvalidArgument naming it.
   StatusOr<Output> FindOutput(const std::string& tensor_name) const;
