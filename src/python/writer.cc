@@ -62,7 +62,9 @@ tensorflow::SaverDef SaverFor(PyGraphBuilder& b, const std::optional<py::bytes>&
     }
     return saver;
   }
-  // TF's builder makes a Saver over every variable when given none.
+  // TF's builder makes a Saver over every variable when given none, allowing
+  // an empty one: a graph without variables saves no checkpoint at all.
+  if (b.variables().empty()) return saver;
   saver = train::AddSaver(b);
   Status s = b.status();
   b.ClearStatus();
@@ -90,6 +92,7 @@ class PySavedModelBuilder {
     auto sigs = Signatures(b, signature_def_map);
     tensorflow::SaverDef saver = SaverFor(b, saver_def);
     tensorflow::MetaGraphDef mg = train::MetaGraphFromBuilder(b, saver);
+    if (saver.restore_op_name().empty()) mg.clear_saver_def();  // as TF writes a variable-less graph
     // The save op runs in the session, which must see the saver just added.
     auto rt = session.Current();
     auto asset_list = Assets(assets);
