@@ -154,7 +154,8 @@ class Session:
         with the same names), restores the variables, runs the init op; returns
         the MetaGraphDef, serialized."""
     def close(self) -> None:
-        """Frees the runtime state; later runs raise."""
+        """Frees the runtime state; later runs raise RuntimeError ("Attempted
+        to use a closed Session.", TF's words)."""
 
 # ---- writing SavedModels ---------------------------------------------------------
 
@@ -164,8 +165,9 @@ class Session:
 SignatureSpec = Dict[str, Any]
 
 class SavedModelBuilder:
-    """tf.compat.v1.saved_model.Builder: refuses an existing directory; nothing
-    appears at export_dir until save() succeeds."""
+    """tf.compat.v1.saved_model.Builder: refuses an existing directory
+    (AlreadyExistsError from the constructor, as TF's Builder refuses in its
+    own); nothing appears at export_dir until save() succeeds."""
 
     def __init__(self, export_dir: str) -> None: ...
     def add_meta_graph_and_variables(self, session: Session, builder: GraphBuilder,
@@ -174,7 +176,8 @@ class SavedModelBuilder:
                                      main_op: str = "", saver_def: Optional[bytes] = None,
                                      assets: Sequence[Tuple[str, str]] = ()) -> None:
         """saver_def None: adds a saver to `builder` first (TF's builder makes
-        one). assets: (tensor name, source file path) pairs."""
+        one; with no variables none is added and no checkpoint written, as
+        TF's allow_empty saver). assets: (tensor name, source file path) pairs."""
     def add_meta_graph(self, builder: GraphBuilder, tags: Sequence[str],
                        signature_def_map: Dict[str, SignatureSpec], main_op: str = "",
                        saver_def: Optional[bytes] = None,
