@@ -1,0 +1,1 @@
+"""tensorflow.examples.tutorials: the tutorial's data reader (mnist.input_data)."""
