@@ -51,7 +51,15 @@ void SetShape(tensorflow::TensorShapeProto* shape, py::handle v) {
     shape->set_unknown_rank(true);
     return;
   }
-  for (py::handle d : v) shape->add_dim()->set_size(d.is_none() ? -1 : d.cast<int64_t>());
+  if (PyUnicode_Check(v.ptr()) || PyBytes_Check(v.ptr()) || !py::isinstance<py::iterable>(v)) {
+    throw py::type_error("a shape is None or a list of ints (-1 or None: unknown), not " + TypeName(v));
+  }
+  for (py::handle d : v) {
+    if (!d.is_none() && (PyBool_Check(d.ptr()) || !PyIndex_Check(d.ptr()))) {
+      throw py::type_error("shape dims are ints or None, not " + TypeName(d));
+    }
+    shape->add_dim()->set_size(d.is_none() ? -1 : py::int_(py::reinterpret_borrow<py::object>(d)).cast<int64_t>());
+  }
 }
 
 std::string StringFromPython(py::handle v) {

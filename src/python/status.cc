@@ -33,6 +33,10 @@ void RegisterStatusTranslator() {
       SetPythonError(e.status());
     } catch (const std::bad_alloc& e) {
       SetPythonError(ResourceExhausted(e.what()));
+    } catch (const py::cast_error& e) {
+      // A value of the wrong Python type met a .cast<>() inside a binding:
+      // misuse from Python, which TypeError (not pybind11's RuntimeError) says.
+      PyErr_SetString(PyExc_TypeError, e.what());
     }
   });
 }
