@@ -853,7 +853,7 @@ def _numpy_value(value, dtype=None):
         # Python values must fit the requested type as TF checks them: no floats
         # for integers, no strings for numbers.
         if arr.dtype.kind in "fc" and (dtype.is_integer or dtype.is_bool):
-            bad = arr.ravel()[0] if arr.size else value
+            bad = arr.ravel()[0].item() if arr.size else value
             raise TypeError("Expected %s, got %r of type 'float' instead." % (dtype.name, bad))
         if arr.dtype.kind in "SUO":
             raise TypeError("Expected %s, got %r of type '%s' instead." % (
@@ -952,13 +952,21 @@ def _binary(name, op_type, x, y, reverse=False, compare=False):
     with op_scope(graph, name) as scope:
         if reverse:
             y = convert_to_tensor(y, graph=graph)
-            x = convert_to_tensor(x, dtype=y.dtype.base_dtype, name="x", graph=graph)
+            x = convert_like(x, y, "x", graph)
         else:
             x = convert_to_tensor(x, graph=graph)
-            y = convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y", graph=graph)
+            y = convert_like(y, x, "y", graph)
         check_same_dtype(op_type, x, y)
         shape = broadcast_shape(static_shape(x), static_shape(y), scope[:-1])
         return graph._add_op(op_type, [x, y], {}, scope, shapes=[shape])[0]
+
+
+def convert_like(value, other, name, graph):
+    """An op's second input: a tensor as it is (a dtype mismatch is then the
+    op's TypeError), anything else converted to `other`'s dtype."""
+    if isinstance(value, (Tensor, Variable)):
+        return convert_to_tensor(value, graph=graph)
+    return convert_to_tensor(value, dtype=other.dtype.base_dtype, name=name, graph=graph)
 
 
 def check_same_dtype(op_type, x, y, names=("x", "y")):
@@ -973,10 +981,10 @@ def _truediv(x, y, reverse=False):
     with op_scope(graph, "truediv") as scope:
         if reverse:
             y = convert_to_tensor(y, graph=graph)
-            x = convert_to_tensor(x, dtype=y.dtype.base_dtype, name="x", graph=graph)
+            x = convert_like(x, y, "x", graph)
         else:
             x = convert_to_tensor(x, graph=graph)
-            y = convert_to_tensor(y, dtype=x.dtype.base_dtype, name="y", graph=graph)
+            y = convert_like(y, x, "y", graph)
         check_same_dtype("RealDiv", x, y)
         dt = x.dtype.base_dtype
         if dt.is_integer:

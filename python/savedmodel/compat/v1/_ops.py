@@ -9,7 +9,7 @@ import numpy as np
 from savedmodel import dtypes as _dtypes
 
 from ._framework import (Tensor, TensorShape, Variable, _binary, _const, _graph_of, _shape_str, _truediv,
-                         _unary, broadcast_shape, check_same_dtype, convert_to_tensor, op_scope, static_shape)
+                         _unary, broadcast_shape, check_same_dtype, convert_like, convert_to_tensor, op_scope, static_shape)
 
 
 def _attr_shape(shape):
@@ -120,10 +120,10 @@ def _named_binary(op_type, default_name, x, y, name):
     with op_scope(graph, name or default_name) as scope:
         if not isinstance(x, (Tensor, Variable)) and isinstance(y, (Tensor, Variable)):
             y = convert_to_tensor(y, graph=graph, name="y")
-            x = convert_to_tensor(x, dtype=y.dtype.base_dtype, graph=graph, name="x")
+            x = convert_like(x, y, "x", graph)
         else:
             x = convert_to_tensor(x, graph=graph, name="x")
-            y = convert_to_tensor(y, dtype=x.dtype.base_dtype, graph=graph, name="y")
+            y = convert_like(y, x, "y", graph)
         check_same_dtype(op_type, x, y)
         shape = broadcast_shape(static_shape(x), static_shape(y), scope[:-1])
         return graph._add_op(op_type, [x, y], {}, scope, shapes=[shape])[0]
@@ -227,7 +227,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     graph = _graph_of(a, b)
     with op_scope(graph, name or "MatMul") as scope:
         a = convert_to_tensor(a, graph=graph, name="a")
-        b = convert_to_tensor(b, graph=graph, name="b", dtype=a.dtype.base_dtype)
+        b = convert_like(b, a, "b", graph)
         check_same_dtype("MatMul", a, b, ("a", "b"))
         sa, sb = static_shape(a), static_shape(b)
         ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)

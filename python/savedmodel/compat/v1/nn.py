@@ -1,6 +1,7 @@
 """tf.nn: the activations and losses TF 1.x models use."""
 
-from ._framework import _graph_of, _unary, check_same_dtype, convert_to_tensor, op_scope, static_shape
+from ._framework import (_graph_of, _unary, check_same_dtype, convert_like, convert_to_tensor, op_scope,
+                         static_shape)
 from ._framework import _shape_str, broadcast_shape
 from ._missing import module_getattr
 
@@ -45,7 +46,7 @@ def bias_add(value, bias, data_format=None, name=None):
     graph = _graph_of(value, bias)
     with op_scope(graph, name or "BiasAdd") as scope:
         x = convert_to_tensor(value, graph=graph, name="input")
-        b = convert_to_tensor(bias, dtype=x.dtype.base_dtype, graph=graph, name="bias")
+        b = convert_like(bias, x, "bias", graph)
         check_same_dtype("BiasAdd", x, b, ("value", "bias"))
         sx, sb = static_shape(x), static_shape(b)
         if sb is not None and len(sb) != 1:
@@ -67,7 +68,7 @@ def _xent(op_type, default_name, labels, logits, name, sparse):
             if not labels.dtype.base_dtype.is_integer:
                 raise ValueError("sparse labels must be int32 or int64, got %s" % labels.dtype.name)
         else:
-            labels = convert_to_tensor(labels, dtype=logits.dtype.base_dtype, graph=graph, name="labels")
+            labels = convert_like(labels, logits, "labels", graph)
             check_same_dtype(op_type, logits, labels, ("logits", "labels"))
         sl, sy = static_shape(logits), static_shape(labels)
         if sl is None or len(sl) != 2:
