@@ -55,8 +55,8 @@ def test_ops_compute_what_numpy_computes(graph):
         "int_div": tf.constant([7, 8]) / tf.constant([2, 4]), "square": tf.square(x), "sqrt": tf.sqrt(tf.abs(x)),
         "xent": tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=z),
         "log_softmax": tf.nn.log_softmax(z), "sigmoid": tf.sigmoid(x), "tanh": tf.nn.tanh(x),
-        "maximum": tf.maximum(x, 0.5), "pow": x ** 2, "bias_add": tf.nn.bias_add(z, tf.constant(np.arange(5.0,
-                                                                                                          dtype=np.float32))),
+        "maximum": tf.maximum(x, 0.5), "pow": x ** 2,
+        "bias_add": tf.nn.bias_add(z, tf.constant(np.arange(5.0, dtype=np.float32))),
         "shape": tf.shape(x), "ones": tf.ones([2, 2], tf.int32), "zeros_big": tf.zeros([40, 30]),
         "fill": tf.fill([2, 3], 7.0),
     }
@@ -64,7 +64,8 @@ def test_ops_compute_what_numpy_computes(graph):
         got = sess.run(fetches, {x: a})
     zz = a @ w
     want = {
-        "matmul": zz, "softmax": _softmax(zz), "sum1": zz.sum(1), "mean": zz.mean(), "sum_keep": zz.sum(0, keepdims=True),
+        "matmul": zz, "softmax": _softmax(zz), "sum1": zz.sum(1), "mean": zz.mean(),
+        "sum_keep": zz.sum(0, keepdims=True),
         "max": zz.max(1), "argmax": zz.argmax(1), "argmin": zz.argmin(0), "log": np.log(_softmax(zz)), "neg": -zz,
         "exp": np.exp(a), "relu": np.maximum(zz, 0), "add_scalar": zz + 1, "radd": 2.5 + zz, "rsub": 1 - zz,
         "mul": zz * zz, "div": zz / 4, "rdiv": 1 / (np.abs(zz) + 1), "equal": np.ones(4, bool),

@@ -463,16 +463,16 @@ class _Overloads:
         return _unary("Abs", self)
 
     def __lt__(self, other):
-        return _binary("Less", "Less", self, other, compare=True)
+        return _binary("Less", "Less", self, other)
 
     def __le__(self, other):
-        return _binary("LessEqual", "LessEqual", self, other, compare=True)
+        return _binary("LessEqual", "LessEqual", self, other)
 
     def __gt__(self, other):
-        return _binary("Greater", "Greater", self, other, compare=True)
+        return _binary("Greater", "Greater", self, other)
 
     def __ge__(self, other):
-        return _binary("GreaterEqual", "GreaterEqual", self, other, compare=True)
+        return _binary("GreaterEqual", "GreaterEqual", self, other)
 
     # TF 1.x graph tensors compare and hash by identity.
     __eq__ = object.__eq__
@@ -945,7 +945,7 @@ def _unary(op_type, x, name=None):
     return graph._add_op(op_type, [x], {}, name or op_type, shapes=[static_shape(x)])[0]
 
 
-def _binary(name, op_type, x, y, reverse=False, compare=False):
+def _binary(name, op_type, x, y, reverse=False):
     """x <op> y with TensorFlow's conversion: the non-tensor side becomes a
     Const of the tensor side's dtype, named "<op>/y" ("<op>/x" when reversed)."""
     graph = _graph_of(x, y)

@@ -8,8 +8,9 @@ import numpy as np
 
 from savedmodel import dtypes as _dtypes
 
-from ._framework import (Tensor, TensorShape, Variable, _binary, _const, _graph_of, _shape_str, _truediv,
-                         _unary, broadcast_shape, check_same_dtype, convert_like, convert_to_tensor, op_scope, static_shape)
+from ._framework import (Tensor, TensorShape, Variable, _const, _graph_of, _shape_str, _truediv, _unary,
+                         broadcast_shape, check_same_dtype, convert_like, convert_to_tensor, op_scope,
+                         static_shape)
 
 
 def _attr_shape(shape):

@@ -4,7 +4,7 @@ import os
 import numpy as np
 
 from . import _proto
-from ._framework import Operation, Tensor, Variable, _global_variables, convert_to_tensor, get_default_graph
+from ._framework import Tensor, Variable, _global_variables, convert_to_tensor, get_default_graph
 from ._missing import module_getattr
 
 __getattr__ = module_getattr("train")
