@@ -241,3 +241,60 @@ def test_written_models_load_in_tensorflow(trained, reference_python):
             got = np.load(export + "." + kind + ".npy")
             np.testing.assert_allclose(got, trained["expected"], rtol=1e-5, atol=1e-7,
                                        err_msg="%s (%s)" % (export, kind))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int8, np.int16, np.int32, np.int64,
+                                   np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.complex64,
+                                   np.complex128])
+def test_every_numpy_dtype_round_trips(dtype):
+    b = _core.GraphBuilder()
+    b.add_op("Placeholder", attrs={"dtype": dtypes.as_dtype(dtype), "shape": None}, name="x")
+    b.add_op("Identity", ["x:0"], name="y")
+    sess = _core.Session(b)
+    x = (np.arange(24).reshape(2, 3, 4) % 7).astype(dtype)
+    for value in (x, x[:, ::2], x.T, np.asarray(x, x.dtype.newbyteorder(">")), x[0, 0, 0], x[:0]):
+        (y,) = sess.run({"x:0": value}, ["y:0"])
+        assert y.dtype == np.dtype(dtype)
+        assert y.shape == np.shape(value)
+        np.testing.assert_array_equal(y, value)
+
+
+def test_strings_in_and_out():
+    b = _core.GraphBuilder()
+    b.add_op("Placeholder", attrs={"dtype": dtypes.string, "shape": [-1]}, name="s")
+    b.add_op("Identity", ["s:0"], name="t")
+    b.add_op("Const", attrs={"dtype": dtypes.string, "value": np.array([b"\x00ab", "é".encode()], object)},
+             name="c")
+    sess = _core.Session(b)
+    for value in (np.array([b"a", b"", b"\xff\x00z"], object), np.array(["a", "", "é"]),
+                  np.array([b"a", b"bc"]), [b"x", "y"]):
+        (t,) = sess.run({"s:0": value}, ["t:0"])
+        assert t.dtype == object
+        assert list(t) == [v.encode() if isinstance(v, str) else bytes(v) for v in value]
+    (c,) = sess.run({}, ["c:0"])
+    assert list(c) == [b"\x00ab", "é".encode()]
+    with pytest.raises(TypeError, match="bytes or str"):
+        sess.run({"s:0": np.array([b"a", 3], object)}, ["t:0"])
+
+
+def test_concurrent_session_runs(trained):
+    import threading
+
+    t, x = trained["names"], trained["x"]
+    sess = trained["session"]
+    batches = [x[i * 10:(i + 1) * 10] for i in range(8)]
+    single = [sess.run({t["x"]: xb}, [t["y"]])[0] for xb in batches]
+    bad = []
+
+    def worker(i):
+        for j in range(25):
+            k = (i + j) % 8
+            if not np.array_equal(sess.run({t["x"]: batches[k]}, [t["y"]])[0], single[k]):
+                bad.append((i, j))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert bad == []

@@ -363,6 +363,16 @@ def test_zero_copy_through_identity(tmp_path):
     (w,) = sess.run({"x:0": view}, ["y:0"])
     np.testing.assert_array_equal(w, np.arange(1000, dtype=np.float32))
 
+    # The runtime lets go of the arrays it adopted once their tensors are gone.
+    refs = sys.getrefcount(x)
+    for _ in range(3):
+        (y2,) = sess.run({"x:0": x}, ["y:0"])
+        assert sys.getrefcount(x) == refs + 1  # y2's tensor holds x
+        del y2
+    assert sys.getrefcount(x) == refs
+    sess.run({"x:0": x}, ["total:0"])
+    assert sys.getrefcount(x) == refs
+
     # Through a saved and loaded model too.
     _core.simple_save(sess, b, str(tmp_path / "ident"), {"x": "x:0"}, {"y": "y:0"})
     m = savedmodel.load(str(tmp_path / "ident"))
