@@ -58,7 +58,7 @@ def test_ops_compute_what_numpy_computes(graph):
         "maximum": tf.maximum(x, 0.5), "pow": x ** 2,
         "bias_add": tf.nn.bias_add(z, tf.constant(np.arange(5.0, dtype=np.float32))),
         "shape": tf.shape(x), "ones": tf.ones([2, 2], tf.int32), "zeros_big": tf.zeros([40, 30]),
-        "fill": tf.fill([2, 3], 7.0),
+        "fill": tf.fill([2, 3], 7.0), "ones_like": tf.ones_like(x), "zeros_like": tf.zeros_like(z, tf.int32),
     }
     with tf.Session() as sess:
         got = sess.run(fetches, {x: a})
@@ -75,6 +75,7 @@ def test_ops_compute_what_numpy_computes(graph):
         "sigmoid": 1 / (1 + np.exp(-a)), "tanh": np.tanh(a), "maximum": np.maximum(a, 0.5), "pow": a ** 2,
         "bias_add": zz + np.arange(5.0), "shape": np.array([4, 3]), "ones": np.ones((2, 2), np.int32),
         "zeros_big": np.zeros((40, 30)), "fill": np.full((2, 3), 7.0),
+        "ones_like": np.ones_like(a), "zeros_like": np.zeros((4, 5), np.int32),
     }
     assert sorted(got) == sorted(want)
     for k in want:
@@ -251,6 +252,11 @@ with tf.name_scope("scope"):
     r = tf.reshape(x, [-1, 28, 28, 1], name="img")
     i = tf.nn.relu(tf.matmul(x, W, name="mm"))
 init = tf.global_variables_initializer()
+zl = tf.zeros_like(b)
+zl_big = tf.zeros_like(W)
+ol = tf.ones_like(x)
+g = tf.group(init, out)
+n = tf.no_op()
 """
 
 
@@ -346,7 +352,7 @@ def test_variables_survive_graph_growth(graph):
     # The graph grows after the session ran: a new output and a new variable.
     doubled = W * 2
     V = tf.Variable(tf.constant([[5.0]]), name="V")
-    sess.run(tf.variables_initializer([V]))
+    sess.run(tf.group(tf.variables_initializer([V]), tf.no_op()))
     np.testing.assert_allclose(sess.run(doubled), 2 * w_before, rtol=1e-6)
     assert sess.run(V).tolist() == [[5.0]]
     assert [v.name for v in tf.global_variables()] == ["Variable:0", "V:0"]

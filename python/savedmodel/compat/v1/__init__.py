@@ -19,7 +19,8 @@ from ._framework import (Graph, Operation, Tensor, TensorShape, Variable, conver
 from ._framework import _global_variables
 from ._missing import module_getattr
 from ._ops import (abs, add, argmax, argmin, cast, constant, divide, equal, exp, fill, greater, greater_equal,
-                   identity, less, less_equal, log, matmul, maximum, minimum, multiply, negative, not_equal, ones,
+                   group, identity, less, less_equal, log, matmul, maximum, minimum, multiply, negative, no_op,
+                   not_equal, ones, ones_like, zeros_like,
                    placeholder, placeholder_with_default, pow, reduce_max, reduce_mean, reduce_min, reduce_prod,
                    reduce_sum, reshape, shape, sigmoid, sqrt, square, stop_gradient, subtract, tanh, to_float,
                    to_int32, to_int64, truediv, zeros)

@@ -429,3 +429,62 @@ def shape(input, name=None, out_type=_dtypes.int32):  # noqa: A002
     s = static_shape(x)
     return graph._add_op("Shape", [x], {"out_type": _dtypes.as_dtype(out_type).as_datatype_enum},
                          name or "Shape", shapes=[None if s is None else (len(s),)])[0]
+
+
+def zeros_like(tensor, dtype=None, name=None, optimize=True):
+    """Zeros of `tensor`'s shape: a constant when the shape is known, else ZerosLike."""
+    return _like(tensor, dtype, name or "zeros_like", 0, "ZerosLike", optimize)
+
+
+def ones_like(tensor, dtype=None, name=None, optimize=True):
+    """Ones of `tensor`'s shape: Fill over its shape (a constant when known), as TF builds it."""
+    graph = _graph_of(tensor)
+    with op_scope(graph, name or "ones_like") as scope:
+        x = convert_to_tensor(tensor, graph=graph, name="tensor")
+        dtype = x.dtype.base_dtype if dtype is None else _dtypes.as_dtype(dtype).base_dtype
+        shape = static_shape(x)
+        if optimize and x.shape.is_fully_defined():
+            dims = _const(graph, np.asarray(shape, np.int32), None, "Shape")
+        else:
+            dims = graph._add_op("Shape", [x], {"out_type": _dtypes.int32.as_datatype_enum}, "Shape",
+                                 shapes=[None if shape is None else (len(shape),)])[0]
+        one = _const(graph, np.asarray(1, dtype.as_numpy_dtype), dtype, "Const")
+        return graph._add_op("Fill", [dims, one], {}, scope, shapes=[shape])[0]
+
+
+def _like(tensor, dtype, name, value, op_type, optimize):
+    # tf.zeros_like: zeros(shape) when the shape is known, else the ZerosLike op.
+    graph = _graph_of(tensor)
+    x = convert_to_tensor(tensor, graph=graph, name="tensor")
+    dtype = x.dtype.base_dtype if dtype is None else _dtypes.as_dtype(dtype).base_dtype
+    if optimize and x.shape.is_fully_defined():
+        return _filled(value, x.shape.as_list(), dtype, name)
+    if dtype != x.dtype.base_dtype:
+        x = cast(x, dtype)
+    return graph._add_op(op_type, [x], {}, name, shapes=[static_shape(x)])[0]
+
+
+# ---- control ----------------------------------------------------------------------------
+
+def no_op(name=None):
+    """A NoOp: an Operation that does nothing, for control dependencies."""
+    return _graph_of()._add_target("NoOp", name=name or "NoOp")
+
+
+def group(*inputs, **kwargs):
+    """One NoOp ("group_deps") that runs after all of `inputs` (Tensors or Operations)."""
+    name = kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError("Unknown keyword arguments: " + ", ".join(sorted(kwargs)))
+    flat = []
+    for i in inputs:
+        flat.extend(i if isinstance(i, (list, tuple)) else [i])
+    deps = []
+    for i in flat:
+        if isinstance(i, (Tensor, Variable)):
+            i = i.op
+        if not hasattr(i, "graph") or not hasattr(i, "type"):
+            raise TypeError("tf.group: expected Tensors or Operations, got %r" % (i,))
+        deps.append(i)
+    graph = _graph_of(*deps)
+    return graph._add_target("NoOp", name=name or "group_deps", control_inputs=deps)
