@@ -132,6 +132,8 @@ def test_feed_and_fetch_errors(graph):
         sess.run(y, {"x": [[1, 2, 3]]})
     with pytest.raises(ValueError, match="Cannot feed 'abc' to x:0"):
         sess.run(y, {x: "abc"})
+    with pytest.raises(ValueError, match=r"Cannot feed \[\[1, 2, 3\], \[4\]\] to x:0"):
+        sess.run(y, {x: [[1, 2, 3], [4]]})
     with pytest.raises(ValueError, match="Fetch argument 'missing:0' cannot be interpreted as a Tensor"):
         sess.run("missing:0")
     with pytest.raises(ValueError, match="is not an element of this graph"):
@@ -315,6 +317,30 @@ def test_default_session_is_per_thread():
         t.join()
         assert tf.get_default_session() is not None
     assert seen == [None]
+
+
+def test_one_session_runs_from_many_threads(graph):
+    x = tf.placeholder(tf.float32, [None, 8])
+    W = tf.Variable(tf.constant(np.arange(16, dtype=np.float32).reshape(8, 2)))
+    y = tf.nn.softmax(tf.matmul(x, W))
+    sess = tf.Session()
+    sess.run(tf.global_variables_initializer())
+    inputs = [np.random.RandomState(i).rand(50, 8).astype(np.float32) for i in range(8)]
+    want = [_softmax(a @ np.arange(16, dtype=np.float32).reshape(8, 2)) for a in inputs]
+    got = [None] * len(inputs)
+
+    def work(i):
+        for _ in range(20):
+            got[i] = sess.run(y, {x: inputs[i]})
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
+    sess.close()
 
 
 def test_interactive_session_and_reset_default_graph():

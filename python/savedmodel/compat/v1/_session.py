@@ -156,8 +156,9 @@ class Session:
             try:
                 arr = np.asarray(value, dtype=np_type)
             except (ValueError, TypeError, OverflowError) as e:
-                raise ValueError("Cannot feed %r to %s (%s): %s" % (
-                    value if np.size(value) < 10 else type(value).__name__, t.name, dtype.name, e)) from None
+                shown = repr(value)
+                shown = shown if len(shown) <= 60 else type(value).__name__
+                raise ValueError("Cannot feed %s to %s (%s): %s" % (shown, t.name, dtype.name, e)) from None
             if not t.shape.is_compatible_with(arr.shape):
                 raise ValueError("Cannot feed value of shape %r for Tensor %r, which has shape %r" % (
                     arr.shape, t.name, str(t.shape)))
