@@ -1,10 +1,15 @@
 // Load time and per-call latency of one SavedModel signature, for benchmarks
 // that race us against TensorFlow on the same model and inputs
-// (bench/keras_models.py drives it). Prints one JSON object:
-//   {"load_ms": [...], "run_us": {"<batch>": {"median": .., "p90": .., "runs": N}}}
+// (bench/keras_models.py and bench/peers/run.py drive it). Prints one JSON object:
+//   {"load_ms": [...], "run_us": {"<batch>": {"median": .., "p90": .., "p99": .., "runs": N}}}
 //
-//   signature_bench DIR TAGS SIGNATURE LOADS RUNS BATCH:key=file.npy[,key=file.npy] ...
-// TAGS is comma-separated. Each BATCH group feeds the listed .npy files.
+//   signature_bench [--intra_op_threads N] [--inter_op_threads N] [--outputs DIR]
+//                   DIR TAGS SIGNATURE LOADS RUNS BATCH:key=file.npy[,key=file.npy] ...
+// TAGS is comma-separated. Each BATCH group feeds the listed .npy files. Thread
+// counts default to the session's (the hardware's); peers racing with a fixed
+// thread count need ours fixed to the same. --outputs writes each group's last
+// results as DIR/<batch>_<output key>.npy, so a harness can check that every
+// engine computed the same thing.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -44,8 +49,27 @@ int Fail(const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  LoadOptions options;
+  std::string outputs_dir;
+  int first = 1;
+  for (; first + 1 < argc && std::string(argv[first]).rfind("--", 0) == 0; first += 2) {
+    const std::string flag = argv[first], value = argv[first + 1];
+    if (flag == "--intra_op_threads") {
+      options.session.intra_op_threads = std::atoi(value.c_str());
+    } else if (flag == "--inter_op_threads") {
+      options.session.inter_op_threads = std::atoi(value.c_str());
+    } else if (flag == "--outputs") {
+      outputs_dir = value;
+    } else {
+      return Fail("unknown flag " + flag);
+    }
+  }
+  argv += first - 1;
+  argc -= first - 1;
   if (argc < 7) {
-    return Fail("usage: signature_bench DIR TAGS SIGNATURE LOADS RUNS BATCH:key=file.npy[,...] ...");
+    return Fail(
+        "usage: signature_bench [--intra_op_threads N] [--inter_op_threads N] [--outputs DIR] "
+        "DIR TAGS SIGNATURE LOADS RUNS BATCH:key=file.npy[,...] ...");
   }
   const std::string dir = argv[1], signature = argv[3];
   const std::vector<std::string> tags = Split(argv[2], ',');
@@ -55,7 +79,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<SavedModelBundle> bundle;
   for (int i = 0; i < loads; ++i) {
     auto start = Clock::now();
-    auto loaded = LoadSavedModel(dir, tags);
+    auto loaded = LoadSavedModel(dir, tags, options);
     if (!loaded.ok()) return Fail(loaded.status().ToString());
     load_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     bundle = std::move(loaded).value();
@@ -82,14 +106,24 @@ int main(int argc, char** argv) {
       if (!out.ok()) return Fail(out.status().ToString());
     }
     std::vector<double> us;
+    std::map<std::string, Tensor> last;
     for (int i = 0; i < runs; ++i) {
       auto start = Clock::now();
       auto out = bundle->Predict(signature, inputs);
       us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
       if (!out.ok()) return Fail(out.status().ToString());
+      if (i + 1 == runs) last = std::move(out).value();
+    }
+    if (!outputs_dir.empty()) {
+      for (const auto& [key, tensor] : last) {
+        Status written = WriteNpyFile(Env::Default(),
+                                      outputs_dir + "/" + group.substr(0, colon) + "_" + key + ".npy", tensor);
+        if (!written.ok()) return Fail(written.ToString());
+      }
     }
     json += (g > 6 ? ", \"" : "\"") + group.substr(0, colon) + "\": {\"median\": " +
             std::to_string(Quantile(us, 0.5)) + ", \"p90\": " + std::to_string(Quantile(us, 0.9)) +
+            ", \"p99\": " + std::to_string(Quantile(us, 0.99)) +
             ", \"runs\": " + std::to_string(runs) + "}";
   }
   json += "}}";
