@@ -195,6 +195,11 @@ def test_unknown_names_say_what_is_missing():
             expr()
         assert str(e.value) == ("savedmodel.compat.v1 does not provide %s; docs/python.md lists the TensorFlow "
                                 "1.x names it provides" % name)
+    # The modules' own helpers are not TensorFlow names.
+    for module, helper in [(tf.nn, "convert_to_tensor"), (tf.train, "os"), (tf.saved_model.builder, "Tensor"),
+                           (tf.saved_model.signature_def_utils, "build_tensor_info"), (tf.math, "module_getattr")]:
+        with pytest.raises(AttributeError, match="does not provide"):
+            getattr(module, helper)
     with pytest.raises(ImportError):
         from savedmodel.compat.v1 import estimator  # noqa: F401
     # The import forms the tutorial uses.

@@ -17,7 +17,7 @@ from savedmodel.dtypes import (DType, as_dtype, bfloat16, bool, complex64, compl
 from ._framework import (Graph, Operation, Tensor, TensorShape, Variable, convert_to_tensor, get_default_graph,
                          get_default_session, reset_default_graph)
 from ._framework import _global_variables
-from ._missing import module_getattr
+from ._missing import module_getattr as _module_getattr
 from ._ops import (abs, add, argmax, argmin, cast, constant, divide, equal, exp, fill, greater, greater_equal,
                    group, identity, less, less_equal, log, matmul, maximum, minimum, multiply, negative, no_op,
                    not_equal, ones, ones_like, zeros_like,
@@ -27,7 +27,7 @@ from ._ops import (abs, add, argmax, argmin, cast, constant, divide, equal, exp,
 from ._session import InteractiveSession, Session
 from . import math, nn, saved_model, train
 
-__getattr__ = module_getattr("")
+__getattr__ = _module_getattr("")
 
 
 def name_scope(name, default_name=None, values=None):

@@ -258,11 +258,14 @@ class Graph:
     def _tensor(self, name, dtype=None):
         t = self._tensors.get(name)
         if t is None:
-            if dtype is None:
-                name, dtype = self._builder.find_output(name)
-            node, index = name.rsplit(":", 1)
-            t = Tensor(self, node, int(index), _dtypes.as_dtype(dtype))
-            self._tensors[name] = t
+            with self._lock:
+                if dtype is None:
+                    name, dtype = self._builder.find_output(name)
+                t = self._tensors.get(name)
+                if t is None:
+                    node, index = name.rsplit(":", 1)
+                    t = Tensor(self, node, int(index), _dtypes.as_dtype(dtype))
+                    self._tensors[name] = t
         return t
 
     def _op(self, name):

@@ -1,17 +1,17 @@
 """tf.train: TF 1.x's optimizers and Saver over the extension's training ops."""
-import os
+import os as _os
 
-import numpy as np
+import numpy as _np
 
+from . import _framework as _fw
 from . import _proto
-from ._framework import Tensor, Variable, _global_variables, convert_to_tensor, get_default_graph
-from ._missing import module_getattr
+from ._missing import module_getattr as _module_getattr
 
-__getattr__ = module_getattr("train")
+__getattr__ = _module_getattr("train")
 
 
 def _hyper(value, what):
-    if isinstance(value, (Tensor, Variable)):
+    if isinstance(value, (_fw.Tensor, _fw.Variable)):
         raise TypeError("%s: a tensor hyper-parameter is not provided; pass a Python number" % what)
     try:
         return float(value)
@@ -37,12 +37,12 @@ class Optimizer:
 
     def minimize(self, loss, global_step=None, var_list=None, gate_gradients=1, aggregation_method=None,
                  colocate_gradients_with_ops=False, name=None, grad_loss=None):
-        if not isinstance(loss, Tensor):
+        if not isinstance(loss, _fw.Tensor):
             raise TypeError("minimize: loss must be a Tensor, got %r" % (loss,))
         if grad_loss is not None or aggregation_method is not None:
             raise NotImplementedError("minimize: grad_loss and aggregation_method are not provided")
         graph = loss.graph
-        trainable = [v for v in _global_variables(graph) if v.trainable]
+        trainable = [v for v in _fw._global_variables(graph) if v.trainable]
         if var_list is not None:
             var_list = list(var_list)
             if {id(v) for v in var_list} != {id(v) for v in trainable}:
@@ -58,10 +58,10 @@ class Optimizer:
         op = graph._op(train_op)
         if global_step is None:
             return op
-        if not isinstance(global_step, Variable):
+        if not isinstance(global_step, _fw.Variable):
             raise TypeError("global_step must be a tf.Variable, got %r" % (global_step,))
         # TF increments global_step after the updates, as part of the train op.
-        one = convert_to_tensor(1, dtype=global_step.dtype.base_dtype, graph=graph)
+        one = _fw.convert_to_tensor(1, dtype=global_step.dtype.base_dtype, graph=graph)
         out = graph._add_op("AssignAdd", [global_step._ref, one], {"use_locking": False}, "",
                             control_inputs=[op])[0]
         return out.op
@@ -102,9 +102,9 @@ class Saver:
                  keep_checkpoint_every_n_hours=10000.0, name=None, restore_sequentially=False, saver_def=None,
                  builder=None, defer_build=False, allow_empty=False, write_version=2, pad_step_number=False,
                  save_relative_paths=False, filename=None):
-        graph = get_default_graph()
+        graph = _fw.get_default_graph()
         if var_list is not None:
-            all_vars = _global_variables(graph)
+            all_vars = _fw._global_variables(graph)
             if {id(v) for v in (var_list.values() if isinstance(var_list, dict) else var_list)} != \
                     {id(v) for v in all_vars}:
                 raise NotImplementedError("tf.train.Saver(var_list=...): the Saver covers every variable of "
@@ -112,7 +112,7 @@ class Saver:
         if saver_def is not None or builder is not None or sharded or reshape or defer_build:
             raise NotImplementedError("tf.train.Saver: saver_def, builder, sharded, reshape and defer_build "
                                       "are not provided")
-        if not _global_variables(graph) and not allow_empty:
+        if not _fw._global_variables(graph) and not allow_empty:
             raise ValueError("No variables to save")
         self._graph = graph
         with graph._lock:
@@ -132,11 +132,11 @@ class Saver:
         if sess.graph is not self._graph:
             raise ValueError("The session's graph is not the graph this Saver was made for")
         if global_step is not None:
-            step = global_step if isinstance(global_step, (int, np.integer)) else sess.run(global_step)
+            step = global_step if isinstance(global_step, (int, _np.integer)) else sess.run(global_step)
             save_path = "%s-%d" % (save_path, int(step))
-        save_path = os.fspath(save_path)
-        directory = os.path.dirname(save_path) or "."
-        if not os.path.isdir(directory):
+        save_path = _os.fspath(save_path)
+        directory = _os.path.dirname(save_path) or "."
+        if not _os.path.isdir(directory):
             raise ValueError("Parent directory of %s doesn't exist, can't save." % save_path)
         sess.run(self._def["save_tensor_name"], {self._def["filename_tensor_name"]: save_path})
         if write_state:
@@ -144,8 +144,8 @@ class Saver:
             if self._max_to_keep and len(self._last) > self._max_to_keep:
                 for old in self._last[:-self._max_to_keep]:
                     for suffix in (".index", ".data-00000-of-00001"):
-                        if os.path.exists(old + suffix):
-                            os.remove(old + suffix)
+                        if _os.path.exists(old + suffix):
+                            _os.remove(old + suffix)
                 self._last = self._last[-self._max_to_keep:]
             _write_state(directory, save_path, self._last, latest_filename or "checkpoint")
         return save_path
@@ -153,14 +153,14 @@ class Saver:
     def restore(self, sess, save_path):
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
-        save_path = os.fspath(save_path)
-        if not os.path.exists(save_path + ".index"):
+        save_path = _os.fspath(save_path)
+        if not _os.path.exists(save_path + ".index"):
             raise ValueError("The passed save_path is not a valid checkpoint: %s" % save_path)
         sess.run(self._def["restore_op_name"], {self._def["filename_tensor_name"]: save_path})
 
 
 def _relative(directory, path):
-    return os.path.relpath(path, directory) if os.path.dirname(path) == directory else path
+    return _os.path.relpath(path, directory) if _os.path.dirname(path) == directory else path
 
 
 def _write_state(directory, latest, all_paths, filename):
@@ -169,15 +169,15 @@ def _write_state(directory, latest, all_paths, filename):
         return '"%s"' % p.replace("\\", "\\\\").replace('"', '\\"')
     lines = ["model_checkpoint_path: " + quoted(_relative(directory, latest))]
     lines += ["all_model_checkpoint_paths: " + quoted(_relative(directory, p)) for p in all_paths]
-    tmp = os.path.join(directory, filename + ".tmp")
+    tmp = _os.path.join(directory, filename + ".tmp")
     with open(tmp, "w") as f:
         f.write("\n".join(lines) + "\n")
-    os.replace(tmp, os.path.join(directory, filename))
+    _os.replace(tmp, _os.path.join(directory, filename))
 
 
 def latest_checkpoint(checkpoint_dir, latest_filename=None):
     """The prefix the "checkpoint" state file names, or None."""
-    path = os.path.join(checkpoint_dir, latest_filename or "checkpoint")
+    path = _os.path.join(checkpoint_dir, latest_filename or "checkpoint")
     try:
         with open(path) as f:
             text = f.read()
@@ -189,6 +189,6 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None):
             value = value.strip()
             if len(value) >= 2 and value[0] == value[-1] == '"':
                 value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-            prefix = value if os.path.isabs(value) else os.path.join(checkpoint_dir, value)
-            return prefix if os.path.exists(prefix + ".index") else None
+            prefix = value if _os.path.isabs(value) else _os.path.join(checkpoint_dir, value)
+            return prefix if _os.path.exists(prefix + ".index") else None
     return None

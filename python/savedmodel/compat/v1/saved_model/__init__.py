@@ -1,10 +1,10 @@
 """tf.saved_model as TF 1.x has it: simple_save, builder, loader, signature helpers."""
-import os
+import os as _os
 
 from savedmodel import _core
 
-from .._framework import Tensor, Variable
-from .._missing import module_getattr
+from .. import _framework as _fw
+from .._missing import module_getattr as _module_getattr
 from . import builder, loader, signature_constants, signature_def_utils, tag_constants, utils
 from .builder import Builder
 from .loader import load, maybe_saved_model_directory
@@ -17,7 +17,7 @@ from .signature_def_utils import (build_signature_def, classification_signature_
 from .tag_constants import GPU, SERVING, TPU, TRAINING
 from .utils import build_tensor_info, get_tensor_from_tensor_info
 
-__getattr__ = module_getattr("saved_model")
+__getattr__ = _module_getattr("saved_model")
 
 contains_saved_model = maybe_saved_model_directory
 
@@ -32,7 +32,7 @@ def simple_save(session, export_dir, inputs, outputs, legacy_init_op=None):
         if not tensors:
             raise ValueError("Prediction %s cannot be None or empty." % which)
         for k, t in tensors.items():
-            if not isinstance(t, (Tensor, Variable)) or t.graph is not session.graph:
+            if not isinstance(t, (_fw.Tensor, _fw.Variable)) or t.graph is not session.graph:
                 raise TypeError("simple_save: %s[%r] must be a Tensor of the session's graph, got %r" % (which, k, t))
     if legacy_init_op is not None:
         b = builder.SavedModelBuilder(export_dir)
@@ -41,8 +41,8 @@ def simple_save(session, export_dir, inputs, outputs, legacy_init_op=None):
             legacy_init_op=legacy_init_op, clear_devices=True)
         b.save()
         return
-    names = {k: (t.value() if isinstance(t, Variable) else t).name for k, t in inputs.items()}
-    out_names = {k: (t.value() if isinstance(t, Variable) else t).name for k, t in outputs.items()}
+    names = {k: (t.value() if isinstance(t, _fw.Variable) else t).name for k, t in inputs.items()}
+    out_names = {k: (t.value() if isinstance(t, _fw.Variable) else t).name for k, t in outputs.items()}
     graph = session.graph
     with graph._lock:
-        _core.simple_save(session._session, graph._builder, os.fspath(export_dir), names, out_names)
+        _core.simple_save(session._session, graph._builder, _os.fspath(export_dir), names, out_names)

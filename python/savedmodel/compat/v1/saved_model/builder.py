@@ -1,19 +1,19 @@
 """tf.saved_model.builder.SavedModelBuilder over the extension's writer."""
-import os
+import os as _os
 
 from savedmodel import _core
 
-from .._framework import Operation, Tensor, get_default_graph
-from .._missing import module_getattr
-from .signature_def_utils import SignatureDef
+from .. import _framework as _fw
+from .._missing import module_getattr as _module_getattr
+from .signature_def_utils import SignatureDef as _SignatureDef
 
-__getattr__ = module_getattr("saved_model.builder")
+__getattr__ = _module_getattr("saved_model.builder")
 
 
 def _signature_map(signature_def_map):
     out = {}
     for key, sig in (signature_def_map or {}).items():
-        if not isinstance(sig, SignatureDef):
+        if not isinstance(sig, _SignatureDef):
             raise TypeError("signature_def_map item '%s' is not a SignatureDef (build it with "
                             "tf.saved_model.signature_def_utils), got %r" % (key, sig))
         out[key] = sig._spec(key)
@@ -23,9 +23,9 @@ def _signature_map(signature_def_map):
 def _op_name(op, graph, what):
     if op is None:
         return ""
-    if isinstance(op, Tensor):
+    if isinstance(op, _fw.Tensor):
         op = op.op
-    if not isinstance(op, Operation):
+    if not isinstance(op, _fw.Operation):
         raise TypeError("%s must be an Operation, got %r" % (what, op))
     if op.graph is not graph:
         raise ValueError("%s %s is not in the session's graph" % (what, op.name))
@@ -42,10 +42,10 @@ def _assets(sess, graph, assets_collection):
     # TF 1.x passes the asset-path Const tensors; their values are the source files.
     out = []
     for t in assets_collection or ():
-        if not isinstance(t, Tensor) or t.graph is not graph:
+        if not isinstance(t, _fw.Tensor) or t.graph is not graph:
             raise TypeError("assets_collection holds %r, not a string Tensor of the graph" % (t,))
         path = sess.run(t)
-        out.append((t.name, os.fsdecode(path)))
+        out.append((t.name, _os.fsdecode(path)))
     return out
 
 
@@ -64,7 +64,7 @@ class SavedModelBuilder:
     until save() succeeds."""
 
     def __init__(self, export_dir):
-        self._export_dir = os.fspath(export_dir)
+        self._export_dir = _os.fspath(export_dir)
         self._builder = _core.SavedModelBuilder(self._export_dir)
         self._session = None
 
@@ -92,7 +92,7 @@ class SavedModelBuilder:
         if self._session is None:
             raise AssertionError("Graph state including variables and assets has not been saved yet. Please "
                                  "invoke `add_meta_graph_and_variables()` first.")
-        graph = get_default_graph()
+        graph = _fw.get_default_graph()
         tags = _tags(tags)
         assets = _assets(self._session, graph, assets_collection) if graph is self._session.graph else []
         with graph._lock:
@@ -102,7 +102,7 @@ class SavedModelBuilder:
 
     def save(self, as_text=False):
         """Writes saved_model.pb (or .pbtxt) and returns its path, as bytes like TensorFlow."""
-        return os.fsencode(self._builder.save(as_text))
+        return _os.fsencode(self._builder.save(as_text))
 
 
 Builder = SavedModelBuilder

@@ -1,7 +1,7 @@
 """tf.saved_model.signature_constants: TensorFlow's signature keys and method names."""
-from .._missing import module_getattr
+from .._missing import module_getattr as _module_getattr
 
-__getattr__ = module_getattr("saved_model.signature_constants")
+__getattr__ = _module_getattr("saved_model.signature_constants")
 
 DEFAULT_SERVING_SIGNATURE_DEF_KEY = "serving_default"
 

@@ -1,12 +1,13 @@
 """tf.saved_model.signature_def_utils: building SignatureDefs."""
 from savedmodel import dtypes as _dtypes
 
-from .._framework import Tensor, Variable
-from .._missing import module_getattr
-from . import signature_constants
-from .utils import TensorInfo, build_tensor_info
+from .. import _framework as _fw
+from .._missing import module_getattr as _module_getattr
+from . import signature_constants as _constants
+from .utils import TensorInfo as _TensorInfo
+from .utils import build_tensor_info as _build_tensor_info
 
-__getattr__ = module_getattr("saved_model.signature_def_utils")
+__getattr__ = _module_getattr("saved_model.signature_def_utils")
 
 
 class SignatureDef:
@@ -19,15 +20,15 @@ class SignatureDef:
 
     @classmethod
     def _from_dict(cls, d):
-        return cls({k: TensorInfo._from_dict(v) for k, v in d["inputs"].items()},
-                   {k: TensorInfo._from_dict(v) for k, v in d["outputs"].items()}, d["method_name"])
+        return cls({k: _TensorInfo._from_dict(v) for k, v in d["inputs"].items()},
+                   {k: _TensorInfo._from_dict(v) for k, v in d["outputs"].items()}, d["method_name"])
 
     def _spec(self, key):
         """The extension's form: {"method_name", "inputs": {k: name}, "outputs": {k: name}}."""
         def names(infos, which):
             out = {}
             for k, info in infos.items():
-                if not isinstance(info, TensorInfo) or not info.name:
+                if not isinstance(info, _TensorInfo) or not info.name:
                     raise ValueError("signature %r: %s %r is not a TensorInfo naming a tensor" % (key, which, k))
                 out[k] = info.name
             return out
@@ -49,7 +50,7 @@ def build_signature_def(inputs=None, outputs=None, method_name=None, defaults=No
         raise NotImplementedError("build_signature_def(defaults=...) is not provided")
     for which, infos in (("inputs", inputs), ("outputs", outputs)):
         for k, info in (infos or {}).items():
-            if not isinstance(info, TensorInfo):
+            if not isinstance(info, _TensorInfo):
                 raise TypeError("build_signature_def: %s[%r] must be a TensorInfo (from "
                                 "tf.saved_model.utils.build_tensor_info), got %r" % (which, k, info))
     return SignatureDef(inputs, outputs, method_name)
@@ -58,9 +59,9 @@ def build_signature_def(inputs=None, outputs=None, method_name=None, defaults=No
 def _infos(tensors, which):
     out = {}
     for k, t in tensors.items():
-        if not isinstance(t, (Tensor, Variable)):
+        if not isinstance(t, (_fw.Tensor, _fw.Variable)):
             raise TypeError("%s[%r] must be a Tensor, got %r" % (which, k, t))
-        out[k] = build_tensor_info(t)
+        out[k] = _build_tensor_info(t)
     return out
 
 
@@ -71,51 +72,51 @@ def predict_signature_def(inputs, outputs):
     if not outputs:
         raise ValueError("Prediction outputs cannot be None or empty.")
     return SignatureDef(_infos(inputs, "inputs"), _infos(outputs, "outputs"),
-                        signature_constants.PREDICT_METHOD_NAME)
+                        _constants.PREDICT_METHOD_NAME)
 
 
 def regression_signature_def(examples, predictions):
     """A regress SignatureDef: serialized tf.Examples in, float predictions out."""
     if examples is None:
         raise ValueError("Regression examples cannot be None.")
-    if not isinstance(examples, Tensor):
+    if not isinstance(examples, _fw.Tensor):
         raise ValueError("Regression examples must be a string Tensor.")
     if predictions is None:
         raise ValueError("Regression predictions cannot be None.")
-    ex = build_tensor_info(examples)
+    ex = _build_tensor_info(examples)
     if ex.dtype != _dtypes.string.as_datatype_enum:
         raise ValueError("Regression examples must be a string Tensor.")
-    out = build_tensor_info(predictions)
+    out = _build_tensor_info(predictions)
     if out.dtype != _dtypes.float32.as_datatype_enum:
         raise ValueError("Regression output must be a float Tensor.")
-    return SignatureDef({signature_constants.REGRESS_INPUTS: ex}, {signature_constants.REGRESS_OUTPUTS: out},
-                        signature_constants.REGRESS_METHOD_NAME)
+    return SignatureDef({_constants.REGRESS_INPUTS: ex}, {_constants.REGRESS_OUTPUTS: out},
+                        _constants.REGRESS_METHOD_NAME)
 
 
 def classification_signature_def(examples, classes, scores):
     """A classify SignatureDef: serialized tf.Examples in, string classes and/or float scores out."""
     if examples is None:
         raise ValueError("Classification examples cannot be None.")
-    if not isinstance(examples, Tensor):
+    if not isinstance(examples, _fw.Tensor):
         raise ValueError("Classification examples must be a string Tensor.")
     if classes is None and scores is None:
         raise ValueError("Classification classes and scores cannot both be None.")
-    ex = build_tensor_info(examples)
+    ex = _build_tensor_info(examples)
     if ex.dtype != _dtypes.string.as_datatype_enum:
         raise ValueError("Classification examples must be a string Tensor.")
     outputs = {}
     if classes is not None:
-        c = build_tensor_info(classes)
+        c = _build_tensor_info(classes)
         if c.dtype != _dtypes.string.as_datatype_enum:
             raise ValueError("Classification classes must be a string Tensor.")
-        outputs[signature_constants.CLASSIFY_OUTPUT_CLASSES] = c
+        outputs[_constants.CLASSIFY_OUTPUT_CLASSES] = c
     if scores is not None:
-        s = build_tensor_info(scores)
+        s = _build_tensor_info(scores)
         if s.dtype != _dtypes.float32.as_datatype_enum:
             raise ValueError("Classification scores must be a float Tensor.")
-        outputs[signature_constants.CLASSIFY_OUTPUT_SCORES] = s
-    return SignatureDef({signature_constants.CLASSIFY_INPUTS: ex}, outputs,
-                        signature_constants.CLASSIFY_METHOD_NAME)
+        outputs[_constants.CLASSIFY_OUTPUT_SCORES] = s
+    return SignatureDef({_constants.CLASSIFY_INPUTS: ex}, outputs,
+                        _constants.CLASSIFY_METHOD_NAME)
 
 
 def is_valid_signature(signature_def):
@@ -123,4 +124,4 @@ def is_valid_signature(signature_def):
     if not isinstance(signature_def, SignatureDef) or not signature_def.method_name:
         return False
     infos = list(signature_def.inputs.values()) + list(signature_def.outputs.values())
-    return all(isinstance(i, TensorInfo) and i.name for i in infos) and bool(signature_def.outputs)
+    return all(isinstance(i, _TensorInfo) and i.name for i in infos) and bool(signature_def.outputs)

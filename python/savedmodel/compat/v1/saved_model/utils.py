@@ -1,10 +1,10 @@
 """tf.saved_model.utils: TensorInfo for the tensors a signature names."""
 from savedmodel import dtypes as _dtypes
 
-from .._framework import Tensor, Variable, get_default_graph
-from .._missing import module_getattr
+from .. import _framework as _fw
+from .._missing import module_getattr as _module_getattr
 
-__getattr__ = module_getattr("saved_model.utils")
+__getattr__ = _module_getattr("saved_model.utils")
 
 
 class TensorShapeProto:
@@ -51,9 +51,9 @@ class TensorInfo:
 
 def build_tensor_info(tensor):
     """The TensorInfo of `tensor` (its name, dtype and static shape)."""
-    if isinstance(tensor, Variable):
+    if isinstance(tensor, _fw.Variable):
         tensor = tensor.value()
-    if not isinstance(tensor, Tensor):
+    if not isinstance(tensor, _fw.Tensor):
         raise TypeError("build_tensor_info: expected a Tensor, got %r" % (tensor,))
     return TensorInfo(tensor.name, tensor.dtype.base_dtype.as_datatype_enum,
                       TensorShapeProto(tensor.shape.as_proto_dims()))
@@ -65,4 +65,4 @@ def get_tensor_from_tensor_info(tensor_info, graph=None, import_scope=None):
         raise NotImplementedError("get_tensor_from_tensor_info(import_scope=...) is not provided")
     if not isinstance(tensor_info, TensorInfo) or not tensor_info.name:
         raise ValueError("Invalid TensorInfo: %r (only dense tensors named by TensorInfo.name)" % (tensor_info,))
-    return (graph or get_default_graph()).get_tensor_by_name(tensor_info.name)
+    return (graph or _fw.get_default_graph()).get_tensor_by_name(tensor_info.name)
