@@ -59,6 +59,7 @@ def test_ops_compute_what_numpy_computes(graph):
         "bias_add": tf.nn.bias_add(z, tf.constant(np.arange(5.0, dtype=np.float32))),
         "shape": tf.shape(x), "ones": tf.ones([2, 2], tf.int32), "zeros_big": tf.zeros([40, 30]),
         "fill": tf.fill([2, 3], 7.0), "ones_like": tf.ones_like(x), "zeros_like": tf.zeros_like(z, tf.int32),
+        "slice": z[1:, ::-2], "index": z[-1], "newaxis": x[..., None, 0], "dim0": tf.shape(x)[0],
     }
     with tf.Session() as sess:
         got = sess.run(fetches, {x: a})
@@ -76,6 +77,7 @@ def test_ops_compute_what_numpy_computes(graph):
         "bias_add": zz + np.arange(5.0), "shape": np.array([4, 3]), "ones": np.ones((2, 2), np.int32),
         "zeros_big": np.zeros((40, 30)), "fill": np.full((2, 3), 7.0),
         "ones_like": np.ones_like(a), "zeros_like": np.zeros((4, 5), np.int32),
+        "slice": zz[1:, ::-2], "index": zz[-1], "newaxis": a[..., None, 0], "dim0": 4,
     }
     assert sorted(got) == sorted(want)
     for k in want:
@@ -88,6 +90,12 @@ def test_ops_compute_what_numpy_computes(graph):
     assert z.shape.as_list() == [None, 5] and fetches["sum1"].get_shape().as_list() == [None]
     assert fetches["mean"].shape.as_list() == [] and fetches["sum_keep"].shape.as_list() == [1, 5]
     assert fetches["reshape"].shape.as_list() == [None]
+    assert fetches["slice"].shape.as_list() == [None, 3] and fetches["index"].shape.as_list() == [5]
+    assert fetches["newaxis"].shape.as_list() == [None, 1] and fetches["dim0"].shape.as_list() == []
+    with pytest.raises(ValueError, match="Index out of range for a tensor of shape \\[3,5\\]"):
+        W[:, 5]
+    with pytest.raises(TypeError, match="Only integers, slices"):
+        x[[0, 1]]
     assert fetches["zeros_big"].op.type == "Fill" and fetches["ones"].op.type == "Const"
 
 
@@ -264,6 +272,8 @@ zl_big = tf.zeros_like(W)
 ol = tf.ones_like(x)
 g = tf.group(init, out)
 n = tf.no_op()
+sl = x[:, 1:5]
+first = tf.shape(x)[0]
 """
 
 

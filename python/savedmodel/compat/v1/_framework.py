@@ -477,6 +477,9 @@ class _Overloads:
     def __ge__(self, other):
         return _binary("GreaterEqual", "GreaterEqual", self, other)
 
+    def __getitem__(self, key):
+        return _strided_slice(self, key)
+
     # TF 1.x graph tensors compare and hash by identity.
     __eq__ = object.__eq__
     __ne__ = object.__ne__
@@ -998,3 +1001,68 @@ def _truediv(x, y, reverse=False):
                               shapes=[static_shape(y)])[0]
         shape = broadcast_shape(static_shape(x), static_shape(y), scope[:-1])
         return graph._add_op("RealDiv", [x, y], {}, scope, shapes=[shape])[0]
+
+
+def _slice_shape(shape, key):
+    """The static shape of x[key]: NumPy indexes a zero-size view of each
+    candidate shape; dims that differ between two stand-ins for the unknown
+    sizes are unknown."""
+    if shape is None:
+        return None
+    out = []
+    for fill in (2 ** 20 + 3, 2 ** 21 + 7):
+        full = tuple(fill if d is None else d for d in shape)
+        try:
+            out.append(np.broadcast_to(np.zeros((), bool), full)[key].shape)
+        except IndexError as e:
+            if fill == 2 ** 20 + 3 and all(d is not None for d in shape):
+                raise ValueError("Index out of range for a tensor of shape %s: %s" % (_shape_str(shape), e)) from None
+            return None
+    a, b = out
+    if len(a) != len(b):
+        return None
+    return tuple(x if x == y else None for x, y in zip(a, b))
+
+
+def _strided_slice(x, key):
+    """x[key] for ints, slices with int bounds, ... and None: one StridedSlice
+    with TensorFlow's masks, its begin/end/strides Consts "stack", "stack_1",
+    "stack_2" in the "strided_slice" scope, as TensorFlow builds it."""
+    spec = key if isinstance(key, tuple) else (key,)
+    begin, end, strides = [], [], []
+    masks = {"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0, "shrink_axis_mask": 0}
+
+    def as_int(v):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise TypeError("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) are valid "
+                            "indices here, got %r" % (v,))
+        return int(v)
+
+    for i, s in enumerate(spec):
+        if isinstance(s, slice):
+            for part, lst, mask in ((s.start, begin, "begin_mask"), (s.stop, end, "end_mask")):
+                if part is None:
+                    lst.append(0)
+                    masks[mask] |= 1 << i
+                else:
+                    lst.append(as_int(part))
+            step = 1 if s.step is None else as_int(s.step)
+            if step == 0:
+                raise ValueError("slice step cannot be zero")
+            strides.append(step)
+        elif s is Ellipsis:
+            begin.append(0), end.append(0), strides.append(1)
+            masks["ellipsis_mask"] |= 1 << i
+        elif s is None:
+            begin.append(0), end.append(0), strides.append(1)
+            masks["new_axis_mask"] |= 1 << i
+        else:
+            v = as_int(s)
+            begin.append(v), end.append(v + 1), strides.append(1)
+            masks["shrink_axis_mask"] |= 1 << i
+    graph = x.graph
+    t = convert_to_tensor(x, graph=graph)
+    shape = _slice_shape(static_shape(t), key)
+    with op_scope(graph, "strided_slice") as scope:
+        consts = [_const(graph, np.asarray(v, np.int32), None, "stack") for v in (begin, end, strides)]
+        return graph._add_op("StridedSlice", [t] + consts, masks, scope, shapes=[shape])[0]
