@@ -16,6 +16,7 @@ import numpy as np
 
 from savedmodel import _core
 from savedmodel import dtypes as _dtypes
+from savedmodel import errors as _errors
 
 from . import _proto
 
@@ -321,7 +322,7 @@ class Graph:
                 return self._tensors[canonical]
             try:
                 return self._tensor(canonical)
-            except Exception:
+            except _errors.OpError:
                 raise KeyError("The name %r refers to a Tensor which does not exist. The operation, %r, "
                                "exists but only has %d outputs." % (name, op_name,
                                                                     len(self._op(op_name).outputs))) from None
@@ -604,7 +605,7 @@ class Operation:
             while True:
                 try:
                     self._graph._builder.find_output("%s:%d" % (self._name, n))
-                except Exception:
+                except _errors.OpError:
                     break
                 n += 1
             self._num_outputs = n
@@ -785,24 +786,22 @@ def _global_variables(graph, scope=None):
 
 # ---- conversion --------------------------------------------------------------------------
 
-def _graph_of(*values):
-    """The graph of the tensors among `values`, else the default graph."""
-    graph = None
-    first = None
+def _graph_elements(values):
     for v in values:
-        if isinstance(v, (list, tuple)):
-            g = _graph_of(*v) if v else None
-            if g is get_default_graph() and not any(isinstance(e, (Tensor, Variable, Operation)) for e in v):
-                g = None
-        elif isinstance(v, (Tensor, Variable, Operation)):
-            g = v.graph
-        else:
-            g = None
-        if g is None:
-            continue
+        if isinstance(v, (Tensor, Variable, Operation)):
+            yield v
+        elif isinstance(v, (list, tuple)):
+            yield from _graph_elements(v)
+
+
+def _graph_of(*values):
+    """The graph of the tensors among `values` (nested lists included), else
+    the default graph; ValueError when they come from different graphs."""
+    graph = first = None
+    for v in _graph_elements(values):
         if graph is None:
-            graph, first = g, v
-        elif g is not graph:
+            graph, first = v.graph, v
+        elif v.graph is not graph:
             raise ValueError("%s must be from the same graph as %s." % (v, first))
     return graph if graph is not None else get_default_graph()
 
