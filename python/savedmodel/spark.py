@@ -43,14 +43,14 @@ _SPARK_TYPES = {
 }
 
 
-def _load(export_dir, tags):
+def _load(export_dir, tags, intra_op_threads=0):
     global _loads
     key = (os.path.abspath(export_dir), tuple(sorted(tags)))
     with _MODELS_LOCK:
         model = _MODELS.get(key)
         if model is None:
             from . import load
-            model = load(key[0], tags=list(tags))
+            model = load(key[0], tags=list(tags), intra_op_threads=intra_op_threads)
             _MODELS[key] = model
             _loads += 1
         return model
@@ -105,7 +105,10 @@ def _plan(model, signature, input_columns, output):
             np_type = object
         else:
             np_type = dtype.as_numpy_dtype
-        specs[k] = (np_type, None if spec.shape is None else tuple(spec.shape))
+        # -1 for unknown dims (TensorSpec says None), so the row-shape arithmetic
+        # below works on ints.
+        specs[k] = (np_type, None if spec.shape is None
+                    else tuple(-1 if d is None else int(d) for d in spec.shape))
 
     if output is None:
         if not outputs:
@@ -181,8 +184,12 @@ def _score(batches, export_dir, tags, signature, keys, specs, output, batch_size
     function so that pickling the UDF sends a reference to it, not a copy of
     this module's model cache."""
     import pandas as pd
+    from pyspark import TaskContext
 
-    model = _load(export_dir, tags)
+    # Spark runs one Python worker per task slot; each sizes its runtime pool
+    # to its task's CPUs (spark.task.cpus) instead of every core of the node.
+    context = TaskContext.get()
+    model = _load(export_dir, tags, context.cpus() if context is not None else 0)
     sig = model.signatures[signature]
     out_spec = sig.outputs[output]
     enum = _dtypes.as_dtype(out_spec.dtype).base_dtype.as_datatype_enum
@@ -236,15 +243,19 @@ def predict_udf(export_dir, signature="serving_default", tags=("serve",), input_
 
     The driver loads the model too, to check the signature and learn the
     output's type before the job starts, so `export_dir` must be readable on
-    the driver and at the same path on every executor. Each Arrow batch is
-    run in slices of at most `batch_size` rows.
+    the driver and at the same path on every executor (a relative path is
+    resolved by each process: a model shipped with spark-submit's --archives
+    is found in the working directory). Each Arrow batch is run in slices of
+    at most `batch_size` rows.
     """
     import pyspark.sql.functions as F
 
     tags = (tags,) if isinstance(tags, str) else tuple(tags)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError("predict_udf: batch_size must be a positive int, got %r" % (batch_size,))
-    export_dir = os.path.abspath(export_dir)
+    # Kept as given: a relative path resolves in each process's own working
+    # directory, where spark-submit --archives unpacks a shipped model.
+    export_dir = os.fspath(export_dir)
     keys, specs, output, return_type = _plan(_load(export_dir, tags), signature,
                                              input_columns, output)
     import pandas as pd
