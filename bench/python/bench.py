@@ -62,15 +62,18 @@ def _keras_mlp(build_dir, reference_python):
     if not (os.path.isdir(export) and os.path.exists(stamp)
             and open(stamp).read() == digest.hexdigest()):
         subprocess.run(["rm", "-rf", export, stamp], check=True)
-        subprocess.run([reference_python, generator, export], check=True,
-                       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+        proc = subprocess.run([reference_python, generator, export], capture_output=True, text=True,
+                              env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+        if proc.returncode != 0:
+            raise RuntimeError("make_keras_mlp.py failed:\n" + proc.stderr[-3000:])
         with open(stamp, "w") as f:
             f.write(digest.hexdigest())
     return export
 
 
 def _ms(seconds):
-    return "%.3f" % (seconds * 1e3) if seconds < 0.01 else "%.1f" % (seconds * 1e3)
+    ms = seconds * 1e3
+    return "%.3f" % ms if ms < 1 else "%.2f" % ms if ms < 10 else "%.1f" % ms
 
 
 def main():
@@ -101,9 +104,8 @@ def main():
 
     rows, mismatches = [], []
     for label, path, key, tf1 in models:
-        runs = [("savedmodel", "signature", sm), ("tensorflow", "signature", tf)]
-        if tf1:
-            runs += [("savedmodel", "run", sm), ("tensorflow", "session", tf)]
+        runs = [("savedmodel", "signature", sm)] + [("savedmodel", "run", sm)] * tf1 + \
+            [("tensorflow", "signature", tf)] + [("tensorflow", "session", tf)] * tf1
         results = {}
         for runtime, api, python in runs:
             r = _worker(python, "latency", runtime, api, path, key, args.seconds)
