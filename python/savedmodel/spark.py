@@ -128,6 +128,18 @@ def _plan(model, signature, input_columns, output):
     return keys, specs, output, spark_type
 
 
+def _dense(value):
+    """One row's value as a dense array: Arrow gives array<array<float>> as an
+    object array of arrays, which NumPy cannot cast to float directly."""
+    a = np.asarray(value)
+    if a.dtype == object and a.size and isinstance(a.flat[0], (np.ndarray, list)):
+        inner = [_dense(v) for v in a.ravel()]
+        if len({x.shape for x in inner}) != 1:
+            raise ValueError("ragged nested arrays")
+        a = np.stack(inner).reshape(a.shape + inner[0].shape)
+    return a
+
+
 def _column_to_array(series, key, np_type, shape):
     """A pandas column (scalars, or NumPy arrays per row as Arrow gives
     array<...> columns) -> one [n, ...] array shaped as the signature says."""
@@ -139,7 +151,11 @@ def _column_to_array(series, key, np_type, shape):
             if v is None:
                 raise _errors.InvalidArgumentError(
                     None, None, "predict_udf: input %r is null in row %d of the batch" % (key, i))
-            rows.append(np.asarray(v))
+            try:
+                rows.append(_dense(v))
+            except (TypeError, ValueError) as e:
+                raise _errors.InvalidArgumentError(
+                    None, None, "predict_udf: input %r, row %d of the batch: %s" % (key, i, e)) from None
         lengths = {r.shape for r in rows}
         if len(lengths) != 1:
             raise _errors.InvalidArgumentError(

@@ -202,6 +202,33 @@ def test_scalar_column_feeds_a_batch_by_one_input(spark):
     assert [r["y"] for r in out] == [2.5, 3.0, 4.5, 0.0, 2.125]
 
 
+def test_nested_arrays_and_one_value_per_row(spark, tmp_path):
+    """array<array<double>> rows feed a [-1, 2, 2] input; a [batch] output
+    becomes a scalar double column."""
+    from savedmodel import dtypes
+    from savedmodel.spark import predict_udf
+
+    b = savedmodel.GraphBuilder()
+    x = b.add_op("Placeholder", attrs={"dtype": dtypes.float64, "shape": [-1, 2, 2]}, name="x")[0][0]
+    axes = b.add_op("Const", attrs={"dtype": dtypes.int32, "value": np.array([1, 2], np.int32)},
+                    name="axes")[0][0]
+    weights = b.add_op("Const", attrs={"dtype": dtypes.float64,
+                                       "value": np.array([[1, 10], [100, 1000]], np.float64)},
+                       name="weights")[0][0]
+    total = b.add_op("Sum", [b.add_op("Mul", [x, weights])[0][0], axes], name="total")[0][0]
+    export = str(tmp_path / "weighted_sum")
+    savedmodel.simple_save(savedmodel.Session(b), b, export, {"x": x}, {"total": total})
+
+    rows = [(i, [[float(i), 1.0], [2.0, float(-i)]]) for i in range(7)]
+    df = spark.createDataFrame(rows, "id long, m array<array<double>>")
+    predict = predict_udf(export)
+    out = df.select("id", predict("m").alias("total"))
+    assert out.schema["total"].dataType.simpleString() == "double"
+    got = {r["id"]: r["total"] for r in out.collect()}
+    # i*1 + 1*10 + 2*100 + (-i)*1000, exactly
+    assert got == {i: i + 10 + 200 - 1000 * i for i in range(7)}
+
+
 def test_arguments_are_checked_on_the_driver(tutorial_export):
     from savedmodel.spark import predict_udf
 
