@@ -2,17 +2,59 @@
 
 #include <pybind11/stl.h>
 
+#include <set>
 #include <stdexcept>
 #include <utility>
 
 #include "bindings.h"
 #include "run.h"
 #include "savedmodel/graph/function_inline.h"
+#include "tensorflow/core/framework/variable.pb.h"
 #include "status.h"
 
 namespace py = pybind11;
 
 namespace savedmodel::python {
+namespace {
+
+// The loaded graph's TF1 variables (its "variables" collection), recorded in
+// the builder as if made there, so that what Python builds next (an
+// optimizer, a saver for a new export) sees them as TF's loader.load lets
+// tf.global_variables() see them. Resource variables (TF2) have no VariableV2
+// ref to update and are left out.
+void RecordVariables(PyGraphBuilder& b, const tensorflow::MetaGraphDef& meta) {
+  auto collection = [&](const char* key) {
+    std::vector<tensorflow::VariableDef> defs;
+    auto it = meta.collection_def().find(key);
+    if (it == meta.collection_def().end()) return defs;
+    for (const std::string& bytes : it->second.bytes_list().value()) {
+      tensorflow::VariableDef def;
+      if (def.ParseFromString(bytes)) defs.push_back(std::move(def));
+    }
+    return defs;
+  };
+  std::set<std::string> trainable;
+  for (const auto& def : collection("trainable_variables")) trainable.insert(def.variable_name());
+  std::set<std::string> known;
+  for (const auto& v : b.variables()) known.insert(v.variable.name());
+  auto output = [&](const std::string& name) {
+    auto o = b.FindOutput(name);
+    return o.ok() ? *o : train::Output{};
+  };
+  for (const auto& def : collection("variables")) {
+    train::VariableInfo v;
+    v.variable = output(def.variable_name());
+    if (!v.variable.valid() || !IsRefType(v.variable.dtype) || known.count(v.variable.name())) continue;
+    v.initializer = def.initializer_name();
+    v.snapshot = output(def.snapshot_name());
+    v.initial_value = output(def.initial_value_name());
+    // Exports before TF 1.14 leave VariableDef.trainable unset; the collection says it.
+    v.trainable = def.trainable() || trainable.count(def.variable_name()) > 0;
+    b.AddVariable(std::move(v));
+  }
+}
+
+}  // namespace
 
 PySession::PySession(PyGraphBuilder* builder, int intra_op_threads, int inter_op_threads)
     : builder_(builder) {
@@ -69,6 +111,7 @@ py::bytes PySession::LoadSavedModel(const std::string& export_dir, const std::ve
   std::shared_ptr<SavedModelBundle> bundle = ValueOrThrow(std::move(loaded));
   const tensorflow::MetaGraphDef& meta = bundle->meta_graph_def();
   ThrowIfError(builder_->AddGraph(meta.graph_def()));
+  RecordVariables(*builder_, meta);
   // From now on runs see the loaded model's variables and tables (restored,
   // initialized by its init op); the bundle keeps them alive.
   bundle_ = std::move(bundle);

@@ -298,3 +298,32 @@ def test_concurrent_session_runs(trained):
     for th in threads:
         th.join()
     assert bad == []
+
+
+def test_loaded_model_trains_on_and_exports_again(trained, tmp_path):
+    """TF1's load / train more / save again: the loaded variables are the
+    graph's variables, for the optimizer and for the new export's saver."""
+    b = _core.GraphBuilder()
+    sess = _core.Session(b)
+    sess.load_saved_model(trained["built"], ["serve"])
+    assert [(v["variable"], v["trainable"]) for v in b.variables()] == [("W:0", True), ("b:0", True)]
+    # The loss and train op are not in the export: build them again on the loaded graph.
+    y_ = b.add_op("Placeholder", attrs={"dtype": dtypes.float32, "shape": [-1, CLASSES]}, name="labels")[0][0]
+    log_y = b.add_op("Log", ["myOutput:0"])[0][0]
+    per_example = b.add_op("Sum", [b.add_op("Mul", [y_, log_y])[0][0], _const(b, np.array([1], np.int32), "ax")])[0][0]
+    loss = b.add_op("Mean", [b.add_op("Neg", [per_example])[0][0], _const(b, np.array([0], np.int32), "ax0")])[0][0]
+    train = b.minimize("GradientDescent", loss, {"learning_rate": LEARNING_RATE})
+    W, bias = sess.run({}, ["W:0", "b:0"])
+    np.testing.assert_array_equal(W, trained["session"].run({}, ["W:0"])[0])
+    _, W_np, b_np = _numpy_step(W, bias, trained["x"], trained["y_"])
+    sess.run({"myInput:0": trained["x"], y_: trained["y_"]}, [], [train])
+    W2, b2 = sess.run({}, ["W:0", "b:0"])
+    np.testing.assert_allclose(W2, W_np, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b2, b_np, rtol=1e-5, atol=1e-6)
+
+    again = str(tmp_path / "again")
+    _core.simple_save(sess, b, again, {"myInput": "myInput:0"}, {"myOutput": "myOutput:0"})
+    m = savedmodel.load(again)
+    np.testing.assert_array_equal(m.variables["W"], W2)
+    np.testing.assert_array_equal(m.signatures["serving_default"](myInput=trained["x"])["myOutput"],
+                                  sess.run({"myInput:0": trained["x"]}, ["myOutput:0"])[0])
