@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bindings.h"
+#include "gil.h"
 #include "numpy_tensor.h"
 #include "savedmodel/format/bundle/bundle_reader.h"
 #include "status.h"
@@ -17,17 +18,15 @@ void BindCheckpoint(py::module_& m) {
   m.def(
       "read_checkpoint",
       [](const std::string& prefix) {
-        StatusOr<std::unique_ptr<bundle::BundleReader>> opened = [&] {
-          py::gil_scoped_release nogil;
+        StatusOr<std::unique_ptr<bundle::BundleReader>> opened = WithoutGil([&] {
           return bundle::BundleReader::Open(Env::Default(), prefix);
-        }();
+        });
         std::unique_ptr<bundle::BundleReader> reader = ValueOrThrow(std::move(opened));
         py::dict out;
         for (const std::string& key : reader->Keys()) {
-          StatusOr<Tensor> t = [&] {
-            py::gil_scoped_release nogil;
+          StatusOr<Tensor> t = WithoutGil([&] {
             return reader->Read(key);
-          }();
+          });
           out[py::str(key)] = TensorToPython(ValueOrThrow(std::move(t)));
         }
         return out;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "gil.h"
 #include "numpy_tensor.h"
 #include "run.h"
 #include "savedmodel/exec/saved_model_bundle.h"
@@ -43,10 +44,9 @@ class Model {
     LoadOptions options;
     options.session.intra_op_threads = intra;
     options.session.inter_op_threads = inter;
-    StatusOr<std::unique_ptr<SavedModelBundle>> bundle = [&] {
-      py::gil_scoped_release nogil;
+    StatusOr<std::unique_ptr<SavedModelBundle>> bundle = WithoutGil([&] {
       return LoadSavedModel(export_dir, tags, options);
-    }();
+    });
     auto m = std::make_unique<Model>();
     m->bundle_ = ValueOrThrow(std::move(bundle));
     return m;
@@ -109,10 +109,9 @@ class Model {
       DataType want = info == sig.inputs().end() ? DT_INVALID : static_cast<DataType>(info->second.dtype());
       in.emplace(arg, TensorFromPython(value, want, /*cast=*/false));
     }
-    StatusOr<std::map<std::string, Tensor>> out = [&] {
-      py::gil_scoped_release nogil;
+    StatusOr<std::map<std::string, Tensor>> out = WithoutGil([&] {
       return bundle_->Predict(key, in, filter);
-    }();
+    });
     in.clear();
     ThrowIfError(out.status());
     py::dict results;
@@ -138,10 +137,9 @@ class Model {
     if (!reader->Contains(name)) {
       ThrowStatus(NotFound("variable '" + name + "' not found in " + bundle_->data().VariablesPrefix()));
     }
-    StatusOr<Tensor> t = [&] {
-      py::gil_scoped_release nogil;
+    StatusOr<Tensor> t = WithoutGil([&] {
       return reader->Read(name);
-    }();
+    });
     return TensorToPython(ValueOrThrow(std::move(t)));
   }
 

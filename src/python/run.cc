@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "gil.h"
 #include "numpy_tensor.h"
 #include "status.h"
 
@@ -33,10 +34,9 @@ py::list RunSession(Session& session, const py::dict& feeds, const std::vector<s
     std::string name = KeyString(key, "feed keys (tensor names)");
     in.emplace_back(name, TensorFromPython(value, TensorDtype(session.graph(), name), cast));
   }
-  StatusOr<std::vector<Tensor>> out = [&] {
-    py::gil_scoped_release nogil;
+  StatusOr<std::vector<Tensor>> out = WithoutGil([&] {
     return session.Run(in, fetches, targets);
-  }();
+  });
   in.clear();
   ThrowIfError(out.status());
   py::list results;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "bindings.h"
+#include "gil.h"
 #include "run.h"
 #include "savedmodel/graph/function_inline.h"
 #include "tensorflow/core/framework/variable.pb.h"
@@ -81,13 +82,12 @@ std::shared_ptr<PySession::Runtime> PySession::Current() {
   rt->bundle = bundle_;
   SessionOptions options = options_;
   options.shared_resources = bundle_ ? bundle_->session().resources() : resources_.get();
-  StatusOr<std::unique_ptr<Session>> session = [&]() -> StatusOr<std::unique_ptr<Session>> {
-    py::gil_scoped_release nogil;
+  StatusOr<std::unique_ptr<Session>> session = WithoutGil([&]() -> StatusOr<std::unique_ptr<Session>> {
     // TF2 graphs call functions; the runtime runs them inlined, as the loader does.
     RETURN_IF_ERROR(InlineFunctionCalls(&def));
     ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, Graph::Import(std::move(def)));
     return Session::Create(std::move(graph), options);
-  }();
+  });
   rt->session = ValueOrThrow(std::move(session));
   runtime_ = std::move(rt);
   imported_nodes_ = nodes;
@@ -104,10 +104,9 @@ py::bytes PySession::LoadSavedModel(const std::string& export_dir, const std::ve
   if (closed_) throw std::runtime_error("Attempted to use a closed Session.");
   LoadOptions options;
   options.session = options_;
-  StatusOr<std::unique_ptr<SavedModelBundle>> loaded = [&] {
-    py::gil_scoped_release nogil;
+  StatusOr<std::unique_ptr<SavedModelBundle>> loaded = WithoutGil([&] {
     return savedmodel::LoadSavedModel(export_dir, tags, options);
-  }();
+  });
   std::shared_ptr<SavedModelBundle> bundle = ValueOrThrow(std::move(loaded));
   const tensorflow::MetaGraphDef& meta = bundle->meta_graph_def();
   ThrowIfError(builder_->AddGraph(meta.graph_def()));

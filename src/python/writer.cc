@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "gil.h"
 #include "run.h"
 #include "savedmodel/train/saved_model_builder.h"
 #include "savedmodel/train/saver.h"
@@ -96,8 +97,8 @@ class PySavedModelBuilder {
     // The save op runs in the session, which must see the saver just added.
     auto rt = session.Current();
     auto asset_list = Assets(assets);
-    py::gil_scoped_release nogil;
-    ThrowIfError(builder_->AddMetaGraphAndVariables(*rt->session, std::move(mg), tags, sigs, asset_list, main_op));
+    ThrowIfError(WithoutGil(
+        [&] { return builder_->AddMetaGraphAndVariables(*rt->session, std::move(mg), tags, sigs, asset_list, main_op); }));
   }
 
   void AddMetaGraph(PyGraphBuilder& b, const std::vector<std::string>& tags, const py::dict& signature_def_map,
@@ -110,10 +111,7 @@ class PySavedModelBuilder {
 
   std::string Save(bool as_text) {
     if (saved_path_) ThrowStatus(FailedPrecondition("save() was already called"));
-    {
-      py::gil_scoped_release nogil;
-      ThrowIfError(builder_->Save(as_text));
-    }
+    ThrowIfError(WithoutGil([&] { return builder_->Save(as_text); }));
     saved_path_ = export_dir_path(as_text);
     return *saved_path_;
   }
@@ -155,8 +153,7 @@ void BindWriter(py::module_& m) {
         auto out = Outputs(b, outputs, "outputs");
         tensorflow::SaverDef saver = SaverFor(b, std::nullopt);
         auto rt = session.Current();
-        py::gil_scoped_release nogil;
-        ThrowIfError(train::SimpleSave(*rt->session, b, saver, export_dir, in, out));
+        ThrowIfError(WithoutGil([&] { return train::SimpleSave(*rt->session, b, saver, export_dir, in, out); }));
       },
       py::arg("session"), py::arg("builder"), py::arg("export_dir"), py::arg("inputs"), py::arg("outputs"));
 }

@@ -426,3 +426,32 @@ def test_results_are_writeable_and_independent(half_plus_two):
     y1[:] = 0
     np.testing.assert_array_equal(y2, 0.5 * x + 2)
     np.testing.assert_array_equal(m.run({"x:0": x}, "y:0"), 0.5 * x + 2)
+
+
+def test_exit_while_daemon_threads_run_the_model(half_plus_two, tmp_path):
+    """Interpreter shutdown ends daemon threads that are inside a run when they
+    take the GIL back; that must end them, not abort the process."""
+    script = textwrap.dedent("""
+        import sys, threading, time
+        import numpy as np
+        import savedmodel
+        m = savedmodel.load(sys.argv[1])
+        sig = m.signatures["serving_default"]
+        x = np.arange(1 << 20, dtype=np.float32).reshape(-1, 1)
+        kept = sig(x=x)  # a result viewing the runtime's buffer, alive at exit
+        started = threading.Barrier(5)
+        def loop():
+            started.wait()
+            while True:
+                sig(x=x)
+        for _ in range(4):
+            threading.Thread(target=loop, daemon=True).start()
+        started.wait()
+        time.sleep(0.05)
+        print("exiting")
+    """)
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", script, half_plus_two], capture_output=True, text=True,
+                             timeout=120, cwd=str(tmp_path))
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.strip() == "exiting"
