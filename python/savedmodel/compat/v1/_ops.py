@@ -130,52 +130,32 @@ def _named_binary(op_type, default_name, x, y, name):
         return graph._add_op(op_type, [x, y], {}, scope, shapes=[shape])[0]
 
 
-def add(x, y, name=None):
-    return _named_binary("AddV2", "Add", x, y, name)
+def _binary_function(fn_name, op_type, default_name):
+    def fn(x, y, name=None):
+        return _named_binary(op_type, default_name, x, y, name)
+    fn.__name__ = fn.__qualname__ = fn_name
+    fn.__doc__ = "tf.%s: a %s node (named %r unless `name` says otherwise)." % (fn_name, op_type, default_name)
+    return fn
 
 
-def subtract(x, y, name=None):
-    return _named_binary("Sub", "Sub", x, y, name)
-
-
-def multiply(x, y, name=None):
-    return _named_binary("Mul", "Mul", x, y, name)
-
-
-def maximum(x, y, name=None):
-    return _named_binary("Maximum", "Maximum", x, y, name)
-
-
-def minimum(x, y, name=None):
-    return _named_binary("Minimum", "Minimum", x, y, name)
-
-
-def pow(x, y, name=None):  # noqa: A001
-    return _named_binary("Pow", "Pow", x, y, name)
-
-
-def equal(x, y, name=None):
-    return _named_binary("Equal", "Equal", x, y, name)
-
-
-def not_equal(x, y, name=None):
-    return _named_binary("NotEqual", "NotEqual", x, y, name)
-
-
-def less(x, y, name=None):
-    return _named_binary("Less", "Less", x, y, name)
-
-
-def less_equal(x, y, name=None):
-    return _named_binary("LessEqual", "LessEqual", x, y, name)
-
-
-def greater(x, y, name=None):
-    return _named_binary("Greater", "Greater", x, y, name)
-
-
-def greater_equal(x, y, name=None):
-    return _named_binary("GreaterEqual", "GreaterEqual", x, y, name)
+# tf.<function>: (op type, the node's default name), as TensorFlow names them.
+_BINARY_FUNCTIONS = {
+    "add": ("AddV2", "Add"),
+    "subtract": ("Sub", "Sub"),
+    "multiply": ("Mul", "Mul"),
+    "maximum": ("Maximum", "Maximum"),
+    "minimum": ("Minimum", "Minimum"),
+    "pow": ("Pow", "Pow"),
+    "equal": ("Equal", "Equal"),
+    "not_equal": ("NotEqual", "NotEqual"),
+    "less": ("Less", "Less"),
+    "less_equal": ("LessEqual", "LessEqual"),
+    "greater": ("Greater", "Greater"),
+    "greater_equal": ("GreaterEqual", "GreaterEqual"),
+}
+for _fn, (_op, _default) in _BINARY_FUNCTIONS.items():
+    globals()[_fn] = _binary_function(_fn, _op, _default)
+del _fn, _op, _default
 
 
 def divide(x, y, name=None):
