@@ -14,6 +14,8 @@ own; savedmodel.compat.v1 gives it TensorFlow 1.x's names.
 import os
 from collections.abc import Mapping
 
+import numpy as np
+
 from savedmodel import dtypes, errors
 from savedmodel import _core
 from savedmodel._core import (GraphBuilder, SavedModelBuilder, Session, read_checkpoint,
@@ -80,10 +82,27 @@ class Signature:
             # TF2 signatures are keyword-only too; naming the keywords is the useful answer.
             raise TypeError("signature %r takes keyword arguments only: %s (got %d positional)"
                             % (self.key, ", ".join("%s=" % k for k in self.inputs), len(args)))
+        for arg, value in kwargs.items():
+            spec = self.inputs.get(arg)
+            # Values NumPy cannot shape (a dict) are left to the runtime's TypeError.
+            if spec is not None and spec.shape is not None and isinstance(value, _SHAPED):
+                _check_shape(self.key, arg, spec, np.shape(value))
         return self._model.predict(self.key, kwargs)
 
     def __repr__(self):
         return "<Signature %r: (%s) -> (%s)>" % (self.key, ", ".join(self.inputs), ", ".join(self.outputs))
+
+
+_SHAPED = (np.ndarray, np.generic, list, tuple, int, float, complex)
+
+
+def _check_shape(key, arg, spec, shape):
+    """A value TensorFlow's signature function would refuse, refused here too:
+    a rank or a known dimension other than the TensorSpec's."""
+    want = spec.shape
+    if len(shape) != len(want) or any(w is not None and w != d for w, d in zip(want, shape)):
+        raise ValueError("signature %r: input %r has shape %s, which is not compatible with %s"
+                         % (key, arg, tuple(shape), spec))
 
 
 class _Signatures(Mapping):
