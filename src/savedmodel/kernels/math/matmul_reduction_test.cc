@@ -78,6 +78,15 @@ TEST(ReductionTest, SumOverAxesWithKeepDims) {
                       {1, 2, 3, 4, 5, 6}, {2, 3});
 }
 
+TEST(ReductionTest, LongFloatSumsDoNotStallAt2To24) {
+  // A single running float sum of 2^25 ones stops at 2^24 (adding 1 no longer
+  // changes it); TensorFlow returns 2^25, and so must we.
+  const int64_t n = int64_t{1} << 25;
+  auto x = T_<float>(std::vector<float>(n, 1.0f), {n});
+  ExpectTensor<float>(OpTest("Sum").Input(x).Input(S_<int32_t>(0)).Run1(), {33554432.0f}, {});
+  ExpectTensor<float>(OpTest("Mean").Input(x).Input(S_<int32_t>(0)).Run1(), {1.0f}, {});
+}
+
 TEST(ReductionTest, ThreeDimsMiddleAxis) {
   // [2,3,2]: reduce axis 1 (general path) and axes {0,2}.
   std::vector<int32_t> v(12);

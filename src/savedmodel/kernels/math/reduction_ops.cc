@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "savedmodel/base/thread_pool.h"
@@ -21,6 +22,24 @@
 
 namespace savedmodel::kernels {
 namespace {
+
+constexpr int64_t kPairwiseBlock = 256;
+
+// Sum of row[0, n) in C: left to right up to kPairwiseBlock elements, else the
+// two halves summed separately and then added.
+template <typename C, typename T>
+C PairwiseSum(const T* row, int64_t n) {
+  if (n <= kPairwiseBlock) {
+    C a = C(0);
+    for (int64_t j = 0; j < n; ++j) a += static_cast<C>(ToCalc(row[j]));
+    return a;
+  }
+  const int64_t half = n / 2;
+  return PairwiseSum<C>(row, half) + PairwiseSum<C>(row + half, n - half);
+}
+
+template <typename Op>
+concept HasPairwise = Op::kPairwise;
 
 // The type a reduction accumulates in: 16-bit floats in float; bool in uint8_t
 // (vector<bool> packs bits, which threads cannot write independently).
@@ -33,6 +52,11 @@ struct SumOp : DefaultAcc {
   template <typename T> static constexpr bool kSupports = kIsNumber<T>;
   template <typename C> static C Init() { return C(0); }
   template <typename C> static C Reduce(C a, C b) { return WrapAdd(a, b); }
+  // Floating-point sums of long rows are added pairwise (TensorFlow's Eigen
+  // reduces in a tree too): one running float sum stops growing once it
+  // dwarfs each term (2^27 ones add up to 2^24), while pairwise error grows
+  // with log n. Rows up to kPairwiseBlock keep the plain left-to-right order.
+  static constexpr bool kPairwise = true;
 };
 // TensorFlow's Mean sums 8- and 16-bit integers without wrapping (a wider
 // accumulator), unlike Sum, which wraps in the element type.
@@ -166,7 +190,11 @@ class ReductionKernel : public TypedKernel<ReductionKernel<Op>> {
                     for (int64_t o = o0; o < o1; ++o) {
                       C a = acc[o];
                       const T* row = x + o * inner;
-                      for (int64_t j = 0; j < inner; ++j) a = Op::Reduce(a, static_cast<C>(ToCalc(row[j])));
+                      if constexpr (HasPairwise<Op> && std::is_floating_point_v<C>) {
+                        a = Op::Reduce(a, PairwiseSum<C>(row, inner));
+                      } else {
+                        for (int64_t j = 0; j < inner; ++j) a = Op::Reduce(a, static_cast<C>(ToCalc(row[j])));
+                      }
                       acc[o] = a;
                     }
                   });
