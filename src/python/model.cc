@@ -21,8 +21,6 @@ namespace py = pybind11;
 namespace savedmodel::python {
 namespace {
 
-constexpr char kInitOpSignature[] = "__saved_model_init_op";
-
 py::dict TensorInfoDict(const tensorflow::TensorInfo& info) {
   py::dict d;
   d["name"] = info.name();
@@ -64,7 +62,7 @@ class Model {
   std::vector<std::string> signature_keys() const {
     std::vector<std::string> keys;
     for (const auto& [k, v] : bundle_->meta_graph_def().signature_def()) {
-      if (k != kInitOpSignature) keys.push_back(k);
+      if (k != kInitOpSignatureKey) keys.push_back(k);
     }
     std::sort(keys.begin(), keys.end());
     return keys;
@@ -73,7 +71,7 @@ class Model {
   const tensorflow::SignatureDef& FindSignature(const std::string& key) const {
     const auto& sigs = bundle_->meta_graph_def().signature_def();
     auto it = sigs.find(key);
-    if (it == sigs.end() || key == kInitOpSignature) {
+    if (it == sigs.end() || key == kInitOpSignatureKey) {
       std::string known;
       for (const auto& k : signature_keys()) known += (known.empty() ? "" : ", ") + k;
       ThrowStatus(NotFound("signature '" + key + "' not found in the SavedModel at " + export_dir() +

@@ -78,11 +78,7 @@ class PySavedModelBuilder {
   explicit PySavedModelBuilder(const std::string& export_dir) : export_dir_(export_dir) {
     while (export_dir_.size() > 1 && export_dir_.back() == '/') export_dir_.pop_back();
     // Refused here, as TF's Builder refuses in its constructor, not at save().
-    if (Env::Default()->FileExists(export_dir)) {
-      ThrowStatus(AlreadyExists("Export directory already exists, and isn't empty. Please choose a "
-                                "different export directory, or delete all the contents of the "
-                                "specified directory: " + export_dir));
-    }
+    ThrowIfError(train::CheckExportDirIsNew(Env::Default(), export_dir));
     builder_ = std::make_unique<train::SavedModelBuilder>(export_dir);
   }
 
@@ -144,11 +140,8 @@ void BindWriter(py::module_& m) {
       "simple_save",
       [](PySession& session, PyGraphBuilder& b, const std::string& export_dir, const py::dict& inputs,
          const py::dict& outputs) {
-        if (Env::Default()->FileExists(export_dir)) {
-          ThrowStatus(AlreadyExists("Export directory already exists, and isn't empty. Please choose a "
-                                    "different export directory, or delete all the contents of the "
-                                    "specified directory: " + export_dir));
-        }
+        // Before the saver goes into the graph, as TF's simple_save fails first.
+        ThrowIfError(train::CheckExportDirIsNew(Env::Default(), export_dir));
         auto in = Outputs(b, inputs, "inputs");
         auto out = Outputs(b, outputs, "outputs");
         tensorflow::SaverDef saver = SaverFor(b, std::nullopt);

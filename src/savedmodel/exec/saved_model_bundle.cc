@@ -12,7 +12,6 @@
 namespace savedmodel {
 namespace {
 
-constexpr char kInitOpSignatureKey[] = "__saved_model_init_op";
 constexpr char kMainOpCollection[] = "saved_model_main_op";
 constexpr char kLegacyInitOpCollection[] = "legacy_init_op";
 

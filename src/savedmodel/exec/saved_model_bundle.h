@@ -19,6 +19,10 @@
 
 namespace savedmodel {
 
+// The pseudo-signature TF2 exports name their init op with; not a signature
+// callers run.
+inline constexpr char kInitOpSignatureKey[] = "__saved_model_init_op";
+
 // Bytes of tensors a loaded model may hold by default (see max_model_bytes).
 inline constexpr size_t kDefaultMaxModelBytes = size_t{12} << 30;
 

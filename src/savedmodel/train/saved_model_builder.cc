@@ -249,12 +249,17 @@ SavedModelBuilder::~SavedModelBuilder() {
   if (!saved_ && !tmp_dir_.empty()) env_->DeleteRecursively(tmp_dir_).IgnoreError();
 }
 
-Status SavedModelBuilder::Init() {
-  if (env_->FileExists(export_dir_)) {
+Status CheckExportDirIsNew(Env* env, const std::string& export_dir) {
+  if (env->FileExists(export_dir)) {
     return AlreadyExists("Export directory already exists, and isn't empty. Please choose a different "
                          "export directory, or delete all the contents of the specified directory: " +
-                         export_dir_);
+                         export_dir);
   }
+  return Status::OK();
+}
+
+Status SavedModelBuilder::Init() {
+  RETURN_IF_ERROR(CheckExportDirIsNew(env_, export_dir_));
   std::string parent(Dirname(export_dir_));
   if (!parent.empty()) RETURN_IF_ERROR(env_->CreateDirs(parent));
   std::random_device rd;

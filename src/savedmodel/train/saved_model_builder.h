@@ -37,6 +37,10 @@ tensorflow::MetaGraphDef MetaGraphFromBuilder(const GraphBuilder& b, const tenso
 tensorflow::SignatureDef PredictSignature(const std::map<std::string, Output>& inputs,
                                           const std::map<std::string, Output>& outputs);
 
+// AlreadyExists (TensorFlow's wording) when `export_dir` exists: builders
+// never write into or over an existing directory.
+Status CheckExportDirIsNew(Env* env, const std::string& export_dir);
+
 class SavedModelBuilder {
  public:
   explicit SavedModelBuilder(std::string export_dir, Env* env = Env::Default());
