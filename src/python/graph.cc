@@ -36,9 +36,6 @@ void CheckBuilder(GraphBuilder& b) {
   ThrowStatus(s);
 }
 
-std::string TypeName(py::handle v) { return py::str(py::type::handle_of(v).attr("__name__")); }
-
-
 DataType DtypeFromPython(py::handle v) {
   if (PyLong_Check(v.ptr()) && !PyBool_Check(v.ptr())) return static_cast<DataType>(v.cast<int>());
   // DType objects, names ("float32") and NumPy types, through tf.as_dtype's rules.

@@ -53,7 +53,7 @@ Tensor StringTensor(const py::array& arr, const TensorShape& shape) {
       out[i++] = std::string(s, n);
     } else {
       throw py::type_error("a string tensor takes bytes or str elements, not " +
-                           std::string(py::str(py::type::handle_of(item).attr("__name__"))));
+                           TypeName(item));
     }
   }
   return t;
@@ -123,7 +123,7 @@ Tensor TensorFromPython(py::handle value, DataType want, bool cast) {
     }
   } else {
     if (PyDict_Check(value.ptr()) || value.is_none()) {
-      throw py::type_error("cannot feed a " + std::string(py::str(py::type::handle_of(value).attr("__name__"))) +
+      throw py::type_error("cannot feed a " + TypeName(value) +
                            " as a tensor");
     }
     arr = Numpy().attr("asarray")(value, np_dtype);

@@ -21,7 +21,7 @@ DataType TensorDtype(const Graph& graph, const std::string& name) {
 std::string KeyString(py::handle key, const char* what) {
   if (!py::isinstance<py::str>(key)) {
     throw py::type_error(std::string(what) + " must be str, not " +
-                         std::string(py::str(py::type::handle_of(key).attr("__name__"))));
+                         TypeName(key));
   }
   return key.cast<std::string>();
 }

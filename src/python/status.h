@@ -44,6 +44,11 @@ void SetPythonError(const Status& status);
 // since it is a refused size, not a dying process).
 void RegisterStatusTranslator();
 
+// The type name of `v` ("dict"), for TypeErrors that say what was passed.
+inline std::string TypeName(pybind11::handle v) {
+  return pybind11::str(pybind11::type::handle_of(v).attr("__name__"));
+}
+
 // A Python str from bytes that may not be UTF-8 (paths, messages quoting
 // file contents): undecodable bytes become U+FFFD instead of raising.
 pybind11::str LenientStr(const std::string& s);
