@@ -42,7 +42,7 @@ TensorAllocationError::TensorAllocationError(DataType dtype, int64_t num_element
                                              std::string_view reason)
     : message_(AllocationMessage(dtype, num_elements, bytes, reason)) {}
 
-TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements)
+TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements, Uninitialized)
     : dtype_(dtype), num_elements_(num_elements) {
   size_t elem = dtype == DT_STRING ? sizeof(std::string) : DataTypeSize(dtype);
   // num_elements <= kMaxTensorElements (2^40) and elem <= 32, so no overflow.
@@ -74,9 +74,12 @@ TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements)
   if (dtype == DT_STRING) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < num_elements; ++i) new (s + i) std::string();
-  } else {
-    std::memset(data_, 0, alloc);
   }
+}
+
+TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements)
+    : TensorBuffer(dtype, num_elements, Uninitialized{}) {
+  if (dtype != DT_STRING) std::memset(data_, 0, bytes_);
 }
 
 TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements, void* data, size_t bytes,
@@ -101,6 +104,15 @@ Tensor::Tensor(DataType dtype, const TensorShape& shape)
     : dtype_(dtype), shape_(shape),
       buf_(std::make_shared<TensorBuffer>(dtype, shape.num_elements())) {
   assert(IsStorableDataType(dtype));
+}
+
+Tensor Tensor::Uninitialized(DataType dtype, const TensorShape& shape) {
+  assert(IsStorableDataType(dtype));
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = shape;
+  t.buf_ = std::make_shared<TensorBuffer>(dtype, shape.num_elements(), TensorBuffer::Uninitialized{});
+  return t;
 }
 
 StatusOr<Tensor> Tensor::WrapExternal(DataType dtype, const TensorShape& shape, void* data,

@@ -82,6 +82,10 @@ class TensorAllocationError : public std::bad_alloc {
 class TensorBuffer {
  public:
   TensorBuffer(DataType dtype, int64_t num_elements);  // zero-filled / empty strings
+  // As above, but numeric bytes are left as allocated, for a kernel that
+  // writes every element (strings are still constructed empty).
+  struct Uninitialized {};
+  TensorBuffer(DataType dtype, int64_t num_elements, Uninitialized);
   // Adopts `bytes` at `data`, which someone else owns: `release` runs once the
   // last Tensor on it is gone, instead of freeing. Numeric dtypes only.
   TensorBuffer(DataType dtype, int64_t num_elements, void* data, size_t bytes,
@@ -110,6 +114,10 @@ class Tensor {
   // Tensor::Create when dtype or shape come from untrusted input. Throws
   // TensorAllocationError when the buffer cannot be had (see above).
   Tensor(DataType dtype, const TensorShape& shape);
+  // The same without the zero fill: only for a producer that writes every
+  // element before anyone reads it (a stale byte would leak one Run's data
+  // into another's output).
+  static Tensor Uninitialized(DataType dtype, const TensorShape& shape);
   // Unimplemented for an unstorable dtype, InvalidArgument for bad dims,
   // ResourceExhausted when the buffer is over the per-tensor limit or the
   // thread's budget, or allocation fails. Never throws.

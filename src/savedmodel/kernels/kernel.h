@@ -177,6 +177,12 @@ class OpKernelContext {
     (*outputs_)[i].tensor = Tensor(dtype, shape);
     return &(*outputs_)[i].tensor;
   }
+  // The same without zero-filling: only for kernels that write every element
+  // on every path that returns OK (see Tensor::Uninitialized).
+  Tensor* allocate_output_uninitialized(int i, DataType dtype, const TensorShape& shape) {
+    (*outputs_)[i].tensor = Tensor::Uninitialized(dtype, shape);
+    return &(*outputs_)[i].tensor;
+  }
 
   const Node& node() const { return node_; }
   ResourceMgr* resources() const { return resources_; }

@@ -1,0 +1,37 @@
+// Single-precision matrix products for the heavy float kernels (MatMul,
+// BatchMatMul, Conv2D by im2col, the fused kernels). One entry point, so the
+// backend (oneDNN's JIT sgemm, chosen by measurement: bench/gemm_bench.cc) and
+// its threading are decided in one place.
+//
+// Layout is row-major throughout: op(A) is [m, k], op(B) is [k, n], C is
+// [m, n]; lda/ldb/ldc are the row strides of A, B and C as stored (A stored
+// [k, m] when trans_a, B stored [n, k] when trans_b).
+#pragma once
+
+#include <cstdint>
+
+namespace savedmodel {
+class ThreadPool;
+}
+
+namespace savedmodel::kernels {
+
+// C = op(A) * op(B) + beta * C. beta is 0 or 1 in practice (0: C need not be
+// initialized; NaNs in it are not propagated). Splits the product across
+// `pool` (null: the calling thread only) by blocks of rows or columns; the
+// backend itself never starts threads of its own, so concurrent Runs share
+// the session's pools without oversubscribing the machine.
+void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc);
+
+// The portable product (Eigen, one thread) that Sgemm is tested against.
+void SgemmReference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                    int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// Starts the backend's one-time setup (oneDNN generates its AVX-512 code on
+// first use, about 40 ms) on a background thread, so a model being loaded
+// overlaps it. Idempotent and cheap after the first call; Sgemm waits for it.
+void WarmUpGemm();
+
+}  // namespace savedmodel::kernels
