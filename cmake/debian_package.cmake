@@ -38,7 +38,7 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME savedmodel-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # Only static linking needs these; the shared library's users need none.
 set(CPACK_DEBIAN_DEV_PACKAGE_SUGGESTS
-    "libprotobuf-dev, libsnappy-dev, zlib1g-dev, libfarmhash-dev, libre2-dev")
+    "libprotobuf-dev, libsnappy-dev, zlib1g-dev, libfarmhash-dev, libre2-dev, libdnnl-dev")
 set(CPACK_DEBIAN_DEV_DESCRIPTION
   "Headers, static library, CMake and pkg-config files: build programs
 against libsavedmodel with find_package(savedmodel) or pkg-config savedmodel.")

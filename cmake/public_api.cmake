@@ -24,7 +24,7 @@ add_library(savedmodel_shared SHARED $<TARGET_OBJECTS:savedmodel> $<TARGET_OBJEC
 target_include_directories(savedmodel_shared INTERFACE ${SAVEDMODEL_API_INCLUDES})
 target_compile_features(savedmodel_shared INTERFACE cxx_std_17)
 target_link_libraries(savedmodel_shared PRIVATE protobuf::libprotobuf Snappy::snappy ZLIB::ZLIB
-                      ${FARMHASH_LIB} PkgConfig::RE2 Threads::Threads)
+                      ${FARMHASH_LIB} PkgConfig::RE2 ${DNNL_LIB} ${OPENMP_RUNTIME_LIB} Threads::Threads)
 target_link_options(savedmodel_shared PRIVATE "LINKER:--version-script=${SAVEDMODEL_MAP}" "LINKER:--as-needed")
 if(NOT SAVEDMODEL_SANITIZE AND NOT SAVEDMODEL_TSAN)  # clang leaves sanitizer runtimes to executables
   target_link_options(savedmodel_shared PRIVATE "LINKER:--no-undefined")
@@ -42,7 +42,7 @@ add_library(savedmodel::savedmodel ALIAS savedmodel_shared)
 add_library(savedmodel_static STATIC $<TARGET_OBJECTS:savedmodel> $<TARGET_OBJECTS:savedmodel_proto>)
 target_include_directories(savedmodel_static INTERFACE ${SAVEDMODEL_API_INCLUDES})
 target_compile_features(savedmodel_static INTERFACE cxx_std_17)
-foreach(lib protobuf snappy z farmhash re2 -pthread)  # by name: the installed package finds no targets
+foreach(lib protobuf snappy z farmhash re2 dnnl gomp -pthread)  # by name: the installed package finds no targets
   target_link_libraries(savedmodel_static INTERFACE $<INSTALL_INTERFACE:${lib}>)
 endforeach()
 set_target_properties(savedmodel_static PROPERTIES

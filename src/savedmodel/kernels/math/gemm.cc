@@ -1,0 +1,183 @@
+// Sgemm on oneDNN's sgemm (JIT code for the machine's ISA, chosen at run
+// time, so the build stays generic x86-64), split across our own pool.
+//
+// oneDNN in Debian is built on OpenMP. Left alone, every calling thread would
+// start its own OpenMP team as wide as the machine, so two pool threads each
+// calling it would run 2 x cores threads, and concurrent Runs would multiply
+// that again. Each thread that calls it here is set to an OpenMP team of one
+// instead, and the product is split into blocks here, one per pool thread.
+#include "savedmodel/kernels/math/gemm.h"
+
+#include <Eigen/Core>
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "savedmodel/base/thread_pool.h"
+
+namespace savedmodel::kernels {
+namespace {
+
+// Below this many multiply-adds a block is not worth handing to another
+// thread: waking a worker costs 10-50 us, about 1M multiply-adds on one core.
+constexpr int64_t kMinBlockWork = int64_t{1} << 20;
+
+// Column blocks start at multiples of one AVX-512 register of floats, so
+// every block but the last reads and writes whole cache lines of B and C.
+constexpr int64_t kColumnAlign = 16;
+// Row blocks: multiples of the kernel's row unroll (8 rows of C per pass).
+constexpr int64_t kRowAlign = 8;
+
+void UseOneOpenMpThread() {
+  thread_local bool set = false;
+  if (!set) {
+    omp_set_num_threads(1);
+    set = true;
+  }
+}
+
+struct WarmUpState {
+  std::once_flag started;
+  std::shared_future<void> done;
+};
+
+WarmUpState& WarmUp() {
+  static WarmUpState* state = new WarmUpState;  // never destroyed: a detached thread uses it
+  return *state;
+}
+
+// One product per code path oneDNN generates lazily (the kernels and copy
+// routines for each transpose, its matrix-vector routines for one row or one
+// column), so none is left for the first real call.
+void GenerateKernels() {
+  UseOneOpenMpThread();
+  constexpr int kN = 64;
+  std::vector<float> a(kN * kN, 1.0f), b(kN * kN, 1.0f), c(kN * kN);
+  for (char ta : {'N', 'T'}) {
+    for (char tb : {'N', 'T'}) {
+      for (float beta : {0.0f, 1.0f}) {
+        dnnl_sgemm(ta, tb, kN, kN, kN, 1.0f, a.data(), kN, b.data(), kN, beta, c.data(), kN);
+        dnnl_sgemm(ta, tb, 1, kN, kN, 1.0f, a.data(), kN, b.data(), kN, beta, c.data(), kN);
+        dnnl_sgemm(ta, tb, kN, 1, kN, 1.0f, a.data(), kN, b.data(), kN, beta, c.data(), kN);
+      }
+    }
+  }
+}
+
+void WaitForWarmUp() {
+  WarmUpGemm();
+  WarmUp().done.wait();
+}
+
+// Scales C by beta, for products with k == 0 (no terms) and as the fallback's
+// start. beta 0 overwrites, so NaNs in an uninitialized C do not survive.
+void ScaleC(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
+  if (beta == 1.0f) return;
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    if (beta == 0.0f) {
+      std::fill(row, row + n, 0.0f);
+    } else {
+      for (int64_t j = 0; j < n; ++j) row[j] *= beta;
+    }
+  }
+}
+
+// One block on the calling thread.
+void SgemmBlock(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  UseOneOpenMpThread();
+  const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a,
+                                      lda, b, ldb, beta, c, ldc);
+  // oneDNN refuses only what it cannot run (e.g. its scratch allocation
+  // failed); the portable product gives the same answer more slowly.
+  if (st != dnnl_success) SgemmReference(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+
+// Blocks of `dim` items aligned to `align`, at most `max_blocks`, each of at
+// least kMinBlockWork multiply-adds (`work_per_item` per item). Depends on
+// the shape and the pool size only, so results never depend on timing.
+int64_t BlockSize(int64_t dim, int64_t align, int64_t work_per_item, int64_t max_blocks) {
+  const int64_t by_work = std::max<int64_t>(1, kMinBlockWork / std::max<int64_t>(1, work_per_item));
+  int64_t blocks = std::min<int64_t>(max_blocks, std::max<int64_t>(1, dim / by_work));
+  blocks = std::min<int64_t>(blocks, std::max<int64_t>(1, dim / align));
+  int64_t size = (dim + blocks - 1) / blocks;
+  size = (size + align - 1) / align * align;
+  return std::min(size, dim);
+}
+
+}  // namespace
+
+void WarmUpGemm() {
+  WarmUpState& s = WarmUp();
+  std::call_once(s.started, [&s] {
+    auto task = std::make_shared<std::packaged_task<void()>>(GenerateKernels);
+    s.done = task->get_future().share();
+    // Detached: a process may exit before it finishes; oneDNN keeps its
+    // generated kernels in never-freed statics, so exit does not race it.
+    std::thread([task] { (*task)(); }).detach();
+  });
+}
+
+void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    ScaleC(m, n, beta, c, ldc);
+    return;
+  }
+  WaitForWarmUp();
+  const int64_t threads = pool == nullptr ? 1 : pool->num_threads();
+  // Split the dimension whose blocks share the smaller operand: blocks of
+  // columns each pack all of A (m x k) again, blocks of rows all of B (k x n).
+  if (m < n) {
+    const int64_t size = BlockSize(n, kColumnAlign, m * k, threads);
+    const int64_t blocks = (n + size - 1) / size;
+    ParallelFor(pool, blocks, 1, [&](int64_t first, int64_t last) {
+      for (int64_t blk = first; blk < last; ++blk) {
+        const int64_t j0 = blk * size, cols = std::min(size, n - j0);
+        SgemmBlock(trans_a, trans_b, m, cols, k, a, lda, trans_b ? b + j0 * ldb : b + j0, ldb,
+                   beta, c + j0, ldc);
+      }
+    });
+  } else {
+    const int64_t size = BlockSize(m, kRowAlign, n * k, threads);
+    const int64_t blocks = (m + size - 1) / size;
+    ParallelFor(pool, blocks, 1, [&](int64_t first, int64_t last) {
+      for (int64_t blk = first; blk < last; ++blk) {
+        const int64_t i0 = blk * size, rows = std::min(size, m - i0);
+        SgemmBlock(trans_a, trans_b, rows, n, k, trans_a ? a + i0 : a + i0 * lda, lda, b, ldb,
+                   beta, c + i0 * ldc, ldc);
+      }
+    });
+  }
+}
+
+void SgemmReference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                    int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using Stride = Eigen::OuterStride<>;
+  Eigen::Map<Mat, 0, Stride> C(c, m, n, Stride(ldc));
+  if (beta == 0.0f) {
+    C.setZero();
+  } else if (beta != 1.0f) {
+    C *= beta;
+  }
+  if (k <= 0) return;
+  Eigen::Map<const Mat, 0, Stride> A(a, trans_a ? k : m, trans_a ? m : k, Stride(lda));
+  Eigen::Map<const Mat, 0, Stride> B(b, trans_b ? n : k, trans_b ? k : n, Stride(ldb));
+  if (!trans_a && !trans_b) C.noalias() += A * B;
+  else if (!trans_a) C.noalias() += A * B.transpose();
+  else if (!trans_b) C.noalias() += A.transpose() * B;
+  else C.noalias() += A.transpose() * B.transpose();
+}
+
+}  // namespace savedmodel::kernels
