@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "savedmodel/base/thread_pool.h"
@@ -66,9 +67,16 @@ class PoolKernel : public TypedKernel<PoolKernel<kMax>> {
     if (!ww.ok()) return ctx->InvalidArg(ww.status().message());
     const Geometry h = *hw, w = *ww;
     const TensorShape shape = nchw_ ? TensorShape{n, c, h.out, w.out} : TensorShape{n, h.out, w.out, c};
-    Tensor* out = ctx->allocate_output(0, in.dtype(), shape);
+    // Every path below writes every output element.
+    Tensor* out = ctx->allocate_output_uninitialized(0, in.dtype(), shape);
     const T* x = in.flat<T>().data();
     T* y = out->flat<T>().data();
+    if constexpr (std::is_same_v<Calc<T>, T>) {
+      if (!nchw_) {
+        PoolNhwc(ctx->pool(), x, y, n, ih, iw, c, h, w);
+        return Status::OK();
+      }
+    }
     // Strides of (batch, y, x, channel) in either layout.
     const int64_t sn = ih * iw * c, sy = nchw_ ? iw : iw * c, sx = nchw_ ? 1 : c, sc = nchw_ ? ih * iw : 1;
     const int64_t on = h.out * w.out * c, oy_ = nchw_ ? w.out : w.out * c, ox_ = nchw_ ? 1 : c,
@@ -101,6 +109,47 @@ class PoolKernel : public TypedKernel<PoolKernel<kMax>> {
       }
     });
     return Status::OK();
+  }
+
+  // NHWC for types computed as themselves: each output pixel's channels are
+  // one contiguous row that the window's pixels are folded into, so the
+  // innermost loop runs over channels and vectorizes. Per channel the window
+  // is visited in the same order as the general loop above (rows, then
+  // columns), so sums and maxima are bit-identical to it.
+  template <typename T>
+  void PoolNhwc(ThreadPool* pool, const T* x, T* y, int64_t n, int64_t ih, int64_t iw, int64_t c,
+                const Geometry& h, const Geometry& w) const {
+    const int64_t row_work = std::max<int64_t>(1, w.out * c * kh_ * kw_);
+    ParallelFor(pool, n * h.out, std::max<int64_t>(1, kMinParallelWork / row_work), [&](int64_t begin, int64_t end) {
+      for (int64_t row = begin; row < end; ++row) {
+        const int64_t b = row / h.out, oy = row % h.out;
+        const int64_t y0 = std::max<int64_t>(0, oy * sh_ - h.pad_before), y1 = std::min(ih, oy * sh_ - h.pad_before + kh_);
+        const T* img = x + b * ih * iw * c;
+        T* dst = y + row * w.out * c;
+        for (int64_t ox = 0; ox < w.out; ++ox, dst += c) {
+          const int64_t x0 = std::max<int64_t>(0, ox * sw_ - w.pad_before), x1 = std::min(iw, ox * sw_ - w.pad_before + kw_);
+          T init = kMax ? std::numeric_limits<T>::lowest() : T(0);
+          if constexpr (kMax && std::numeric_limits<T>::has_infinity) init = -std::numeric_limits<T>::infinity();
+          std::fill(dst, dst + c, init);
+          for (int64_t iy = y0; iy < y1; ++iy) {
+            for (int64_t ix = x0; ix < x1; ++ix) {
+              const T* src = img + (iy * iw + ix) * c;
+              for (int64_t ch = 0; ch < c; ++ch) {
+                if constexpr (kMax) {
+                  dst[ch] = src[ch] > dst[ch] ? src[ch] : dst[ch];  // NaN never wins
+                } else {
+                  dst[ch] += src[ch];
+                }
+              }
+            }
+          }
+          if constexpr (!kMax) {
+            const T count = static_cast<T>((y1 - y0) * (x1 - x0));
+            for (int64_t ch = 0; ch < c; ++ch) dst[ch] /= count;
+          }
+        }
+      }
+    });
   }
 
   std::string padding_;
