@@ -4,8 +4,9 @@
 // oneDNN in Debian is built on OpenMP. Left alone, every calling thread would
 // start its own OpenMP team as wide as the machine, so two pool threads each
 // calling it would run 2 x cores threads, and concurrent Runs would multiply
-// that again. Each thread that calls it here is set to an OpenMP team of one
-// instead, and the product is split into blocks here, one per pool thread.
+// that again. Each thread that calls it here is held to an OpenMP team of one
+// for the call instead, and the product is split into blocks here, one per
+// pool thread.
 #include "savedmodel/kernels/math/gemm.h"
 
 #include <Eigen/Core>
@@ -13,6 +14,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -24,9 +26,13 @@
 namespace savedmodel::kernels {
 namespace {
 
-// Below this many multiply-adds a block is not worth handing to another
-// thread: waking a worker costs 10-50 us, about 1M multiply-adds on one core.
-constexpr int64_t kMinBlockWork = int64_t{1} << 20;
+// Below this many multiply-adds a block stays on the calling thread. A pool
+// worker that is still polling for work (kernels of one Run follow each other
+// within microseconds) starts a block in about a microsecond, and one that
+// sleeps is not waited for: the caller runs the blocks nobody started. At
+// 2^17 the MLP's 64x10x512 logits split (8 us against 14 inline, measured);
+// below it the split gained nothing measurable.
+constexpr int64_t kMinBlockWork = int64_t{1} << 17;
 
 // Column blocks start at multiples of one AVX-512 register of floats, so
 // every block but the last reads and writes whole cache lines of B and C.
@@ -34,13 +40,24 @@ constexpr int64_t kColumnAlign = 16;
 // Row blocks: multiples of the kernel's row unroll (8 rows of C per pass).
 constexpr int64_t kRowAlign = 8;
 
-void UseOneOpenMpThread() {
-  thread_local bool set = false;
-  if (!set) {
-    omp_set_num_threads(1);
-    set = true;
+// Holds the calling thread's OpenMP team size at one while oneDNN runs, and
+// gives back what the thread had: an application's own OpenMP code on the
+// same thread keeps its setting, and a setting it makes later cannot widen
+// our products.
+class OneOpenMpThread {
+ public:
+  OneOpenMpThread() : saved_(omp_get_max_threads()) {
+    if (saved_ != 1) omp_set_num_threads(1);
   }
-}
+  ~OneOpenMpThread() {
+    if (saved_ != 1) omp_set_num_threads(saved_);
+  }
+  OneOpenMpThread(const OneOpenMpThread&) = delete;
+  OneOpenMpThread& operator=(const OneOpenMpThread&) = delete;
+
+ private:
+  const int saved_;
+};
 
 struct WarmUpState {
   std::once_flag started;
@@ -52,11 +69,12 @@ WarmUpState& WarmUp() {
   return *state;
 }
 
-// One product per code path oneDNN generates lazily (the kernels and copy
-// routines for each transpose, its matrix-vector routines for one row or one
-// column), so none is left for the first real call.
+// oneDNN generates its sgemm code on the first product big enough to use it
+// (40-55 ms measured here; a 1x1x1 product does not count); the other paths
+// (each transpose, beta 1, one row or one column) are run once as well, so
+// nothing is left for a model's first call.
 void GenerateKernels() {
-  UseOneOpenMpThread();
+  OneOpenMpThread one;
   constexpr int kN = 64;
   std::vector<float> a(kN * kN, 1.0f), b(kN * kN, 1.0f), c(kN * kN);
   for (char ta : {'N', 'T'}) {
@@ -71,8 +89,11 @@ void GenerateKernels() {
 }
 
 void WaitForWarmUp() {
+  static std::atomic<bool> ready{false};  // skips the future once it is known done
+  if (ready.load(std::memory_order_acquire)) return;
   WarmUpGemm();
   WarmUp().done.wait();
+  ready.store(true, std::memory_order_release);
 }
 
 // Scales C by beta, for products with k == 0 (no terms) and as the fallback's
@@ -92,7 +113,7 @@ void ScaleC(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
 // One block on the calling thread.
 void SgemmBlock(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                 int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  UseOneOpenMpThread();
+  OneOpenMpThread one;
   const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a,
                                       lda, b, ldb, beta, c, ldc);
   // oneDNN refuses only what it cannot run (e.g. its scratch allocation
@@ -128,9 +149,16 @@ void WarmUpGemm() {
 void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc) {
+  Sgemm(pool, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, GemmBlockFn());
+}
+
+void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc, const GemmBlockFn& on_block) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     ScaleC(m, n, beta, c, ldc);
+    if (on_block) on_block(0, m, 0, n);
     return;
   }
   WaitForWarmUp();
@@ -145,6 +173,7 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
         const int64_t j0 = blk * size, cols = std::min(size, n - j0);
         SgemmBlock(trans_a, trans_b, m, cols, k, a, lda, trans_b ? b + j0 * ldb : b + j0, ldb,
                    beta, c + j0, ldc);
+        if (on_block) on_block(0, m, j0, j0 + cols);
       }
     });
   } else {
@@ -155,6 +184,7 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
         const int64_t i0 = blk * size, rows = std::min(size, m - i0);
         SgemmBlock(trans_a, trans_b, rows, n, k, trans_a ? a + i0 : a + i0 * lda, lda, b, ldb,
                    beta, c + i0 * ldc, ldc);
+        if (on_block) on_block(i0, i0 + rows, 0, n);
       }
     });
   }

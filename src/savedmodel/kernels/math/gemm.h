@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 namespace savedmodel {
 class ThreadPool;
@@ -24,6 +25,18 @@ namespace savedmodel::kernels {
 void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc);
+
+// Receives a finished block of C, rows [row_begin, row_end) x columns
+// [col_begin, col_end), on the thread that computed it, while the block is
+// still in cache: fused kernels add their bias and activation there. The
+// blocks tile C exactly once.
+using GemmBlockFn =
+    std::function<void(int64_t row_begin, int64_t row_end, int64_t col_begin, int64_t col_end)>;
+
+// Sgemm, handing each block of C to `on_block` once it is computed.
+void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc, const GemmBlockFn& on_block);
 
 // The portable product (Eigen, one thread) that Sgemm is tested against.
 void SgemmReference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,

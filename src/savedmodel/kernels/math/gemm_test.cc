@@ -1,11 +1,13 @@
 #include "savedmodel/kernels/math/gemm.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -164,6 +166,31 @@ TEST(GemmTest, SameShapeAndPoolGiveTheSameBits) {
     std::vector<float> again(m * n);
     Sgemm(&pool, false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, again.data(), n);
     ASSERT_EQ(again, first) << "run " << run;
+  }
+}
+
+// The block callback sees every element of C exactly once, after it is final.
+TEST(GemmTest, BlockCallbackTilesCOnceWithFinishedValues) {
+  ThreadPool pool(2);
+  std::mt19937 rng(13);
+  for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{64, 512, 784}, {513, 100, 64},
+                         {1, 7, 2}, {3, 5, 0}}) {
+    const std::vector<float> a = Random(m * k, &rng), b = Random(k * n, &rng);
+    std::vector<float> want(m * n), got(m * n);
+    SgemmReference(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, want.data(), n);
+    std::vector<std::atomic<int>> seen(m * n);
+    std::atomic<bool> close{true};
+    Sgemm(&pool, false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, got.data(), n,
+          [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+            for (int64_t i = r0; i < r1; ++i) {
+              for (int64_t j = c0; j < c1; ++j) {
+                seen[i * n + j].fetch_add(1);
+                if (std::abs(got[i * n + j] - want[i * n + j]) > 1e-3f) close = false;
+              }
+            }
+          });
+    for (int64_t i = 0; i < m * n; ++i) ASSERT_EQ(seen[i].load(), 1) << m << "x" << n << "x" << k;
+    EXPECT_TRUE(close.load()) << m << "x" << n << "x" << k;
   }
 }
 

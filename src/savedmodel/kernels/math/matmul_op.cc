@@ -2,8 +2,10 @@
 //   MatMul:        a: [m, k] (or [k, m] with transpose_a), b: [k, n] (or [n, k]) -> [m, n]
 //   BatchMatMulV2: x: [..., m, k], y: [..., k, n] (adj_x / adj_y swap the last two
 //                  dims, conjugating complex values); batch dims broadcast -> [..., m, n]
-// float/double use Eigen's GEMM on row ranges of the output (Eigen itself runs
-// single-threaded here); other types use a plain i-k-j loop in Calc<T>.
+// float goes through Sgemm (kernels/math/gemm.h: oneDNN, split across the
+// pool); double and complex use Eigen's GEMM on row ranges of the output
+// (Eigen itself runs single-threaded here); other types use a plain i-k-j
+// loop in Calc<T>.
 #include <Eigen/Core>
 
 #include <complex>
@@ -14,6 +16,7 @@
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/math/broadcast.h"
+#include "savedmodel/kernels/math/gemm.h"
 #include "savedmodel/kernels/math/numeric.h"
 
 namespace savedmodel::kernels {
@@ -35,7 +38,10 @@ int64_t MinRows(int64_t k, int64_t n) {
 template <typename T>
 void Gemm(ThreadPool* pool, const T* a, const T* b, T* c, int64_t m, int64_t k, int64_t n,
           bool ta, bool tb, bool conj_a, bool conj_b) {
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || kIsComplex<T>) {
+  if constexpr (std::is_same_v<T, float>) {
+    (void)conj_a, (void)conj_b;  // real: the adjoint is the transpose
+    Sgemm(pool, ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, 0.0f, c, n);
+  } else if constexpr (std::is_same_v<T, double> || kIsComplex<T>) {
     using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     Eigen::Map<const Mat> A(a, ta ? k : m, ta ? m : k);
     Eigen::Map<const Mat> B(b, tb ? n : k, tb ? k : n);
@@ -96,6 +102,8 @@ class MatMulKernel : public TypedKernel<MatMulKernel> {
 
  public:
   MatMulKernel(const OpKernelConstruction& c, Status* s) {
+    // Kernels are built while a model loads: start Sgemm's code generation now.
+    if (c.input_types()[0] == DT_FLOAT) WarmUpGemm();
     *s = c.GetAttr("transpose_a", &ta_);
     if (s->ok()) *s = c.GetAttr("transpose_b", &tb_);
     if (s->ok()) *s = this->SelectRun(c, c.input_types()[0], [](auto t) {
@@ -120,7 +128,8 @@ class MatMulKernel : public TypedKernel<MatMulKernel> {
     // [2^40, 0] x [0, 2^40] is valid input whose product shape is not.
     auto shape = TensorShape::FromDims(std::vector<int64_t>{m, n});
     if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
-    Tensor* out = ctx->allocate_output(0, a.dtype(), *shape);
+    // Every path writes every element (k == 0 too: the empty sum is 0).
+    Tensor* out = ctx->allocate_output_uninitialized(0, a.dtype(), *shape);
     if (shape->num_elements() == 0) return Status();
     Gemm<T>(ctx->pool(), a.flat<T>().data(), b.flat<T>().data(), out->flat<T>().data(), m, k, n,
             ta_, tb_, false, false);
@@ -136,6 +145,7 @@ class BatchMatMulKernel : public TypedKernel<BatchMatMulKernel> {
 
  public:
   BatchMatMulKernel(const OpKernelConstruction& c, Status* s) : v1_(c.node().op() == "BatchMatMul") {
+    if (c.input_types()[0] == DT_FLOAT) WarmUpGemm();
     *s = c.GetAttr("adj_x", &adj_x_);
     if (s->ok()) *s = c.GetAttr("adj_y", &adj_y_);
     if (s->ok()) *s = this->SelectRun(c, c.input_types()[0], [](auto t) {
@@ -172,7 +182,7 @@ class BatchMatMulKernel : public TypedKernel<BatchMatMulKernel> {
     out_dims.push_back(m);
     out_dims.push_back(n);
     ASSIGN_OR_RETURN(TensorShape out_shape, TensorShape::FromDims(out_dims));
-    Tensor* out = ctx->allocate_output(0, x.dtype(), out_shape);
+    Tensor* out = ctx->allocate_output_uninitialized(0, x.dtype(), out_shape);
     if (out_shape.num_elements() == 0) return Status();
     const T* xs = x.flat<T>().data();
     const T* ys = y.flat<T>().data();
