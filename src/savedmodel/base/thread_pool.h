@@ -2,6 +2,7 @@
 // ParallelFor; no locks inside kernels.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -72,10 +73,16 @@ class ThreadPool {
 
  private:
   void WorkerLoop();
+  // True once queued work or stop_ shows up within the spin budget.
+  bool SpinForWork() const;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   bool stop_ = false;
+  int sleeping_ = 0;  // workers blocked on cv_, guarded by mu_: Schedule notifies only then
+  // queue_.size() and stop_, mirrored for idle workers to poll without mu_.
+  std::atomic<int64_t> queued_{0};
+  std::atomic<bool> stopping_{false};
   std::vector<std::thread> workers_;
 };
 

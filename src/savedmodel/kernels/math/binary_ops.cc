@@ -1,8 +1,12 @@
 // Elementwise binary ops with broadcasting.
 //   x: [..., broadcastable], y: [..., broadcastable] -> z: broadcast shape
 // Each op is a struct: which element types it takes, the scalar function
-// (run in Calc<T>, so 16-bit floats go through float), and an optional check of
-// y's values for integer errors TensorFlow reports instead of crashing.
+// (run in Calc<T>, so 16-bit floats go through float), an optional check of
+// y's values for integer errors TensorFlow reports instead of crashing, and
+// optionally kF32, its vectorized float32 loop (elementwise_f32.h), used when
+// the broadcast is a walk over rows (same shapes, a scalar, a row or a column
+// against a matrix). The scalar loops stay for every other case and are the
+// reference the vectorized ones are tested against.
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -11,6 +15,7 @@
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/math/broadcast.h"
+#include "savedmodel/kernels/math/elementwise_f32.h"
 #include "savedmodel/kernels/math/numeric.h"
 
 namespace savedmodel::kernels {
@@ -42,6 +47,7 @@ inline constexpr bool kNumOrString = kIsNumber<T> || std::is_same_v<T, std::stri
 
 struct AddOp : NoCheck {
   template <typename T> static constexpr bool kSupports = kIsNumber<T>;
+  static constexpr f32::BinaryOp kF32 = f32::BinaryOp::kAdd;
   template <typename C> static C F(const C& a, const C& b) { return WrapAdd(a, b); }
 };
 // Add (but not AddV2) also concatenates strings.
@@ -54,10 +60,12 @@ struct AddStringOp : AddOp {
 };
 struct SubOp : NoCheck {
   template <typename T> static constexpr bool kSupports = kIsNumber<T>;
+  static constexpr f32::BinaryOp kF32 = f32::BinaryOp::kSub;
   template <typename C> static C F(C a, C b) { return WrapSub(a, b); }
 };
 struct MulOp : NoCheck {
   template <typename T> static constexpr bool kSupports = kIsNumber<T>;
+  static constexpr f32::BinaryOp kF32 = f32::BinaryOp::kMul;
   template <typename C> static C F(C a, C b) { return WrapMul(a, b); }
 };
 
@@ -96,6 +104,7 @@ C FloorModInt(C a, C b) {
 
 struct DivOp : DivisorCheck {
   template <typename T> static constexpr bool kSupports = kIsNumber<T>;
+  static constexpr f32::BinaryOp kF32 = f32::BinaryOp::kDiv;
   template <typename C> static C F(C a, C b) {
     if constexpr (kIsInt<C>) return TruncDiv(a, b);
     else return a / b;
@@ -151,6 +160,7 @@ struct DivNoNanOp : NoCheck {
 // PropagateNaN max/min).
 struct MaximumOp : NoCheck {
   template <typename T> static constexpr bool kSupports = kIsReal<T>;
+  static constexpr f32::BinaryOp kF32 = f32::BinaryOp::kMaximum;
   template <typename C> static C F(C a, C b) {
     if constexpr (kIsFloat<C>) {
       if (std::isnan(a)) return a;
@@ -161,6 +171,7 @@ struct MaximumOp : NoCheck {
 };
 struct MinimumOp : NoCheck {
   template <typename T> static constexpr bool kSupports = kIsReal<T>;
+  static constexpr f32::BinaryOp kF32 = f32::BinaryOp::kMinimum;
   template <typename C> static C F(C a, C b) {
     if constexpr (kIsFloat<C>) {
       if (std::isnan(a)) return a;
@@ -171,6 +182,7 @@ struct MinimumOp : NoCheck {
 };
 struct SquaredDifferenceOp : NoCheck {
   template <typename T> static constexpr bool kSupports = kIsReal<T>;
+  static constexpr f32::BinaryOp kF32 = f32::BinaryOp::kSquaredDifference;
   template <typename C> static C F(C a, C b) {
     C d = WrapSub(a, b);
     return WrapMul(d, d);
@@ -265,6 +277,25 @@ inline auto ApplyOne(const T& a, const T& b) {
   }
 }
 
+// The plan as rows x cols operands for f32::BinaryRange: false when it
+// collapses to more than two dims.
+bool AsRows(const BroadcastPlan& p, const float* x, const float* y, f32::Operand* a,
+            f32::Operand* b, int64_t* cols) {
+  const int64_t n = p.out_shape.num_elements();
+  if (p.all_same || p.scalar[0] || p.scalar[1]) {
+    // One row; a one-element input repeats (all_same covers a 1-element output).
+    *a = {x, 0, p.scalar[0] && !p.all_same ? 0 : 1};
+    *b = {y, 0, p.scalar[1] && !p.all_same ? 0 : 1};
+    *cols = n;
+    return true;
+  }
+  if (p.dims.size() != 2) return false;
+  *a = {x, p.strides[0][0], p.strides[1][0]};
+  *b = {y, p.strides[0][1], p.strides[1][1]};
+  *cols = p.dims[1];
+  return true;
+}
+
 template <typename Op>
 class BinaryKernel : public TypedKernel<BinaryKernel<Op>> {
   friend class TypedKernel<BinaryKernel>;
@@ -302,11 +333,23 @@ class BinaryKernel : public TypedKernel<BinaryKernel<Op>> {
       Status check = Op::template Check<T>(y.flat<T>());
       if (!check.ok()) return ctx->InvalidArg(check.message());
     }
-    Tensor* out = ctx->allocate_output(0, DataTypeOf<Out>::value, plan->out_shape);
+    // Every path below writes every element.
+    Tensor* out = ctx->allocate_output_uninitialized(0, DataTypeOf<Out>::value, plan->out_shape);
     const T* xs = x.flat<T>().data();
     const T* ys = y.flat<T>().data();
     Out* zs = out->flat<Out>().data();
     const BroadcastPlan& p = *plan;
+    if constexpr (std::is_same_v<T, float> && requires { Op::kF32; }) {
+      f32::Operand a, b;
+      int64_t cols;
+      if (AsRows(p, xs, ys, &a, &b, &cols)) {
+        ParallelFor(ctx->pool(), p.out_shape.num_elements(), kMinChunk,
+                    [&](int64_t begin, int64_t end) {
+                      f32::BinaryRange(Op::kF32, a, b, zs, cols, begin, end);
+                    });
+        return Status();
+      }
+    }
     ParallelFor(ctx->pool(), p.out_shape.num_elements(), kMinChunk,
                 [&](int64_t begin, int64_t end) {
                   if (p.all_same) {

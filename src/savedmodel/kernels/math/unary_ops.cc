@@ -1,7 +1,9 @@
 // Elementwise unary ops, activations included.
 //   x: any shape -> y: same shape (bool for IsNan/IsInf/IsFinite)
 // Each op is a struct naming the element types it takes and the scalar
-// function, evaluated in Calc<T> (16-bit floats go through float).
+// function, evaluated in Calc<T> (16-bit floats go through float); the Relu
+// family also names its vectorized float32 loop (elementwise_f32.h), which
+// the scalar one is kept beside as the reference.
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -9,6 +11,7 @@
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/typed_kernel.h"
+#include "savedmodel/kernels/math/elementwise_f32.h"
 #include "savedmodel/kernels/math/numeric.h"
 
 namespace savedmodel::kernels {
@@ -107,10 +110,12 @@ struct RoundOp {
 // NaN passes through Relu and Relu6, as in TensorFlow (Eigen's max/min).
 struct ReluOp {
   template <typename T> static constexpr bool kSupports = kIsReal<T>;
+  static constexpr f32::UnaryOp kF32 = f32::UnaryOp::kRelu;
   template <typename C> static C F(C x) { return x < C(0) ? C(0) : x; }
 };
 struct Relu6Op {
   template <typename T> static constexpr bool kSupports = kIsReal<T>;
+  static constexpr f32::UnaryOp kF32 = f32::UnaryOp::kRelu6;
   template <typename C> static C F(C x) { return x < C(0) ? C(0) : (x > C(6) ? C(6) : x); }
 };
 struct LogicalNotOp {
@@ -161,11 +166,15 @@ class UnaryKernel : public TypedKernel<UnaryKernel<Op>> {
   Status Run(OpKernelContext* ctx) const {
     using Out = decltype(ApplyOne<Op, T>(T{}));
     const Tensor x = ctx->input(0);
-    Tensor* out = ctx->allocate_output(0, DataTypeOf<Out>::value, x.shape());
+    Tensor* out = ctx->allocate_output_uninitialized(0, DataTypeOf<Out>::value, x.shape());
     const T* xs = x.flat<T>().data();
     Out* ys = out->flat<Out>().data();
     ParallelFor(ctx->pool(), x.num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) ys[i] = ApplyOne<Op, T>(xs[i]);
+      if constexpr (std::is_same_v<T, float> && requires { Op::kF32; }) {
+        f32::Unary(Op::kF32, xs + b, ys + b, e - b);
+      } else {
+        for (int64_t i = b; i < e; ++i) ys[i] = ApplyOne<Op, T>(xs[i]);
+      }
     });
     return Status();
   }
@@ -183,10 +192,16 @@ class LeakyReluKernel : public OpKernel {
   }
   Status Compute(OpKernelContext* ctx) const override {
     const Tensor x = ctx->input(0);
-    Tensor* out = ctx->allocate_output(0, dtype_, x.shape());
+    Tensor* out = ctx->allocate_output_uninitialized(0, dtype_, x.shape());
     return VisitType(dtype_, [&](auto tag) -> Status {
       using T = decltype(tag);
-      if constexpr (kIsFloat<T>) {
+      if constexpr (std::is_same_v<T, float>) {
+        const float* xs = x.flat<float>().data();
+        float* ys = out->flat<float>().data();
+        ParallelFor(ctx->pool(), x.num_elements(), kMinChunk, [&](int64_t b, int64_t e) {
+          f32::Unary(f32::UnaryOp::kLeakyRelu, xs + b, ys + b, e - b, alpha_);
+        });
+      } else if constexpr (kIsFloat<T>) {
         using C = Calc<T>;
         const C alpha = static_cast<C>(alpha_);
         const T* xs = x.flat<T>().data();

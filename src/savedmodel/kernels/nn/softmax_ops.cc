@@ -8,10 +8,12 @@
 // Every row subtracts its max before exp, so large logits never overflow.
 #include <cmath>
 #include <string>
+#include <type_traits>
 
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/typed_kernel.h"
+#include "savedmodel/kernels/math/elementwise_f32.h"
 #include "savedmodel/kernels/math/numeric.h"
 
 namespace savedmodel::kernels {
@@ -49,13 +51,17 @@ class SoftmaxKernel : public TypedKernel<SoftmaxKernel> {
       return ctx->InvalidArg("logits must have >= 1 dimension, got " +
                              logits.shape().DebugString());
     }
-    Tensor* out = ctx->allocate_output(0, logits.dtype(), logits.shape());
+    Tensor* out = ctx->allocate_output_uninitialized(0, logits.dtype(), logits.shape());
     const int64_t classes = logits.dim(logits.rank() - 1);
     if (classes == 0) return Status();
     const int64_t rows = logits.num_elements() / classes;
     const T* x = logits.flat<T>().data();
     T* y = out->flat<T>().data();
     ParallelFor(ctx->pool(), rows, MinRows(classes), [&](int64_t r0, int64_t r1) {
+      if constexpr (std::is_same_v<T, float>) {
+        for (int64_t r = r0; r < r1; ++r) SoftmaxRowF32(x + r * classes, classes, y + r * classes);
+        return;
+      }
       for (int64_t r = r0; r < r1; ++r) {
         const T* xr = x + r * classes;
         T* yr = y + r * classes;
@@ -71,6 +77,27 @@ class SoftmaxKernel : public TypedKernel<SoftmaxKernel> {
   }
 
  private:
+  // Float rows as TensorFlow computes them: exp once per element and a
+  // multiply by 1 / sum for Softmax (instead of exp(x - max - log(sum)), a
+  // second exp whose argument carries the rounding of log(sum)); x - max -
+  // log(sum) for LogSoftmax. exp stays libm's.
+  void SoftmaxRowF32(const float* x, int64_t n, float* y) const {
+    const float max = f32::Max(x, n);
+    float sum = 0;
+    if (log_) {
+      for (int64_t j = 0; j < n; ++j) sum += std::exp(x[j] - max);
+      const float log_sum = std::log(sum);
+      for (int64_t j = 0; j < n; ++j) y[j] = x[j] - max - log_sum;
+    } else {
+      for (int64_t j = 0; j < n; ++j) {
+        y[j] = std::exp(x[j] - max);
+        sum += y[j];
+      }
+      const float inv = 1.f / sum;
+      for (int64_t j = 0; j < n; ++j) y[j] *= inv;
+    }
+  }
+
   bool log_;
 };
 
