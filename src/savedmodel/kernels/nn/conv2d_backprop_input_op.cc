@@ -5,12 +5,15 @@
 //   out_backprop shaped like the forward output -> [batch, in_h, in_w, in_c]
 // Every forward (output pixel, filter tap) pair adds dy * w to the input pixel
 // it read; the geometry (strides, dilations, padding) is the forward one.
+// float runs as matrix products, the other types as a loop (conv2d_gemm.h).
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/math/numeric.h"
 #include "savedmodel/kernels/math/tensor_util.h"
+#include "savedmodel/kernels/nn/conv2d_gemm.h"
 #include "savedmodel/kernels/nn/conv_util.h"
 #include "savedmodel/kernels/typed_kernel.h"
 
@@ -53,33 +56,17 @@ class Conv2DBackpropInputKernel : public TypedKernel<Conv2DBackpropInputKernel> 
                              std::to_string(batch) + "," + std::to_string(h->out) + "," + std::to_string(w->out) +
                              "," + std::to_string(oc) + "]");
     }
-    using C = Calc<T>;
-    std::vector<C> acc(in_shape.num_elements(), C(0));
-    const T* g = dy.flat<T>().data();
-    const T* f = filter.flat<T>().data();
-    for (int64_t b = 0; b < batch; ++b)
-      for (int64_t oy = 0; oy < h->out; ++oy)
-        for (int64_t ox = 0; ox < w->out; ++ox) {
-          const T* gy = g + ((b * h->out + oy) * w->out + ox) * oc;
-          for (int64_t ky = 0; ky < kh; ++ky) {
-            const int64_t iy = oy * conv_.sh - h->pad_before + ky * conv_.dh;
-            if (iy < 0 || iy >= ih) continue;
-            for (int64_t kx = 0; kx < kw; ++kx) {
-              const int64_t ix = ox * conv_.sw - w->pad_before + kx * conv_.dw;
-              if (ix < 0 || ix >= iw) continue;
-              C* dst = acc.data() + ((b * ih + iy) * iw + ix) * ic;
-              const T* fk = f + (ky * kw + kx) * ic * oc;
-              for (int64_t c = 0; c < ic; ++c) {
-                C sum = C(0);
-                for (int64_t o = 0; o < oc; ++o) sum += ToCalc(gy[o]) * ToCalc(fk[c * oc + o]);
-                dst[c] += sum;
-              }
-            }
-          }
-        }
-    Tensor nhwc(filter.dtype(), in_shape);
-    T* out = nhwc.flat<T>().data();
-    for (size_t i = 0; i < acc.size(); ++i) out[i] = FromCalc<T>(acc[i]);
+    ConvDims d;
+    d.batch = batch, d.ih = ih, d.iw = iw, d.ic = ic, d.kh = kh, d.kw = kw, d.fc = ic, d.oc = oc;
+    d.oh = h->out, d.ow = w->out, d.sh = conv_.sh, d.sw = conv_.sw, d.dh = conv_.dh, d.dw = conv_.dw;
+    d.pad_top = h->pad_before, d.pad_left = w->pad_before;
+    Tensor nhwc = Tensor::Uninitialized(filter.dtype(), in_shape);  // both paths write every element
+    if constexpr (std::is_same_v<T, float>) {
+      Conv2DBackpropInputGemm(ctx->pool(), d, dy.flat<float>().data(), filter.flat<float>().data(),
+                              nhwc.flat<float>().data());
+    } else {
+      Conv2DBackpropInputDirect<T>(d, dy.flat<T>().data(), filter.flat<T>().data(), nhwc.flat<T>().data());
+    }
     ctx->set_output(0, conv_.nchw ? Permute4<T>(nhwc, kToNchw) : nhwc);
     return Status::OK();
   }

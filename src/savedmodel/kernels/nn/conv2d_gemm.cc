@@ -120,4 +120,38 @@ void Conv2DGemm(ThreadPool* pool, const ConvDims& d, const float* x, const float
   });
 }
 
+void Conv2DBackpropInputGemm(ThreadPool* pool, const ConvDims& d, const float* dy, const float* f, float* dx) {
+  const int64_t image = d.ih * d.iw * d.ic, pixels = d.oh * d.ow, k = d.kh * d.kw * d.ic;
+  if (d.batch == 0 || image == 0) return;
+  const int64_t row_bytes = static_cast<int64_t>(sizeof(float)) * (k + d.oc);
+  const int64_t rows = std::clamp<int64_t>(kPatchBytes / row_bytes, 32, 4096);
+  ParallelFor(pool, d.batch, 1, [&](int64_t begin, int64_t end) {
+    std::unique_ptr<float[]> col(pixels == 0 ? nullptr : new float[std::min(rows, pixels) * k]);
+    for (int64_t b = begin; b < end; ++b) {
+      float* img = dx + b * image;
+      std::memset(img, 0, image * sizeof(float));
+      for (int64_t p0 = 0; p0 < pixels; p0 += rows) {
+        const int64_t n = std::min(rows, pixels - p0);
+        if (d.oc == 0) break;  // no output channels: dx is zero
+        Sgemm(nullptr, false, true, n, k, d.oc, dy + (b * pixels + p0) * d.oc, d.oc, f, d.oc, 0.0f, col.get(), k);
+        for (int64_t r = 0; r < n; ++r) {
+          const int64_t oy = (p0 + r) / d.ow, ox = (p0 + r) % d.ow;
+          const float* src = col.get() + r * k;
+          for (int64_t ky = 0; ky < d.kh; ++ky) {
+            const int64_t iy = oy * d.sh - d.pad_top + ky * d.dh;
+            if (iy < 0 || iy >= d.ih) continue;
+            for (int64_t kx = 0; kx < d.kw; ++kx) {
+              const int64_t ix = ox * d.sw - d.pad_left + kx * d.dw;
+              if (ix < 0 || ix >= d.iw) continue;
+              float* dst = img + (iy * d.iw + ix) * d.ic;
+              const float* tap = src + (ky * d.kw + kx) * d.ic;
+              for (int64_t c = 0; c < d.ic; ++c) dst[c] += tap[c];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
 }  // namespace savedmodel::kernels

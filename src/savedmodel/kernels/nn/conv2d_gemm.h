@@ -81,4 +81,43 @@ void Conv2DDirect(ThreadPool* pool, const ConvDims& d, const T* x, const T* f, T
   });
 }
 
+// dx, the gradient of Conv2D with respect to its input (Conv2DBackpropInput,
+// also the transposed convolution): every (output pixel, tap) adds
+// dy[pixel] . f[tap] to the input pixel the tap read. As matrix products: a
+// chunk of dy rows [rows, oc] times the filter viewed as [kh * kw * ic, oc],
+// transposed, gives each tap's contribution, which is then added into dx
+// (col2im). Images run in parallel and each image's chunks in order, so the
+// sums do not depend on the thread count. REQUIRES groups == 1; dx need not be
+// initialized.
+void Conv2DBackpropInputGemm(ThreadPool* pool, const ConvDims& d, const float* dy, const float* f, float* dx);
+
+// The same as a direct loop, one thread: the reference of the above and the
+// path of the other float types.
+template <typename T>
+void Conv2DBackpropInputDirect(const ConvDims& d, const T* dy, const T* f, T* dx) {
+  using C = Calc<T>;
+  std::vector<C> acc(d.batch * d.ih * d.iw * d.ic, C(0));
+  for (int64_t b = 0; b < d.batch; ++b)
+    for (int64_t oy = 0; oy < d.oh; ++oy)
+      for (int64_t ox = 0; ox < d.ow; ++ox) {
+        const T* gy = dy + ((b * d.oh + oy) * d.ow + ox) * d.oc;
+        for (int64_t ky = 0; ky < d.kh; ++ky) {
+          const int64_t iy = oy * d.sh - d.pad_top + ky * d.dh;
+          if (iy < 0 || iy >= d.ih) continue;
+          for (int64_t kx = 0; kx < d.kw; ++kx) {
+            const int64_t ix = ox * d.sw - d.pad_left + kx * d.dw;
+            if (ix < 0 || ix >= d.iw) continue;
+            C* dst = acc.data() + ((b * d.ih + iy) * d.iw + ix) * d.ic;
+            const T* fk = f + (ky * d.kw + kx) * d.ic * d.oc;
+            for (int64_t c = 0; c < d.ic; ++c) {
+              C sum = C(0);
+              for (int64_t o = 0; o < d.oc; ++o) sum += ToCalc(gy[o]) * ToCalc(fk[c * d.oc + o]);
+              dst[c] += sum;
+            }
+          }
+        }
+      }
+  for (size_t i = 0; i < acc.size(); ++i) dx[i] = FromCalc<T>(acc[i]);
+}
+
 }  // namespace savedmodel::kernels

@@ -19,6 +19,8 @@
 namespace savedmodel {
 namespace {
 
+using kernels::Conv2DBackpropInputDirect;
+using kernels::Conv2DBackpropInputGemm;
 using kernels::Conv2DDimsOf;
 using kernels::Conv2DDirect;
 using kernels::Conv2DGemm;
@@ -119,6 +121,51 @@ TEST(Conv2DGemmTest, MatchesDirectLoopOverShapes) {
       {1, 20, 20, 64, 5, 5, 64, 8, "SAME", 1, 1, 1, 1, {}},      // wide patch rows: small chunks
   };
   for (const Case& c : cases) CheckCase(c, &pool);
+}
+
+// Conv2DBackpropInput's products against its direct loop, for the ungrouped
+// cases above.
+TEST(Conv2DGemmTest, BackpropInputMatchesDirectLoop) {
+  ThreadPool pool(3);
+  const std::vector<Case> cases = {
+      {3, 12, 11, 5, 3, 3, 5, 7, "VALID", 1, 1, 1, 1, {}},
+      {2, 9, 7, 4, 3, 3, 4, 6, "SAME", 2, 2, 1, 1, {}},  // strided: the transposed convolution
+      {1, 13, 9, 3, 3, 2, 3, 4, "SAME", 2, 1, 2, 2, {}},
+      {2, 8, 8, 6, 3, 3, 6, 5, "EXPLICIT", 1, 2, 1, 1, {1, 2, 0, 3}},
+      {2, 6, 6, 8, 1, 1, 8, 4, "VALID", 1, 1, 1, 1, {}},
+      {1, 30, 30, 32, 3, 3, 32, 64, "SAME", 1, 1, 1, 1, {}},  // several chunks per image
+      {1, 3, 3, 2, 5, 5, 2, 4, "VALID", 1, 1, 1, 1, {}},      // no output pixels: dx is zero
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE("in " + std::to_string(k.ih) + "x" + std::to_string(k.iw) + "x" + std::to_string(k.ic) + " " +
+                 k.padding);
+    ConvParams p;
+    p.padding = k.padding;
+    p.sh = k.sh, p.sw = k.sw, p.dh = k.dh, p.dw = k.dw;
+    std::copy(k.pad, k.pad + 4, p.pad);
+    auto d = Conv2DDimsOf(p, TensorShape{k.batch, k.ih, k.iw, k.ic}, TensorShape{k.kh, k.kw, k.fc, k.oc});
+    ASSERT_TRUE(d.ok()) << d.status();
+    std::mt19937 rng(static_cast<uint32_t>(k.ih * 7 + k.oc));
+    const auto dy = Random(d->batch * d->oh * d->ow * d->oc, &rng), f = Random(k.kh * k.kw * k.fc * k.oc, &rng);
+    const int64_t n = k.batch * k.ih * k.iw * k.ic;
+    std::vector<float> fast(n, NAN), one_thread(n, NAN);
+    Conv2DBackpropInputGemm(&pool, *d, dy.data(), f.data(), fast.data());
+    Conv2DBackpropInputGemm(nullptr, *d, dy.data(), f.data(), one_thread.data());
+    EXPECT_EQ(0, std::memcmp(fast.data(), one_thread.data(), n * sizeof(float))) << "differs with threads";
+    std::vector<double> gd(dy.begin(), dy.end()), fd(f.begin(), f.end()), ga(gd.size()), fa(fd.size());
+    for (size_t i = 0; i < gd.size(); ++i) ga[i] = std::fabs(gd[i]);
+    for (size_t i = 0; i < fd.size(); ++i) fa[i] = std::fabs(fd[i]);
+    std::vector<double> exact(n), bound(n);
+    Conv2DBackpropInputDirect<double>(*d, gd.data(), fd.data(), exact.data());
+    Conv2DBackpropInputDirect<double>(*d, ga.data(), fa.data(), bound.data());
+    int bad = 0;
+    for (int64_t i = 0; i < n && bad < 5; ++i) {
+      if (!(std::fabs(fast[i] - exact[i]) <= 1e-5 * bound[i] + 1e-30)) {
+        ADD_FAILURE() << "at " << i << ": " << fast[i] << " vs " << exact[i];
+        ++bad;
+      }
+    }
+  }
 }
 
 TEST(Conv2DGemmTest, BadDepthsAreErrors) {

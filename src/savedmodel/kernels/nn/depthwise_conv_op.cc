@@ -41,7 +41,10 @@ class DepthwiseConvKernel : public TypedKernel<DepthwiseConvKernel> {
     if (!h.ok()) return ctx->Error(h.status().message());
     if (!w.ok()) return ctx->Error(w.status().message());
     const int64_t oh = h->out, ow = w->out, oc = ic * mult;
-    Tensor nhwc(in.dtype(), TensorShape{batch, oh, ow, oc});
+    // Explicit paddings come from attrs, so the output size is checked.
+    auto out_shape = TensorShape::FromDims(std::vector<int64_t>{batch, oh, ow, oc});
+    if (!out_shape.ok()) return ctx->InvalidArg(out_shape.status().message());
+    Tensor nhwc = Tensor::Uninitialized(in.dtype(), *out_shape);  // every pixel written below
     const T* x = in.flat<T>().data();
     const T* f = filter.flat<T>().data();
     T* y = nhwc.flat<T>().data();
@@ -60,6 +63,10 @@ class DepthwiseConvKernel : public TypedKernel<DepthwiseConvKernel> {
               if (ix < 0 || ix >= iw) continue;
               const T* px = x + ((b * ih + iy) * iw + ix) * ic;
               const T* pf = f + (ky * kw + kx) * ic * mult;
+              if (mult == 1) {  // the common case, written so the loop over channels vectorizes
+                for (int64_t k = 0; k < ic; ++k) acc[k] += ToCalc(px[k]) * ToCalc(pf[k]);
+                continue;
+              }
               for (int64_t k = 0; k < ic; ++k) {
                 const C v = ToCalc(px[k]);
                 for (int64_t m = 0; m < mult; ++m) acc[k * mult + m] += v * ToCalc(pf[k * mult + m]);
