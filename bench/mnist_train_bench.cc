@@ -19,13 +19,14 @@ double EigenLoop(const MnistData& d, int steps, int batch, float lr, const std::
   const int64_t width = d.train_images.dim(1);
   Mat W = Mat::Zero(width, 10), x(batch, width), y(batch, 10);
   Eigen::RowVectorXf b = Eigen::RowVectorXf::Zero(10);
-  Eigen::Map<const Mat> images(d.train_images.flat<float>().data(), d.train_images.dim(0), width);
+  const uint8_t* images = d.train_images.flat<uint8_t>().data();
   auto start = std::chrono::steady_clock::now();
   for (int s = 0; s < steps; ++s) {
     y.setZero();
+    // The batch is scaled from the stored bytes as ours does (FillBatch).
     for (int i = 0; i < batch; ++i) {
       int64_t row = order[int64_t{s} * batch + i];
-      x.row(i) = images.row(row);
+      ScalePixels(images + row * width, width, x.row(i).data());
       y(i, d.train_labels.flat<int64_t>()[row]) = 1;
     }
     Mat logits = (x * W).rowwise() + b;
@@ -52,7 +53,7 @@ int main(int argc, char** argv) {
   opt.seed = 1;
   opt.learning_rate = 0.5f;
   MnistData train_only = *data;
-  train_only.test_images = Tensor(DT_FLOAT, TensorShape{0, data->train_images.dim(1)});
+  train_only.test_images = Tensor(DT_UINT8, TensorShape{0, data->train_images.dim(1)});
   train_only.test_labels = Tensor(DT_INT64, TensorShape{0});
   double best_graph = 1e9, best_eigen = 1e9;
   auto order = train::BatchOrder(data->train_images.dim(0), int64_t{opt.steps} * opt.batch_size, opt.seed);

@@ -17,18 +17,18 @@ namespace {
 
 constexpr int kClasses = 10;
 
-// Copies the rows `order[begin, begin + n)` of images/labels into a batch,
-// labels one-hot.
+// Scales the rows `order[begin, begin + n)` of images (uint8) into a float
+// batch and sets their labels one-hot.
 void FillBatch(const Tensor& images, const Tensor& labels, const std::vector<int64_t>& order, int64_t begin,
                Tensor* x, Tensor* y) {
   const int64_t n = x->dim(0), width = images.dim(1);
-  const float* src = images.flat<float>().data();
+  const uint8_t* src = images.flat<uint8_t>().data();
   float* dst = x->flat<float>().data();
   float* onehot = y->flat<float>().data();
   std::fill(onehot, onehot + n * kClasses, 0.0f);
   for (int64_t i = 0; i < n; ++i) {
     int64_t row = order[begin + i];
-    std::memcpy(dst + i * width, src + row * width, width * sizeof(float));
+    ScalePixels(src + row * width, width, dst + i * width);
     onehot[i * kClasses + labels.flat<int64_t>()[row]] = 1.0f;
   }
 }
@@ -68,6 +68,10 @@ StatusOr<MnistSoftmaxResult> TrainMnistSoftmax(const MnistData& data, const Mnis
   if (opt.steps < 0 || opt.batch_size <= 0) return InvalidArgument("steps must be >= 0 and batch_size > 0");
   const int64_t n = data.train_images.dim(0), width = data.train_images.dim(1);
   if (n == 0) return InvalidArgument("no training examples");
+  if (data.train_images.dtype() != DT_UINT8 || data.test_images.dtype() != DT_UINT8 ||
+      data.test_images.dim(1) != width) {
+    return InvalidArgument("images must be uint8 [N, " + std::to_string(width) + "] as LoadMnist gives them");
+  }
   if (opt.batch_size > n) return InvalidArgument("batch_size is larger than the training set");
   if (!export_dir.empty() && Env::Default()->FileExists(export_dir)) {
     return AlreadyExists("Export directory already exists: " + export_dir + " (choose another --export)");
@@ -124,7 +128,7 @@ StatusOr<MnistSoftmaxResult> TrainMnistSoftmax(const MnistData& data, const Mnis
     Tensor ty(DT_FLOAT, TensorShape{m, kClasses});
     std::vector<int64_t> all(m);
     for (int64_t i = 0; i < m; ++i) all[i] = i;
-    Tensor tx(DT_FLOAT, TensorShape{m, width});
+    Tensor tx = Tensor::Uninitialized(DT_FLOAT, TensorShape{m, width});  // FillBatch writes every row
     FillBatch(data.test_images, data.test_labels, all, 0, &tx, &ty);
     ASSIGN_OR_RETURN(auto acc, session->Run({{x.name(), tx}, {y_.name(), ty}}, {accuracy.name()}));
     result.test_accuracy = acc[0].scalar<float>();

@@ -36,13 +36,14 @@ std::vector<double> ReferenceLosses(const MnistData& d, int steps, int batch, do
   const int64_t width = d.train_images.dim(1), n = d.train_images.dim(0);
   std::vector<double> W(width * 10, 0.0), b(10, 0.0), losses;
   std::vector<int64_t> order = BatchOrder(n, int64_t{steps} * batch, seed);
-  const float* x = d.train_images.flat<float>().data();
+  const uint8_t* x = d.train_images.flat<uint8_t>().data();
   for (int s = 0; s < steps; ++s) {
     std::vector<double> dW(width * 10, 0.0), db(10, 0.0);
     double loss = 0;
     for (int i = 0; i < batch; ++i) {
       int64_t row = order[int64_t{s} * batch + i];
-      const float* xi = x + row * width;
+      std::vector<double> xi(width);
+      for (int64_t j = 0; j < width; ++j) xi[j] = static_cast<float>(x[row * width + j]) / 255.0f;
       int64_t label = d.train_labels.flat<int64_t>()[row];
       double logits[10], mx = -1e300, sum = 0;
       for (int k = 0; k < 10; ++k) {
@@ -100,7 +101,9 @@ TEST(MnistSoftmaxTest, DefaultRateReachesTutorialAccuracyAndExports) {
   // The export reloads by tag and its accuracy on the test set is the same.
   auto bundle = LoadSavedModel(*dir, {"serve"});
   ASSERT_TRUE(bundle.ok()) << bundle.status();
-  auto out = (*bundle)->Predict("predict", {{"myInput", Data()->test_images}});
+  auto test_images = ScaleImages(Data()->test_images);
+  ASSERT_TRUE(test_images.ok()) << test_images.status();
+  auto out = (*bundle)->Predict("predict", {{"myInput", *test_images}});
   ASSERT_TRUE(out.ok()) << out.status();
   const Tensor& p = out->at("myOutput");
   int64_t correct = 0, m = p.dim(0);

@@ -34,16 +34,26 @@ StatusOr<Tensor> ReadIdx(Env* env, const std::string& path);
 inline constexpr char kDefaultMnistDir[] = "/usr/share/datasets/fashion-mnist";
 
 struct MnistData {
-  Tensor train_images;  // [N, rows * cols] float in [0, 1] (pixel / 255)
+  // Pixels as stored, one image per row. The tutorial feeds pixel / 255;
+  // scaling the whole training set up front would fill 188 MB of floats (most
+  // of loading's time, in page faults) for a run that reads one batch at a
+  // time, so a consumer scales what it draws (ScalePixels, ScaleImages).
+  Tensor train_images;  // [N, rows * cols] uint8
   Tensor train_labels;  // [N] int64
-  Tensor test_images;   // [M, rows * cols] float
+  Tensor test_images;   // [M, rows * cols] uint8
   Tensor test_labels;   // [M] int64
 };
+
+// out[i] = pixels[i] / 255 in float (the tutorial's inputs, in [0, 1]).
+void ScalePixels(const uint8_t* pixels, int64_t n, float* out);
+// The same for a whole uint8 tensor, into a float one of its shape.
+StatusOr<Tensor> ScaleImages(const Tensor& images);
 
 // Loads train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte
 // and t10k-labels-idx1-ubyte from `dir`, each with or without a ".gz" suffix
 // (the compressed one wins when both exist). Images must be uint8 [N, rows,
 // cols] and labels uint8 [N] with matching N; NotFound when a file is missing.
+// The two splits are decoded on two threads.
 StatusOr<MnistData> LoadMnist(Env* env, const std::string& dir = kDefaultMnistDir);
 
 }  // namespace savedmodel

@@ -175,8 +175,13 @@ TEST_F(IdxTest, LoadMnistScalesPixelsAndWidensLabels) {
   auto data = LoadMnist(env_.get(), "/m");
   ASSERT_TRUE(data.ok()) << data.status();
   EXPECT_EQ(data->train_images.shape(), (TensorShape{2, 4}));
-  EXPECT_EQ(data->train_images.dtype(), DT_FLOAT);
-  const auto px = data->train_images.flat<float>();
+  EXPECT_EQ(data->train_images.dtype(), DT_UINT8);
+  EXPECT_EQ(data->train_images.flat<uint8_t>()[1], 255);
+  EXPECT_EQ(data->train_images.flat<uint8_t>()[7], 4);
+  auto scaled = ScaleImages(data->train_images);
+  ASSERT_TRUE(scaled.ok()) << scaled.status();
+  EXPECT_EQ(scaled->shape(), (TensorShape{2, 4}));
+  const auto px = scaled->flat<float>();
   EXPECT_EQ(px[0], 0.0f);
   EXPECT_EQ(px[1], 1.0f);
   EXPECT_FLOAT_EQ(px[2], 0.2f);
@@ -196,6 +201,36 @@ TEST_F(IdxTest, LoadMnistScalesPixelsAndWidensLabels) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("train-images-idx3-ubyte"), std::string::npos);
+}
+
+// The vectorized loop against the scalar division, for every byte value and
+// for lengths that leave every possible tail after whole vectors.
+TEST(ScalePixelsTest, EqualsTheScalarDivisionForEveryByte) {
+  std::vector<uint8_t> pixels(256 + 37);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 131 + 7);
+  for (size_t n : {size_t{0}, size_t{1}, size_t{5}, size_t{15}, size_t{17}, size_t{33}, pixels.size()}) {
+    std::vector<float> out(n + 1, -1.0f);
+    ScalePixels(pixels.data(), static_cast<int64_t>(n), out.data());
+    for (size_t i = 0; i < n; ++i) {
+      volatile float byte = pixels[i];  // scalar, not vectorized
+      ASSERT_EQ(out[i], byte / 255.0f) << "n " << n << " i " << i;
+    }
+    EXPECT_EQ(out[n], -1.0f) << "wrote past n = " << n;
+  }
+  EXPECT_FALSE(ScaleImages(Tensor(DT_FLOAT, TensorShape{1, 2})).ok());
+}
+
+TEST_F(IdxTest, LoadMnistRefusesImagesThatAreNotUint8Rank3) {
+  ASSERT_TRUE(env_->WriteStringToFile("/m/train-images-idx3-ubyte", Header(0x0B, {1, 1, 2}) + Bytes({0, 1, 0, 2})).ok());
+  ASSERT_TRUE(env_->WriteStringToFile("/m/train-labels-idx1-ubyte", Header(0x08, {1}) + Bytes({1})).ok());
+  ASSERT_TRUE(env_->WriteStringToFile("/m/t10k-images-idx3-ubyte", Header(0x08, {1, 2}) + Bytes({0, 1})).ok());
+  ASSERT_TRUE(env_->WriteStringToFile("/m/t10k-labels-idx1-ubyte", Header(0x08, {1}) + Bytes({1})).ok());
+  auto data = LoadMnist(env_.get(), "/m");
+  ASSERT_FALSE(data.ok());
+  EXPECT_EQ(data.status().code(), StatusCode::kInvalidArgument) << data.status();
+  EXPECT_NE(data.status().message().find("'/m/train-images-idx3-ubyte'"), std::string::npos) << data.status();
+  EXPECT_NE(data.status().message().find("int16 [1, 1, 2], expected uint8 [N, rows, cols]"), std::string::npos)
+      << data.status();
 }
 
 TEST(FashionMnistTest, LoadsTheInstalledDataset) {
@@ -225,13 +260,18 @@ TEST(FashionMnistTest, LoadsTheInstalledDataset) {
   EXPECT_EQ(data->train_labels.flat<int64_t>()[0], 9);
   EXPECT_EQ(data->test_labels.flat<int64_t>()[0], 9);
   EXPECT_EQ(data->test_labels.flat<int64_t>()[1], 2);
-  double sum = 0;
-  for (int i = 0; i < 784; ++i) sum += data->train_images.flat<float>()[i];
-  EXPECT_NEAR(sum, 76247.0 / 255.0, 1e-3);
-  for (float p : data->train_images.flat<float>()) {
-    ASSERT_GE(p, 0.0f);
-    ASSERT_LE(p, 1.0f);
-  }
+  int64_t sum = 0;
+  for (int i = 0; i < 784; ++i) sum += data->train_images.flat<uint8_t>()[i];
+  EXPECT_EQ(sum, 76247);
+  // The last image of each split, so both decoded to the end (sums from Python's gzip module).
+  auto row_sum = [](const Tensor& images, int64_t row) {
+    int64_t s = 0;
+    for (int64_t j = 0; j < 784; ++j) s += images.flat<uint8_t>()[row * 784 + j];
+    return s;
+  };
+  EXPECT_EQ(row_sum(data->train_images, 59999), 16684);
+  EXPECT_EQ(row_sum(data->test_images, 0), 33456);
+  EXPECT_EQ(row_sum(data->test_images, 9999), 24390);
 }
 
 }  // namespace

@@ -27,9 +27,12 @@ std::string Hex32(uint32_t v) {
 // own rule holds: a checkpoint restores whatever fits in memory. What remains
 // is the allocator failing (or the session's per-tensor limit, when a
 // RestoreV2 kernel reads), which becomes a status here.
-StatusOr<Tensor> AllocateTensor(const std::string& what, DataType dtype, const TensorShape& shape) {
+// `filled`: the caller overwrites every byte (a stored entry read whole), so
+// the zero fill would be wasted on what can be most of a model's bytes.
+StatusOr<Tensor> AllocateTensor(const std::string& what, DataType dtype, const TensorShape& shape,
+                                bool filled = false) {
   try {
-    return Tensor(dtype, shape);
+    return filled ? Tensor::Uninitialized(dtype, shape) : Tensor(dtype, shape);
   } catch (const TensorAllocationError& e) {
     return ResourceExhausted(what + ": " + e.message());
   } catch (const std::bad_alloc&) {
@@ -231,7 +234,7 @@ StatusOr<Tensor> BundleReader::ReadStored(const std::string& key,
     }
     // Read straight into the tensor: one copy, and no mapping to fault on.
     ASSIGN_OR_RETURN(Tensor t, AllocateTensor(index_name_ + ": entry '" + key + "'", info.dtype,
-                                              info.shape));
+                                              info.shape, /*filled=*/true));
     char* dst = static_cast<char*>(t.raw_data());
     if (size > 0) {
       Status st = shard->file->Read(static_cast<uint64_t>(e.offset()), size, dst);

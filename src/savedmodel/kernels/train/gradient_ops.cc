@@ -178,7 +178,7 @@ class BinaryGradKernel : public TypedKernel<BinaryGradKernel<Op>> {
       return ctx->InvalidArg(std::string(Op::kNames) + " must have the same shape: " +
                              a.shape().DebugString() + " vs " + b.shape().DebugString());
     }
-    Tensor* out = ctx->allocate_output(0, a.dtype(), a.shape());
+    Tensor* out = ctx->allocate_output_uninitialized(0, a.dtype(), a.shape());
     const T* as = a.flat<T>().data();
     const T* bs = b.flat<T>().data();
     T* ys = out->flat<T>().data();
@@ -225,7 +225,8 @@ class BiasAddGradKernel : public TypedKernel<BiasAddGradKernel> {
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < channel_dim; ++d) outer *= dy.dim(d);
     for (int d = channel_dim + 1; d < dy.rank(); ++d) inner *= dy.dim(d);
-    Tensor* out = ctx->allocate_output(0, dtype_, TensorShape{channels});
+    // Every channel is written below, blocks or none.
+    Tensor* out = ctx->allocate_output_uninitialized(0, dtype_, TensorShape{channels});
     if (channels == 0) return Status();
     const int64_t row = channels * inner;
     const int64_t rows_per_block = std::max<int64_t>(1, kMinChunk / std::max<int64_t>(row, 1));
