@@ -173,7 +173,8 @@ StatusOr<Tensor> Tensor::Reshaped(const TensorShape& shape) const {
 
 Tensor Tensor::DeepCopy() const {
   if (!IsInitialized()) return *this;
-  Tensor t(dtype_, shape_);
+  // Every byte is overwritten below (strings start empty either way).
+  Tensor t = Uninitialized(dtype_, shape_);
   if (dtype_ == DT_STRING) {
     auto src = flat<std::string>();
     auto dst = t.flat<std::string>();

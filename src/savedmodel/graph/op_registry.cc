@@ -175,15 +175,63 @@ Status ValidateAttrValue(const OpDef::AttrDef& attr, const AttrValue& v) {
   return Status::OK();
 }
 
+// Reads a base-128 varint below 2^32 from [*p, end).
+bool ReadVarint32(const unsigned char** p, const unsigned char* end, uint32_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 35 && *p < end; shift += 7) {
+    const unsigned char byte = *(*p)++;
+    *v |= static_cast<uint32_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return shift < 28 || byte < 0x10;
+  }
+  return false;
+}
+
+// The name (field 1) of a serialized OpDef: protobuf writes fields in number
+// order, so it comes first, but any field before it is skipped properly.
+bool OpDefName(std::string_view def, std::string_view* name) {
+  auto* p = reinterpret_cast<const unsigned char*>(def.data());
+  const unsigned char* end = p + def.size();
+  while (p < end) {
+    uint32_t tag = 0, len = 0;
+    if (!ReadVarint32(&p, end, &tag)) return false;
+    switch (tag & 7) {
+      case 0:  // a varint of up to 64 bits: skip to its last byte
+        while (p < end && (*p++ & 0x80) != 0) {
+        }
+        break;
+      case 1:
+        if (end - p < 8) return false;
+        p += 8;
+        break;
+      case 5:
+        if (end - p < 4) return false;
+        p += 4;
+        break;
+      case 2:
+        if (!ReadVarint32(&p, end, &len) || len > static_cast<uint32_t>(end - p)) return false;
+        if (tag >> 3 == 1) {
+          *name = std::string_view(reinterpret_cast<const char*>(p), len);
+          return true;
+        }
+        p += len;
+        break;
+      default:
+        return false;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 const OpRegistry& OpRegistry::Global() {
   static const OpRegistry* const registry = [] {
     auto* r = new OpRegistry();
     // The embedded bytes are produced by protoc at build time and tested;
-    // failing to parse them is a build defect, not an input error.
-    if (!r->ops_.ParseFromArray(kEmbeddedOpDefs, static_cast<int>(kEmbeddedOpDefsSize))) std::abort();
-    r->Index();
+    // failing to index them is a build defect, not an input error.
+    if (!r->Index(std::string_view(reinterpret_cast<const char*>(kEmbeddedOpDefs), kEmbeddedOpDefsSize))) {
+      std::abort();
+    }
     return r;
   }();
   return *registry;
@@ -191,21 +239,45 @@ const OpRegistry& OpRegistry::Global() {
 
 StatusOr<std::unique_ptr<OpRegistry>> OpRegistry::FromText(std::string_view op_list_text) {
   auto r = std::unique_ptr<OpRegistry>(new OpRegistry());
-  if (!google::protobuf::TextFormat::ParseFromString(std::string(op_list_text), &r->ops_)) {
+  tensorflow::OpList ops;
+  if (!google::protobuf::TextFormat::ParseFromString(std::string(op_list_text), &ops)) {
     return InvalidArgument("op definitions do not parse as a text-format OpList");
   }
-  r->Index();
+  if (!ops.SerializeToString(&r->owned_) || !r->Index(r->owned_)) {
+    return InvalidArgument("op definitions do not serialize as an OpList");
+  }
   return r;
 }
 
-void OpRegistry::Index() {
-  by_name_.reserve(ops_.op_size());
-  for (const auto& op : ops_.op()) by_name_[op.name()] = &op;
+bool OpRegistry::Index(std::string_view op_list) {
+  auto* p = reinterpret_cast<const unsigned char*>(op_list.data());
+  const unsigned char* end = p + op_list.size();
+  while (p < end) {
+    uint32_t tag = 0, len = 0;
+    // OpList has one field: repeated OpDef op = 1.
+    if (!ReadVarint32(&p, end, &tag) || tag != ((1 << 3) | 2)) return false;
+    if (!ReadVarint32(&p, end, &len) || len > static_cast<uint32_t>(end - p)) return false;
+    const std::string_view def(reinterpret_cast<const char*>(p), len);
+    p += len;
+    std::string_view name;
+    if (!OpDefName(def, &name)) return false;
+    by_name_[std::string(name)].bytes = def;  // a later duplicate wins, as a full parse would have it
+  }
+  return true;
 }
 
 const OpDef* OpRegistry::Find(std::string_view op) const {
-  auto it = by_name_.find(std::string(op));
-  return it == by_name_.end() ? nullptr : it->second;
+  auto it = by_name_.find(op);
+  if (it == by_name_.end()) return nullptr;
+  const Entry& e = it->second;
+  std::call_once(e.parsed, [&e] {
+    auto def = std::make_unique<OpDef>();
+    // Bytes that were indexed but do not parse are a build defect as above
+    // (FromText's come from a parsed message).
+    if (!def->ParseFromArray(e.bytes.data(), static_cast<int>(e.bytes.size()))) std::abort();
+    e.def = std::move(def);
+  });
+  return e.def.get();
 }
 
 StatusOr<const OpDef*> OpRegistry::LookUp(std::string_view op) const {
@@ -216,7 +288,8 @@ StatusOr<const OpDef*> OpRegistry::LookUp(std::string_view op) const {
 
 std::vector<std::string> OpRegistry::OpNames() const {
   std::vector<std::string> names;
-  for (const auto& op : ops_.op()) names.push_back(op.name());
+  names.reserve(by_name_.size());
+  for (const auto& [name, entry] : by_name_) names.push_back(name);
   std::sort(names.begin(), names.end());
   return names;
 }

@@ -5,7 +5,9 @@
 // (scripts/gen_op_defs regenerates it). Immutable after construction; thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -45,10 +47,25 @@ class OpRegistry {
                       std::vector<DataType>* outputs) const;
 
  private:
-  void Index();
+  // One op's OpDef, kept serialized until first looked up: parsing all of
+  // TensorFlow's ~1500 OpDefs took most of a small model's load and of a cold
+  // `savedmodel run`, while a graph uses a handful of them.
+  struct Entry {
+    std::string_view bytes;
+    mutable std::once_flag parsed;
+    mutable std::unique_ptr<tensorflow::OpDef> def;
+  };
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
 
-  tensorflow::OpList ops_;
-  std::unordered_map<std::string, const tensorflow::OpDef*> by_name_;
+  OpRegistry() = default;
+  // Indexes a binary tensorflow.OpList by op name; false if it is malformed.
+  bool Index(std::string_view op_list);
+
+  std::string owned_;  // the serialized list when not the embedded one
+  std::unordered_map<std::string, Entry, NameHash, std::equal_to<>> by_name_;
 };
 
 }  // namespace savedmodel
