@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
       options.session.intra_op_threads = std::atoi(value.c_str());
     } else if (flag == "--inter_op_threads") {
       options.session.inter_op_threads = std::atoi(value.c_str());
+    } else if (flag == "--graph_passes") {
+      // 0 runs the graph as written (SessionOptions::rewriter_config), to
+      // measure what the plan-time passes win.
+      if (value == "0") options.session.rewriter_config = RewriterConfig::AllOff();
     } else if (flag == "--outputs") {
       outputs_dir = value;
     } else {
@@ -68,7 +72,7 @@ int main(int argc, char** argv) {
   argc -= first - 1;
   if (argc < 7) {
     return Fail(
-        "usage: signature_bench [--intra_op_threads N] [--inter_op_threads N] [--outputs DIR] "
+        "usage: signature_bench [--intra_op_threads N] [--inter_op_threads N] [--graph_passes 0|1] [--outputs DIR] "
         "DIR TAGS SIGNATURE LOADS RUNS BATCH:key=file.npy[,...] ...");
   }
   const std::string dir = argv[1], signature = argv[3];

@@ -23,12 +23,26 @@ struct Session::Plan {
     const OpKernel* kernel;
     std::vector<int> input_slots;  // into the Run's value vector
     int output_base;
+    // The memory plan: slots the sequential executor drops once this step ran
+    // (their last reader, or outputs nobody reads), and for the parallel one,
+    // the input slots it counts down and its outputs nobody reads.
+    std::vector<int> release_after;
+    std::vector<int> counted_inputs;
+    std::vector<int> dead_outputs;
   };
   std::vector<Step> steps;          // dependency order
   std::vector<int> feed_slots;      // where each feed's tensor goes, in feed order
   std::vector<DataType> feed_types;
   std::vector<int> fetch_slots;     // where each fetch is read from
   int num_slots = 0;
+  // Values every Run starts with: Consts and folded nodes the steps read.
+  std::vector<std::pair<int, Value>> constants;
+  // Per slot, how many step inputs read it (0 for fetched and fed slots, which
+  // are never dropped): the parallel executor's countdown starts here.
+  std::vector<int> slot_uses;
+  // Fused nodes and their kernels (graph nodes' kernels live in the Session).
+  std::vector<std::unique_ptr<Node>> owned_nodes;
+  std::vector<std::unique_ptr<OpKernel>> owned_kernels;
   // For the parallel executor: which steps wait on each step, how many steps
   // each waits on, and whether independent work exists at all.
   std::vector<std::vector<int>> consumers;
@@ -104,6 +118,37 @@ StatusOr<const OpKernel*> Session::KernelFor(const Node& node) {
     ASSIGN_OR_RETURN(k, std::move(made));
   }
   return k.get();
+}
+
+// Slots were numbered over the whole graph; a Run needs only those its plan
+// touches, so they are renumbered densely (each step's outputs stay
+// contiguous) and a Run's value vector is as small as the pruned plan.
+void Session::CompactSlots(Plan* plan) {
+  std::vector<int> remap(plan->num_slots, -1);
+  int next = 0;
+  auto map = [&](int& slot) {
+    if (remap[slot] < 0) remap[slot] = next++;
+    slot = remap[slot];
+  };
+  for (Plan::Step& step : plan->steps) {
+    const int base = step.output_base;
+    for (int o = 0; o < step.node->num_outputs(); ++o) remap[base + o] = next++;
+    step.output_base = remap[base];
+  }
+  for (Plan::Step& step : plan->steps) {
+    for (auto* list : {&step.input_slots, &step.release_after, &step.counted_inputs, &step.dead_outputs}) {
+      for (int& slot : *list) map(slot);
+    }
+  }
+  for (int& slot : plan->feed_slots) map(slot);
+  for (int& slot : plan->fetch_slots) map(slot);
+  for (auto& constant : plan->constants) map(constant.first);
+  std::vector<int> uses(next, 0);
+  for (size_t slot = 0; slot < remap.size(); ++slot) {
+    if (remap[slot] >= 0) uses[remap[slot]] = plan->slot_uses[slot];
+  }
+  plan->slot_uses = std::move(uses);
+  plan->num_slots = next;
 }
 
 StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
@@ -185,11 +230,15 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
 
   // Every node without a kernel is named at once (by op, with one node each),
   // so a user sees the whole gap in one error instead of one op per attempt.
+  PlanDraft draft;
+  draft.graph = &g;
+  draft.num_slots = plan->num_slots;
   std::map<std::string, std::string> missing;  // op -> first node needing it
+  bool control_flow = false;
   for (int id : order) {
     if (fed[id]) continue;
     const Node& node = g.node(id);
-    Plan::Step step;
+    DraftStep step;
     step.node = &node;
     auto kernel = KernelFor(node);
     if (!kernel.ok() && kernel.status().code() == StatusCode::kUnimplemented &&
@@ -200,7 +249,8 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
     ASSIGN_OR_RETURN(step.kernel, std::move(kernel));
     for (const OutputRef& in : node.inputs) step.input_slots.push_back(slot_base[in.node] + in.index);
     step.output_base = slot_base[id];
-    plan->steps.push_back(std::move(step));
+    control_flow = control_flow || IsControlFlowOp(node.op());
+    draft.steps.push_back(std::move(step));
   }
 
   if (missing.size() == 1) {
@@ -213,21 +263,113 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
     return Unimplemented("no kernels for " + std::to_string(missing.size()) + " ops: " + list);
   }
 
+  // Loops and conditionals keep their graph as written: the frame executor
+  // sequences them by tagged values, not by this plan's edges.
+  if (!control_flow) {
+    draft.slot_base = slot_base;
+    draft.pinned = fed;
+    for (int r : roots) draft.pinned[r] = true;  // fetched or targeted
+    draft.constants.resize(plan->num_slots);
+    RunGraphPasses(options_.rewriter_config,
+                   {options_.env, functions_.get(), resources_ptr_, pool_}, &draft);
+    plan->owned_nodes = std::move(draft.owned_nodes);
+    plan->owned_kernels = std::move(draft.owned_kernels);
+  }
+
+  // Steps that still run, with what each waits on: the producers of the slots
+  // it reads, and for each control input, that node's step or, for a node no
+  // longer run, what that node waited on (a forwarded Identity stands for its
+  // input's producer; a folded or fused-away node for nothing).
+  std::vector<int> slot_producer(plan->num_slots, -1);
   std::vector<int> step_of(n, -1);
-  for (size_t i = 0; i < plan->steps.size(); ++i) step_of[plan->steps[i].node->id] = static_cast<int>(i);
+  std::vector<std::vector<int>> stand_in(n);
+  std::vector<std::vector<int>> producers_of;
+  auto add_deps = [&](const DraftStep& step, std::vector<int>* deps) {
+    for (int slot : step.input_slots) {
+      if (slot_producer[slot] >= 0) deps->push_back(slot_producer[slot]);
+    }
+    for (int c : step.node->control_inputs) {
+      if (step_of[c] >= 0) {
+        deps->push_back(step_of[c]);
+      } else {
+        deps->insert(deps->end(), stand_in[c].begin(), stand_in[c].end());
+      }
+    }
+    std::sort(deps->begin(), deps->end());
+    deps->erase(std::unique(deps->begin(), deps->end()), deps->end());
+  };
+  for (const DraftStep& d : draft.steps) {
+    if (d.kind == DraftStep::kForwarded) {
+      add_deps(d, &stand_in[d.node->id]);
+      continue;
+    }
+    if (d.kind != DraftStep::kRun) continue;
+    const int index = static_cast<int>(plan->steps.size());
+    Plan::Step step;
+    step.node = d.node;
+    step.kernel = d.kernel;
+    step.input_slots = d.input_slots;
+    step.output_base = d.output_base;
+    plan->steps.push_back(std::move(step));
+    producers_of.emplace_back();
+    add_deps(d, &producers_of.back());
+    step_of[d.node->id] = index;
+    for (int o = 0; o < d.node->num_outputs(); ++o) slot_producer[d.output_base + o] = index;
+  }
+
+  // Constants the remaining steps read start each Run in their slots.
+  std::vector<int> reads(plan->num_slots, 0), last_reader(plan->num_slots, -1);
+  for (size_t i = 0; i < plan->steps.size(); ++i) {
+    for (int slot : plan->steps[i].input_slots) {
+      ++reads[slot];
+      last_reader[slot] = static_cast<int>(i);
+    }
+  }
+  if (!draft.constants.empty()) {
+    for (int slot = 0; slot < plan->num_slots; ++slot) {
+      if (reads[slot] > 0 && draft.constants[slot].tensor.IsInitialized()) {
+        plan->constants.emplace_back(slot, std::move(draft.constants[slot]));
+      }
+    }
+  }
+
+  // The memory plan: a value is dropped right after its last reader ran, so
+  // a Run holds only live activations. Fetched values stay for the caller;
+  // fed ones are the caller's anyway. Frame-executor plans keep every value.
+  if (!control_flow) {
+    std::vector<bool> kept(plan->num_slots, false);
+    for (int slot : plan->fetch_slots) kept[slot] = true;
+    for (int slot : plan->feed_slots) kept[slot] = true;
+    plan->slot_uses.assign(plan->num_slots, 0);
+    for (size_t i = 0; i < plan->steps.size(); ++i) {
+      Plan::Step& step = plan->steps[i];
+      for (int slot : step.input_slots) {
+        if (kept[slot]) continue;
+        step.counted_inputs.push_back(slot);
+        ++plan->slot_uses[slot];
+        if (last_reader[slot] == static_cast<int>(i) &&
+            std::find(step.release_after.begin(), step.release_after.end(), slot) == step.release_after.end()) {
+          step.release_after.push_back(slot);
+        }
+      }
+      for (int o = 0; o < step.node->num_outputs(); ++o) {
+        const int slot = step.output_base + o;
+        if (!kept[slot] && reads[slot] == 0) {
+          step.dead_outputs.push_back(slot);
+          step.release_after.push_back(slot);
+        }
+      }
+    }
+  }
+
+  if (!control_flow) CompactSlots(plan.get());
+
   plan->consumers.assign(plan->steps.size(), {});
   plan->num_producers.assign(plan->steps.size(), 0);
   std::vector<int> depth(plan->steps.size(), 0);
   std::vector<int> width;
   for (size_t i = 0; i < plan->steps.size(); ++i) {
-    const Node& node = *plan->steps[i].node;
-    std::vector<int> producers;
-    for (const OutputRef& in : node.inputs) producers.push_back(step_of[in.node]);
-    for (int c : node.control_inputs) producers.push_back(step_of[c]);
-    std::sort(producers.begin(), producers.end());
-    producers.erase(std::unique(producers.begin(), producers.end()), producers.end());
-    for (int p : producers) {
-      if (p < 0) continue;  // fed, or outside the plan
+    for (int p : producers_of[i]) {
       plan->consumers[p].push_back(static_cast<int>(i));
       ++plan->num_producers[i];
       depth[i] = std::max(depth[i], depth[p] + 1);
@@ -235,8 +377,6 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
     if (static_cast<size_t>(depth[i]) >= width.size()) width.resize(depth[i] + 1, 0);
     ++width[depth[i]];
   }
-  bool control_flow = false;
-  for (const auto& step : plan->steps) control_flow = control_flow || IsControlFlowOp(step.node->op());
   if (control_flow) {
     std::vector<FlowStepSpec> specs;
     specs.reserve(plan->steps.size());
@@ -273,6 +413,15 @@ Status Session::Prepare(const std::vector<std::string>& feed_names,
   return GetPlan(feed_names, fetches, targets).status();
 }
 
+StatusOr<std::vector<std::pair<std::string, std::string>>> Session::PlannedSteps(
+    const std::vector<std::string>& feed_names, const std::vector<std::string>& fetches,
+    const std::vector<std::string>& targets) {
+  ASSIGN_OR_RETURN(auto plan, GetPlan(feed_names, fetches, targets));
+  std::vector<std::pair<std::string, std::string>> steps;
+  for (const Plan::Step& step : plan->steps) steps.emplace_back(step.node->name(), step.node->op());
+  return steps;
+}
+
 namespace {
 
 // Kernels compute blind, so a missing or uninitialized input stops here.
@@ -293,7 +442,7 @@ Status CheckInput(const Node& node, int i, const Value& v) {
 }  // namespace
 
 Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
-                        const Budget& budget) {
+                        const Budget& budget, std::vector<Value>* outputs) {
   const Plan::Step& step = plan.steps[index];
   std::vector<const Value*> inputs;
   inputs.reserve(step.input_slots.size());
@@ -302,9 +451,10 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
     RETURN_IF_ERROR(CheckInput(*step.node, static_cast<int>(i), v));
     inputs.push_back(&v);
   }
-  std::vector<Value> outputs(step.node->num_outputs());
-  RETURN_IF_ERROR(RunKernel(plan, index, std::move(inputs), &outputs, budget));
-  for (size_t i = 0; i < outputs.size(); ++i) (*values)[step.output_base + i] = std::move(outputs[i]);
+  outputs->clear();
+  outputs->resize(step.node->num_outputs());
+  RETURN_IF_ERROR(RunKernel(plan, index, std::move(inputs), outputs, budget));
+  for (size_t i = 0; i < outputs->size(); ++i) (*values)[step.output_base + i] = std::move((*outputs)[i]);
   return Status::OK();
 }
 
@@ -368,8 +518,10 @@ Status Session::Execute(const Plan& plan, std::vector<Value>* values, const Budg
 
 Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values,
                                   const Budget& budget) {
+  std::vector<Value> outputs;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
-    RETURN_IF_ERROR(RunStep(plan, static_cast<int>(i), values, budget));
+    RETURN_IF_ERROR(RunStep(plan, static_cast<int>(i), values, budget, &outputs));
+    for (int slot : plan.steps[i].release_after) (*values)[slot] = Value();
   }
   return Status::OK();
 }
@@ -377,7 +529,8 @@ Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values,
 // Dataflow scheduling: a step runs once all its producers finished. The thread
 // finishing a step continues with one newly ready consumer and hands the rest
 // to the inter-op pool. Each value slot has one writer, and the atomic
-// countdown orders its write before every read.
+// countdown orders its write before every read. A second countdown per slot,
+// of the reads still to come, drops a value after its last reader.
 Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values,
                                 const Budget& budget) {
   struct State {
@@ -388,21 +541,30 @@ Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values,
     std::mutex mu;
     Status status;
     std::atomic<bool> failed{false};
-    explicit State(size_t n) : pending(n), remaining(static_cast<int64_t>(n)) {}
+    std::vector<std::atomic<int>> uses;
+    State(size_t n, size_t slots)
+        : pending(n), remaining(static_cast<int64_t>(n)), uses(slots) {}
   };
-  State st(plan.steps.size());
+  State st(plan.steps.size(), plan.slot_uses.size());
   for (size_t i = 0; i < plan.steps.size(); ++i) st.pending[i].store(plan.num_producers[i]);
+  for (size_t i = 0; i < plan.slot_uses.size(); ++i) st.uses[i].store(plan.slot_uses[i]);
 
   std::function<void(int)> run_from = [&](int index) {
+    std::vector<Value> outputs;
     while (index >= 0) {
       if (!st.failed.load(std::memory_order_relaxed)) {
-        Status s = RunStep(plan, index, values, budget);
+        Status s = RunStep(plan, index, values, budget, &outputs);
         if (!s.ok()) {
           std::lock_guard<std::mutex> l(st.mu);
           if (st.status.ok()) st.status = s;
           st.failed.store(true);
         }
       }
+      const Plan::Step& step = plan.steps[index];
+      for (int slot : step.counted_inputs) {
+        if (st.uses[slot].fetch_sub(1, std::memory_order_acq_rel) == 1) (*values)[slot] = Value();
+      }
+      for (int slot : step.dead_outputs) (*values)[slot] = Value();
       int next = -1;
       for (int c : plan.consumers[index]) {
         if (st.pending[c].fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -442,6 +604,7 @@ StatusOr<std::vector<Value>> Session::RunValues(
   ASSIGN_OR_RETURN(auto plan, GetPlan(feed_names, fetches, targets));
 
   std::vector<Value> values(plan->num_slots);
+  for (const auto& [slot, value] : plan->constants) values[slot] = value;
   for (size_t i = 0; i < feeds.size(); ++i) {
     const Value& v = feeds[i].second;
     if (!v.resource) {

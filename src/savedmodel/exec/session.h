@@ -19,6 +19,7 @@
 #include "savedmodel/base/status.h"
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/core/tensor.h"
+#include "savedmodel/exec/graph_passes.h"
 #include "savedmodel/graph/graph.h"
 #include "savedmodel/kernels/function_runtime.h"
 #include "savedmodel/kernels/kernel.h"
@@ -66,6 +67,12 @@ struct SessionOptions {
   // called by a kernel charges its caller's Run, and the loader's restore and
   // init Runs charge LoadOptions::max_model_bytes. SIZE_MAX turns it off.
   size_t max_bytes_per_run = kDefaultMaxBytesPerRun;
+
+  // Plan-time graph passes (exec/graph_passes.h): identity forwarding,
+  // constant folding, fusion. They never change outputs beyond float rounding
+  // of fused ops; RewriterConfig::AllOff() runs the graph as written, for
+  // debugging a model.
+  RewriterConfig rewriter_config;
 };
 
 class Session {
@@ -91,6 +98,12 @@ class Session {
   Status Prepare(const std::vector<std::string>& feed_names,
                  const std::vector<std::string>& fetches, const std::vector<std::string>& targets);
 
+  // What a Run signature's plan runs, in order, after the graph passes: (node
+  // name, op) per step. For tests and for looking into a model's plan.
+  StatusOr<std::vector<std::pair<std::string, std::string>>> PlannedSteps(
+      const std::vector<std::string>& feed_names, const std::vector<std::string>& fetches,
+      const std::vector<std::string>& targets = {});
+
   const Graph& graph() const { return *graph_; }
   // The Env its kernels touch files through (SessionOptions::env).
   Env* env() const { return options_.env; }
@@ -105,10 +118,13 @@ class Session {
   StatusOr<std::shared_ptr<const Plan>> BuildPlan(const std::vector<std::string>& feed_names,
                                                   const std::vector<std::string>& fetches,
                                                   const std::vector<std::string>& targets);
+  static void CompactSlots(Plan* plan);
   StatusOr<const OpKernel*> KernelFor(const Node& node);
   // `budget` is the Run's (see max_bytes_per_run), charged by every kernel call.
   using Budget = std::shared_ptr<MemoryBudget>;
-  Status RunStep(const Plan& plan, int index, std::vector<Value>* values, const Budget& budget);
+  // `outputs` is scratch reused across the steps of one executor call.
+  Status RunStep(const Plan& plan, int index, std::vector<Value>* values, const Budget& budget,
+                 std::vector<Value>* outputs);
   // Calls step `index`'s kernel on `inputs`, turning allocation failures into
   // statuses; RunStep gathers and checks the inputs around it.
   Status RunKernel(const Plan& plan, int index, std::vector<const Value*> inputs,
