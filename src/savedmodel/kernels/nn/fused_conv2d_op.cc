@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/math/elementwise_f32.h"
+#include "savedmodel/kernels/math/gemm.h"
 #include "savedmodel/kernels/nn/conv2d_gemm.h"
 #include "savedmodel/kernels/nn/conv_util.h"
 
@@ -24,18 +26,22 @@ namespace {
 
 enum class Act { kNone, kRelu, kRelu6, kElu, kLeakyRelu };
 
-// Per row of out_c values: y = act(y * scale + shift) (scale absent for BiasAdd).
-template <Act kAct>
-void Epilogue(float* y, int64_t rows, int64_t oc, const float* scale, const float* shift, float alpha) {
-  for (int64_t r = 0; r < rows; ++r, y += oc) {
-    for (int64_t o = 0; o < oc; ++o) {
-      float v = scale ? y[o] * scale[o] + shift[o] : y[o] + shift[o];
-      if constexpr (kAct == Act::kRelu) v = v < 0.0f ? 0.0f : v;  // NaN passes, as in Relu
-      if constexpr (kAct == Act::kRelu6) v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
-      if constexpr (kAct == Act::kElu) v = v > 0.0f ? v : std::expm1(v);
-      if constexpr (kAct == Act::kLeakyRelu) v = v > 0.0f ? v : v * alpha;
-      y[o] = v;
-    }
+// Per row of out_c values: y = act(y * scale + shift) (scale absent for
+// BiasAdd), through the same vector loops BiasAdd and the Relu family use.
+void Epilogue(Act act, float* y, int64_t rows, int64_t oc, const float* scale, const float* shift, float alpha) {
+  const int64_t n = rows * oc;
+  if (n == 0) return;
+  const f32::Operand out{y, oc, 1};
+  if (scale) f32::BinaryRange(f32::BinaryOp::kMul, out, f32::Operand{scale, 0, 1}, y, oc, 0, n);
+  f32::BinaryRange(f32::BinaryOp::kAdd, out, f32::Operand{shift, 0, 1}, y, oc, 0, n);
+  switch (act) {
+    case Act::kNone: break;
+    case Act::kRelu: f32::Unary(f32::UnaryOp::kRelu, y, y, n); break;
+    case Act::kRelu6: f32::Unary(f32::UnaryOp::kRelu6, y, y, n); break;
+    case Act::kLeakyRelu: f32::Unary(f32::UnaryOp::kLeakyRelu, y, y, n, alpha); break;
+    case Act::kElu:
+      for (int64_t i = 0; i < n; ++i) y[i] = y[i] > 0.0f ? y[i] : std::expm1(y[i]);
+      break;
   }
 }
 
@@ -55,6 +61,7 @@ class FusedConv2DKernel : public OpKernel {
       *s = c.UnsupportedType(c.input_types()[0]);
       return;
     }
+    WarmUpGemm();  // oneDNN generates its code while the model loads
     const std::string where = "node '" + c.name() + "': _FusedConv2D ";
     if (conv_.nchw) {
       *s = Unimplemented(where + "supports only the NHWC data format");
@@ -119,16 +126,9 @@ class FusedConv2DKernel : public OpKernel {
     const float* shift = b.data();
     const int64_t oc = d->oc;
     const float alpha = alpha_;
-    void (*epilogue)(float*, int64_t, int64_t, const float*, const float*, float) = nullptr;
-    switch (act_) {
-      case Act::kNone: epilogue = &Epilogue<Act::kNone>; break;
-      case Act::kRelu: epilogue = &Epilogue<Act::kRelu>; break;
-      case Act::kRelu6: epilogue = &Epilogue<Act::kRelu6>; break;
-      case Act::kElu: epilogue = &Epilogue<Act::kElu>; break;
-      case Act::kLeakyRelu: epilogue = &Epilogue<Act::kLeakyRelu>; break;
-    }
+    const Act act = act_;
     Conv2DGemm(ctx->pool(), *d, in.flat<float>().data(), filter.flat<float>().data(), out->flat<float>().data(),
-               [&](int64_t, int64_t rows, float* y) { epilogue(y, rows, oc, scale, shift, alpha); });
+               [&](int64_t, int64_t rows, float* y) { Epilogue(act, y, rows, oc, scale, shift, alpha); });
     return Status::OK();
   }
 
