@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -121,16 +122,36 @@ void SgemmBlock(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, con
   if (st != dnnl_success) SgemmReference(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
-// Blocks of `dim` items aligned to `align`, at most `max_blocks`, each of at
-// least kMinBlockWork multiply-adds (`work_per_item` per item). Depends on
-// the shape and the pool size only, so results never depend on timing.
-int64_t BlockSize(int64_t dim, int64_t align, int64_t work_per_item, int64_t max_blocks) {
+// Blocks of `dim` items aligned to `align`, each of at least kMinBlockWork
+// multiply-adds (`work_per_item` per item). One per thread, or up to four
+// per thread along a long dimension, so that threads slowed by other work on
+// the machine take fewer blocks: each block packs the other operand again,
+// which costs about 20 multiply-adds per element packed, so that stays under
+// 1% while dim is over 2048 per block. Depends on the shape and the pool
+// size only, so results never depend on timing.
+int64_t BlockSize(int64_t dim, int64_t align, int64_t work_per_item, int64_t threads) {
+  const int64_t per_thread = std::clamp<int64_t>(dim / 2048, 1, 4);
   const int64_t by_work = std::max<int64_t>(1, kMinBlockWork / std::max<int64_t>(1, work_per_item));
-  int64_t blocks = std::min<int64_t>(max_blocks, std::max<int64_t>(1, dim / by_work));
+  int64_t blocks = std::min<int64_t>(threads * per_thread, std::max<int64_t>(1, dim / by_work));
   blocks = std::min<int64_t>(blocks, std::max<int64_t>(1, dim / align));
   int64_t size = (dim + blocks - 1) / blocks;
   size = (size + align - 1) / align * align;
   return std::min(size, dim);
+}
+
+// Runs fn(0) .. fn(blocks - 1) on up to `threads` threads of `pool`, the
+// caller being one, each taking the next block nobody has taken. Which
+// thread runs a block does not change its result.
+void RunBlocks(ThreadPool* pool, int64_t threads, int64_t blocks,
+               const std::function<void(int64_t)>& fn) {
+  if (pool == nullptr || threads <= 1 || blocks <= 1) {
+    for (int64_t blk = 0; blk < blocks; ++blk) fn(blk);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  ParallelFor(pool, std::min(threads, blocks), 1, [&](int64_t, int64_t) {
+    for (int64_t blk; (blk = next.fetch_add(1, std::memory_order_relaxed)) < blocks;) fn(blk);
+  });
 }
 
 }  // namespace
@@ -167,25 +188,19 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
   // columns each pack all of A (m x k) again, blocks of rows all of B (k x n).
   if (m < n) {
     const int64_t size = BlockSize(n, kColumnAlign, m * k, threads);
-    const int64_t blocks = (n + size - 1) / size;
-    ParallelFor(pool, blocks, 1, [&](int64_t first, int64_t last) {
-      for (int64_t blk = first; blk < last; ++blk) {
-        const int64_t j0 = blk * size, cols = std::min(size, n - j0);
-        SgemmBlock(trans_a, trans_b, m, cols, k, a, lda, trans_b ? b + j0 * ldb : b + j0, ldb,
-                   beta, c + j0, ldc);
-        if (on_block) on_block(0, m, j0, j0 + cols);
-      }
+    RunBlocks(pool, threads, (n + size - 1) / size, [&](int64_t blk) {
+      const int64_t j0 = blk * size, cols = std::min(size, n - j0);
+      SgemmBlock(trans_a, trans_b, m, cols, k, a, lda, trans_b ? b + j0 * ldb : b + j0, ldb, beta,
+                 c + j0, ldc);
+      if (on_block) on_block(0, m, j0, j0 + cols);
     });
   } else {
     const int64_t size = BlockSize(m, kRowAlign, n * k, threads);
-    const int64_t blocks = (m + size - 1) / size;
-    ParallelFor(pool, blocks, 1, [&](int64_t first, int64_t last) {
-      for (int64_t blk = first; blk < last; ++blk) {
-        const int64_t i0 = blk * size, rows = std::min(size, m - i0);
-        SgemmBlock(trans_a, trans_b, rows, n, k, trans_a ? a + i0 : a + i0 * lda, lda, b, ldb,
-                   beta, c + i0 * ldc, ldc);
-        if (on_block) on_block(i0, i0 + rows, 0, n);
-      }
+    RunBlocks(pool, threads, (m + size - 1) / size, [&](int64_t blk) {
+      const int64_t i0 = blk * size, rows = std::min(size, m - i0);
+      SgemmBlock(trans_a, trans_b, rows, n, k, trans_a ? a + i0 : a + i0 * lda, lda, b, ldb, beta,
+                 c + i0 * ldc, ldc);
+      if (on_block) on_block(i0, i0 + rows, 0, n);
     });
   }
 }
