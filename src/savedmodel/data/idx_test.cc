@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -218,6 +219,33 @@ TEST(ScalePixelsTest, EqualsTheScalarDivisionForEveryByte) {
     EXPECT_EQ(out[n], -1.0f) << "wrote past n = " << n;
   }
   EXPECT_FALSE(ScaleImages(Tensor(DT_FLOAT, TensorShape{1, 2})).ok());
+}
+
+// A file of several MiB, inflated across many zlib calls: the data comes out
+// whole, and a wrong CRC in the trailer, or a flipped byte inside, is caught.
+TEST_F(IdxTest, LargeGzipFilesAreChecksummed) {
+  std::string data(9u << 20, '\0');
+  uint32_t state = 12345;
+  for (char& c : data) {
+    state = state * 1103515245u + 12345u;
+    c = static_cast<char>(state >> 24);
+  }
+  const std::string raw = Header(0x08, {static_cast<uint32_t>(data.size())}) + data;
+  const std::string gz = Gzip(raw);
+  auto t = Read("/d/big.gz", gz);
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->num_elements(), static_cast<int64_t>(data.size()));
+  EXPECT_EQ(std::memcmp(t->raw_data(), data.data(), data.size()), 0);
+
+  std::string bad_crc = gz;
+  bad_crc[bad_crc.size() - 8] ^= 1;
+  ExpectCorrupt("/d/bad_crc.gz", bad_crc, "incorrect data check");
+  // A stored (incompressible) block's byte flipped: inflates fine, CRC differs.
+  std::string flipped = gz;
+  flipped[gz.size() / 2] ^= 0x40;
+  auto f = Read("/d/flipped.gz", flipped);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), StatusCode::kDataLoss) << f.status();
 }
 
 TEST_F(IdxTest, LoadMnistRefusesImagesThatAreNotUint8Rank3) {
