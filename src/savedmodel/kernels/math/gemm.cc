@@ -27,13 +27,13 @@
 namespace savedmodel::kernels {
 namespace {
 
-// Below this many multiply-adds a block stays on the calling thread. A pool
-// worker that is still polling for work (kernels of one Run follow each other
-// within microseconds) starts a block in about a microsecond, and one that
-// sleeps is not waited for: the caller runs the blocks nobody started. At
-// 2^17 the MLP's 64x10x512 logits split (8 us against 14 inline, measured);
-// below it the split gained nothing measurable.
-constexpr int64_t kMinBlockWork = int64_t{1} << 17;
+// Below this many multiply-adds (about 80 us on one core) a product runs on
+// the calling thread. Handing a block to a worker and waiting for it costs a
+// wake-up on each side, tens of microseconds when the cores are busy: the
+// MNIST MLP at batch 1 took 175 us a call with its 1x512x784 and 1x512x512
+// products split in two, 41 us with them inline. Products of the MLP at
+// batch 64 (16-26M multiply-adds) still split.
+constexpr int64_t kMinBlockWork = int64_t{1} << 22;
 
 // Column blocks start at multiples of one AVX-512 register of floats, so
 // every block but the last reads and writes whole cache lines of B and C.
