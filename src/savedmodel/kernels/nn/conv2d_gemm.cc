@@ -102,7 +102,12 @@ void Conv2DGemm(ThreadPool* pool, const ConvDims& d, const float* x, const float
   // spreads over the threads; a function of the shape only, never of the pool.
   rows = std::min(rows, std::max<int64_t>(32, (m + 7) / 8));
   const int64_t chunks = (m + rows - 1) / rows;
-  ParallelFor(pool, chunks, 1, [&](int64_t begin, int64_t end) {
+  // A thread's share should be worth waking it for: 2^17 multiply-adds, the
+  // size below which Sgemm's own split stopped paying (docs/performance.md).
+  // Small layers at batch 1 then run on the calling thread alone.
+  const int64_t per_chunk = std::max<int64_t>(1, rows * d.oc * k);
+  const int64_t min_chunks = std::max<int64_t>(1, ((int64_t{1} << 17) + per_chunk - 1) / per_chunk);
+  ParallelFor(pool, chunks, min_chunks, [&](int64_t begin, int64_t end) {
     std::unique_ptr<float[]> patch(direct ? nullptr : new float[rows * cols]);
     for (int64_t chunk = begin; chunk < end; ++chunk) {
       const int64_t row0 = chunk * rows, n = std::min(rows, m - row0);
@@ -149,6 +154,45 @@ void Conv2DBackpropInputGemm(ThreadPool* pool, const ConvDims& d, const float* d
             }
           }
         }
+      }
+    }
+  });
+}
+
+void Conv2DBackpropFilterGemm(ThreadPool* pool, const ConvDims& d, const float* x, const float* dy, float* dw) {
+  const int64_t taps = d.kh * d.kw, m = d.batch * d.oh * d.ow;
+  if (taps * d.ic == 0 || d.oc == 0) return;
+  if (m == 0) {
+    std::memset(dw, 0, taps * d.ic * d.oc * sizeof(float));
+    return;
+  }
+  // Output channels in blocks, so a 1x1 filter (one tap) still gives the
+  // threads several tasks; each task gathers its tap's pixels itself.
+  constexpr int64_t kColumnBlock = 64;
+  const int64_t blocks = (d.oc + kColumnBlock - 1) / kColumnBlock;
+  const bool direct = d.kh == 1 && d.kw == 1 && d.sh == 1 && d.sw == 1 && d.pad_top == 0 && d.pad_left == 0 &&
+                      d.oh == d.ih && d.ow == d.iw;
+  const int64_t rows = std::clamp<int64_t>(kPatchBytes / (d.ic * static_cast<int64_t>(sizeof(float))), 256, 65536);
+  ParallelFor(pool, taps * blocks, 1, [&](int64_t begin, int64_t end) {
+    std::unique_ptr<float[]> gathered(direct ? nullptr : new float[std::min(rows, m) * d.ic]);
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t tap = task / blocks, o0 = (task % blocks) * kColumnBlock;
+      const int64_t on = std::min(kColumnBlock, d.oc - o0), ky = tap / d.kw, kx = tap % d.kw;
+      float* out = dw + tap * d.ic * d.oc + o0;
+      for (int64_t row0 = 0; row0 < m; row0 += rows) {
+        const int64_t n = std::min(rows, m - row0);
+        const float* a = x + row0 * d.ic;
+        if (!direct) {
+          for (int64_t r = 0; r < n; ++r) {
+            const int64_t idx = row0 + r, ox = idx % d.ow, t = idx / d.ow, oy = t % d.oh, b = t / d.oh;
+            const int64_t iy = oy * d.sh - d.pad_top + ky * d.dh, ix = ox * d.sw - d.pad_left + kx * d.dw;
+            const bool in = iy >= 0 && iy < d.ih && ix >= 0 && ix < d.iw;
+            CopyOrZero(gathered.get() + r * d.ic, in ? x + ((b * d.ih + iy) * d.iw + ix) * d.ic : nullptr, d.ic);
+          }
+          a = gathered.get();
+        }
+        Sgemm(nullptr, true, false, d.ic, on, n, a, d.ic, dy + row0 * d.oc + o0, d.oc, row0 == 0 ? 0.0f : 1.0f,
+              out, d.oc);
       }
     }
   });

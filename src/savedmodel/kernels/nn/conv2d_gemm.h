@@ -120,4 +120,41 @@ void Conv2DBackpropInputDirect(const ConvDims& d, const T* dy, const T* f, T* dx
   for (size_t i = 0; i < acc.size(); ++i) dx[i] = FromCalc<T>(acc[i]);
 }
 
+// dW, the gradient of Conv2D with respect to its filter
+// (Conv2DBackpropFilter): for every tap, the input pixels the tap read,
+// [batch * out_h * out_w, in_c] transposed, times dy [batch * out_h * out_w,
+// out_c]. Each task is one tap and one block of output channels, its products
+// summed over chunks of output pixels in order, so the sums do not depend on
+// the thread count. REQUIRES groups == 1; dw [kh, kw, in_c, out_c] need not be
+// initialized.
+void Conv2DBackpropFilterGemm(ThreadPool* pool, const ConvDims& d, const float* x, const float* dy, float* dw);
+
+// The same as a direct loop, one thread: the reference of the above and the
+// path of the other float types.
+template <typename T>
+void Conv2DBackpropFilterDirect(const ConvDims& d, const T* x, const T* dy, T* dw) {
+  using C = Calc<T>;
+  std::vector<C> acc(d.kh * d.kw * d.ic * d.oc, C(0));
+  for (int64_t b = 0; b < d.batch; ++b)
+    for (int64_t oy = 0; oy < d.oh; ++oy)
+      for (int64_t ox = 0; ox < d.ow; ++ox) {
+        const T* gy = dy + ((b * d.oh + oy) * d.ow + ox) * d.oc;
+        for (int64_t ky = 0; ky < d.kh; ++ky) {
+          const int64_t iy = oy * d.sh - d.pad_top + ky * d.dh;
+          if (iy < 0 || iy >= d.ih) continue;
+          for (int64_t kx = 0; kx < d.kw; ++kx) {
+            const int64_t ix = ox * d.sw - d.pad_left + kx * d.dw;
+            if (ix < 0 || ix >= d.iw) continue;
+            const T* px = x + ((b * d.ih + iy) * d.iw + ix) * d.ic;
+            C* dst = acc.data() + (ky * d.kw + kx) * d.ic * d.oc;
+            for (int64_t c = 0; c < d.ic; ++c) {
+              const C v = ToCalc(px[c]);
+              for (int64_t o = 0; o < d.oc; ++o) dst[c * d.oc + o] += v * ToCalc(gy[o]);
+            }
+          }
+        }
+      }
+  for (size_t i = 0; i < acc.size(); ++i) dw[i] = FromCalc<T>(acc[i]);
+}
+
 }  // namespace savedmodel::kernels

@@ -19,6 +19,8 @@
 namespace savedmodel {
 namespace {
 
+using kernels::Conv2DBackpropFilterDirect;
+using kernels::Conv2DBackpropFilterGemm;
 using kernels::Conv2DBackpropInputDirect;
 using kernels::Conv2DBackpropInputGemm;
 using kernels::Conv2DDimsOf;
@@ -166,6 +168,96 @@ TEST(Conv2DGemmTest, BackpropInputMatchesDirectLoop) {
       }
     }
   }
+}
+
+// Conv2DBackpropFilter's products against its direct loop (in double), and
+// the loop itself against the adjoint identity that defines it:
+// <conv(x, w), dy> = <w, dW(x, dy)> for every w, checked with w = the unit
+// filter of each weight through the forward direct loop.
+TEST(Conv2DGemmTest, BackpropFilterMatchesDirectLoop) {
+  ThreadPool pool(3);
+  const std::vector<Case> cases = {
+      {3, 12, 11, 5, 3, 3, 5, 7, "VALID", 1, 1, 1, 1, {}},
+      {2, 9, 7, 4, 3, 3, 4, 70, "SAME", 2, 2, 1, 1, {}},  // two blocks of output channels
+      {1, 13, 9, 3, 3, 2, 3, 4, "SAME", 2, 1, 2, 2, {}},
+      {2, 8, 8, 6, 3, 3, 6, 5, "EXPLICIT", 1, 2, 1, 1, {1, 2, 0, 3}},
+      {2, 6, 6, 8, 1, 1, 8, 130, "VALID", 1, 1, 1, 1, {}},     // 1x1: the input itself, three tasks
+      {4, 30, 30, 2, 3, 3, 2, 8, "SAME", 1, 1, 1, 1, {}},      // several chunks of pixels
+      {1, 3, 3, 2, 5, 5, 2, 4, "VALID", 1, 1, 1, 1, {}},       // no output pixels: dW is zero
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE("in " + std::to_string(k.ih) + "x" + std::to_string(k.iw) + "x" + std::to_string(k.ic) + " " +
+                 k.padding);
+    ConvParams p;
+    p.padding = k.padding;
+    p.sh = k.sh, p.sw = k.sw, p.dh = k.dh, p.dw = k.dw;
+    std::copy(k.pad, k.pad + 4, p.pad);
+    auto d = Conv2DDimsOf(p, TensorShape{k.batch, k.ih, k.iw, k.ic}, TensorShape{k.kh, k.kw, k.fc, k.oc});
+    ASSERT_TRUE(d.ok()) << d.status();
+    std::mt19937 rng(static_cast<uint32_t>(k.ih * 5 + k.oc));
+    const auto x = Random(k.batch * k.ih * k.iw * k.ic, &rng), dy = Random(d->batch * d->oh * d->ow * d->oc, &rng);
+    const int64_t n = k.kh * k.kw * k.ic * k.oc;
+    std::vector<float> fast(n, NAN), one_thread(n, NAN);
+    Conv2DBackpropFilterGemm(&pool, *d, x.data(), dy.data(), fast.data());
+    Conv2DBackpropFilterGemm(nullptr, *d, x.data(), dy.data(), one_thread.data());
+    EXPECT_EQ(0, std::memcmp(fast.data(), one_thread.data(), n * sizeof(float))) << "differs with threads";
+    std::vector<double> xd(x.begin(), x.end()), gd(dy.begin(), dy.end()), xa(xd.size()), ga(gd.size());
+    for (size_t i = 0; i < xd.size(); ++i) xa[i] = std::fabs(xd[i]);
+    for (size_t i = 0; i < gd.size(); ++i) ga[i] = std::fabs(gd[i]);
+    std::vector<double> exact(n), bound(n);
+    Conv2DBackpropFilterDirect<double>(*d, xd.data(), gd.data(), exact.data());
+    Conv2DBackpropFilterDirect<double>(*d, xa.data(), ga.data(), bound.data());
+    int bad = 0;
+    for (int64_t i = 0; i < n && bad < 5; ++i) {
+      if (!(std::fabs(fast[i] - exact[i]) <= 1e-5 * bound[i] + 1e-30)) {
+        ADD_FAILURE() << "at " << i << ": " << fast[i] << " vs " << exact[i];
+        ++bad;
+      }
+    }
+    // The adjoint identity, for a few weights: dW[i] = <conv(x, e_i), dy>.
+    const int64_t outs = d->batch * d->oh * d->ow * d->oc;
+    std::vector<double> unit(n, 0.0), y(outs);
+    for (int64_t i = 0; i < n; i += std::max<int64_t>(1, n / 7)) {
+      unit[i] = 1.0;
+      Conv2DDirect<double>(nullptr, *d, xd.data(), unit.data(), y.data());
+      unit[i] = 0.0;
+      double dot = 0.0;
+      for (int64_t j = 0; j < outs; ++j) dot += y[j] * gd[j];
+      EXPECT_NEAR(exact[i], dot, 1e-9 * (1.0 + bound[i])) << "weight " << i;
+    }
+  }
+}
+
+TEST(Conv2DGemmTest, BackpropFilterOpNhwcNchwAndGroups) {
+  std::mt19937 rng(9);
+  const Tensor x = RandomTensor({2, 7, 6, 4}, &rng), dy = RandomTensor({2, 4, 6, 5}, &rng);
+  const Tensor sizes = testing::V_<int32_t>({3, 2, 4, 5});
+  auto nhwc = OpTest("Conv2DBackpropFilter").Input(x).Input(sizes).Input(dy)
+                  .Attr("strides", std::vector<int64_t>{1, 2, 1, 1}).Attr("padding", "SAME").IntraOpThreads(2).Run1();
+  ASSERT_TRUE(nhwc.ok()) << nhwc.status();
+  ASSERT_EQ(nhwc->shape(), (TensorShape{3, 2, 4, 5}));
+  auto nchw = OpTest("Conv2DBackpropFilter").Input(Permute4<float>(x, kToNchw)).Input(sizes)
+                  .Input(Permute4<float>(dy, kToNchw)).Attr("strides", std::vector<int64_t>{1, 1, 2, 1})
+                  .Attr("padding", "SAME").Attr("data_format", "NCHW").Run1();
+  ASSERT_TRUE(nchw.ok()) << nchw.status();
+  EXPECT_EQ(0, std::memcmp(nchw->flat<float>().data(), nhwc->flat<float>().data(), nhwc->byte_size()));
+  // double takes the loop; same numbers up to float rounding.
+  std::vector<double> xd(x.flat<float>().begin(), x.flat<float>().end()),
+      gd(dy.flat<float>().begin(), dy.flat<float>().end());
+  auto dbl = OpTest("Conv2DBackpropFilter").Input(Tensor::FromVector(xd, x.shape())).Input(sizes)
+                 .Input(Tensor::FromVector(gd, dy.shape())).Attr("strides", std::vector<int64_t>{1, 2, 1, 1})
+                 .Attr("padding", "SAME").Run1();
+  ASSERT_TRUE(dbl.ok()) << dbl.status();
+  for (int64_t i = 0; i < nhwc->num_elements(); ++i) {
+    EXPECT_NEAR(nhwc->flat<float>()[i], dbl->flat<double>()[i], 1e-5) << i;
+  }
+  auto grouped = OpTest("Conv2DBackpropFilter").Input(x).Input(testing::V_<int32_t>({3, 2, 2, 4}))
+                     .Input(RandomTensor({2, 4, 6, 4}, &rng)).Attr("strides", std::vector<int64_t>{1, 2, 1, 1})
+                     .Attr("padding", "SAME").Run1();
+  EXPECT_EQ(grouped.status().code(), StatusCode::kUnimplemented) << grouped.status();
+  testing::ExpectError(OpTest("Conv2DBackpropFilter").Input(x).Input(sizes).Input(RandomTensor({2, 4, 6, 3}, &rng))
+                           .Attr("strides", std::vector<int64_t>{1, 2, 1, 1}).Attr("padding", "SAME").Run1(),
+                       "out_backprop has shape");
 }
 
 TEST(Conv2DGemmTest, BadDepthsAreErrors) {
