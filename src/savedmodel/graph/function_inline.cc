@@ -230,6 +230,9 @@ Status InlineFunctionCalls(tensorflow::GraphDef* graph, const OpRegistry& regist
   Library lib;
   for (const auto& f : graph->library().function()) lib[f.signature().name()] = &f;
   // `lib` points into graph->library(), which stays put until the end.
+  bool any_call = false;
+  for (const auto& n : graph->node()) any_call = any_call || IsCall(n, lib);
+  if (!any_call) return Status::OK();  // most TF1 graphs: nothing to copy
   tensorflow::GraphDef current;
   *current.mutable_node() = graph->node();
   *current.mutable_versions() = graph->versions();
@@ -257,7 +260,8 @@ Status InlineFunctionCalls(tensorflow::GraphDef* graph, const OpRegistry& regist
     }
     current.Swap(&next);
   }
-  *current.mutable_library() = graph->library();
+  // Moved, not copied: nothing reads `lib` any more.
+  current.mutable_library()->Swap(graph->mutable_library());
   graph->Swap(&current);
   return Status::OK();
 }
