@@ -24,19 +24,32 @@ bool IsForwardOp(const std::string& op) {
          op == "Snapshot";
 }
 
-// Consumers of an Identity-like node read its inputs' slots instead. A node
-// with control inputs keeps running: whoever reads its output must also wait
-// for those (tf.control_dependencies around tf.identity is how TF1 graphs
-// order a read after an update). A ref input is read when the node runs, so
-// forwarding it would move the read; those stay too.
+// Consumers of an Identity-like node read its inputs' slots instead, and a
+// NoOp drops out; neither runs. The node's control inputs carry over to
+// whoever read through it (tf.control_dependencies around tf.identity is how
+// TF1 graphs order a read after an update), and a control edge on it resolves
+// to what it waited for (session.cc). A ref input is read when the node runs,
+// so forwarding it would move the read; those stay.
 void ForwardIdentities(const Graph& g, PlanDraft* draft) {
   std::vector<int> alias(draft->num_slots);
   std::iota(alias.begin(), alias.end(), 0);
+  // Per forwarded output slot: the control inputs a reader inherits.
+  std::vector<std::vector<int>> waits(draft->num_slots);
   for (DraftStep& step : draft->steps) {
-    for (int& s : step.input_slots) s = alias[s];
+    for (int& s : step.input_slots) {
+      step.extra_control.insert(step.extra_control.end(), waits[s].begin(), waits[s].end());
+      s = alias[s];
+    }
+    std::sort(step.extra_control.begin(), step.extra_control.end());
+    step.extra_control.erase(std::unique(step.extra_control.begin(), step.extra_control.end()),
+                             step.extra_control.end());
     const Node& node = *step.node;
-    if (step.kind != DraftStep::kRun || !IsForwardOp(node.op()) || draft->pinned[node.id] ||
-        !node.control_inputs.empty() || step.input_slots.size() != static_cast<size_t>(node.num_outputs())) {
+    if (step.kind != DraftStep::kRun || draft->pinned[node.id]) continue;
+    if (node.op() == "NoOp") {
+      step.kind = DraftStep::kForwarded;
+      continue;
+    }
+    if (!IsForwardOp(node.op()) || step.input_slots.size() != static_cast<size_t>(node.num_outputs())) {
       continue;
     }
     bool ok = true;
@@ -44,7 +57,12 @@ void ForwardIdentities(const Graph& g, PlanDraft* draft) {
       ok = ok && !IsRefType(g.node(in.node).output_types[in.index]);
     }
     if (!ok) continue;
-    for (int i = 0; i < node.num_outputs(); ++i) alias[step.output_base + i] = step.input_slots[i];
+    std::vector<int> inherited = step.extra_control;
+    inherited.insert(inherited.end(), node.control_inputs.begin(), node.control_inputs.end());
+    for (int i = 0; i < node.num_outputs(); ++i) {
+      alias[step.output_base + i] = step.input_slots[i];
+      waits[step.output_base + i] = inherited;
+    }
     step.kind = DraftStep::kForwarded;
   }
 }
@@ -63,7 +81,10 @@ bool NeverFold(const std::string& op) {
 
 bool Foldable(const PlanDraft& draft, const DraftStep& step) {
   const Node& node = *step.node;
-  if (step.kind != DraftStep::kRun || draft.pinned[node.id] || !node.control_inputs.empty()) return false;
+  if (step.kind != DraftStep::kRun || draft.pinned[node.id] || !node.control_inputs.empty() ||
+      !step.extra_control.empty()) {
+    return false;
+  }
   if (node.op() == "Const") return true;
   if (step.input_slots.empty() || NeverFold(node.op())) return false;
   const tensorflow::OpDef* op_def = OpRegistry::Global().Find(node.op());
@@ -193,6 +214,7 @@ void Remap(const PassContext& context, PlanDraft* draft) {
   std::vector<bool> control_consumed(draft->pinned.size(), false);
   for (const DraftStep& step : steps) {
     for (int c : step.node->control_inputs) control_consumed[c] = true;
+    for (int c : step.extra_control) control_consumed[c] = true;
   }
   for (size_t i = 0; i < steps.size(); ++i) {
     const DraftStep& step = steps[i];
@@ -249,6 +271,11 @@ void Remap(const PassContext& context, PlanDraft* draft) {
     }
     DraftStep& last = a >= 0 ? steps[a] : bias;
     last.input_slots = {steps[p].input_slots[0], steps[p].input_slots[1], bias.input_slots[1]};
+    for (const DraftStep* absorbed : {&steps[p], &bias}) {
+      if (absorbed == &last) continue;
+      last.extra_control.insert(last.extra_control.end(), absorbed->extra_control.begin(),
+                                absorbed->extra_control.end());
+    }
     last.node = fused.get();
     last.kernel = kernel->get();
     steps[p].kind = DraftStep::kFused;

@@ -53,6 +53,9 @@ struct DraftStep {
   const Node* node = nullptr;  // a graph node, or a node owned by the draft
   const OpKernel* kernel = nullptr;
   std::vector<int> input_slots;  // into the Run's value vector
+  // Graph node ids this step waits on besides node->control_inputs: those of
+  // forwarded Identities it now reads through (their ordering carries over).
+  std::vector<int> extra_control;
   int output_base = 0;
   Kind kind = kRun;
 };

@@ -162,17 +162,17 @@ TEST(MemoryPlanTest, ParallelExecutorReleasesToo) {
 
 // ---- identity forwarding -----------------------------------------------------
 
-TEST(IdentityForwardingTest, ConsumersReadThroughAndFetchedOrOrderedIdentitiesStay) {
+TEST(IdentityForwardingTest, ConsumersReadThroughAndFetchedIdentitiesStay) {
   std::string text = FloatPlaceholder("x") + Unary("i1", "Identity", "x") + Unary("i2", "Identity", "i1") +
                      Unary("n", "Neg", "i2") + Unary("stop", "StopGradient", "n") +
-                     // Ordered after `n` by a control edge: must keep running.
+                     // Ordered after `n` by a control edge, which `out` inherits.
                      Unary("late", "Identity", "x", "input: '^n'") + Binary("out", "AddV2", "stop", "late");
   auto def = Parse(text);
   auto on = MakeSession(def, true);
   auto off = MakeSession(def, false);
   auto steps = on->PlannedSteps({"x"}, {"out"});
   ASSERT_TRUE(steps.ok()) << steps.status();
-  EXPECT_EQ(*steps, (Steps{{"n", "Neg"}, {"late", "Identity"}, {"out", "AddV2"}}));
+  EXPECT_EQ(*steps, (Steps{{"n", "Neg"}, {"out", "AddV2"}}));
   auto all = off->PlannedSteps({"x"}, {"out"});
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 6u);
@@ -186,6 +186,36 @@ TEST(IdentityForwardingTest, ConsumersReadThroughAndFetchedOrOrderedIdentitiesSt
   ExpectClose((*a)[1], x, 0);  // a fetched Identity still answers
   // -x + x is zero everywhere.
   for (float v : (*a)[0].flat<float>()) EXPECT_EQ(v, 0.f);
+}
+
+// Each Run assigns the fed value to a variable, then reads it through an
+// Identity of the handle ordered after the assignment. Forwarded, the read
+// must still wait for the assignment, on the parallel executor too (sixteen
+// independent Negs make the plan wide enough for it).
+TEST(IdentityForwardingTest, ReadersKeepTheForwardedIdentitysControlEdges) {
+  std::string text =
+      "node { name: 'x' op: 'Placeholder' attr { key: 'dtype' value { type: DT_FLOAT } } "
+      "attr { key: 'shape' value { shape { } } } }\n"
+      "node { name: 'v' op: 'VarHandleOp' attr { key: 'dtype' value { type: DT_FLOAT } } "
+      "attr { key: 'shape' value { shape { } } } }\n"
+      "node { name: 'assign' op: 'AssignVariableOp' input: 'v' input: 'x' "
+      "attr { key: 'dtype' value { type: DT_FLOAT } } }\n"
+      "node { name: 'h' op: 'Identity' input: 'v' input: '^assign' attr { key: 'T' value { type: DT_RESOURCE } } }\n"
+      "node { name: 'read' op: 'ReadVariableOp' input: 'h' attr { key: 'dtype' value { type: DT_FLOAT } } }\n";
+  std::vector<std::string> targets;
+  for (int i = 0; i < 16; ++i) {
+    text += Unary("pad" + std::to_string(i), "Neg", "x");
+    targets.push_back("pad" + std::to_string(i));
+  }
+  auto session = MakeSession(Parse(text), true, /*inter=*/2);
+  auto steps = session->PlannedSteps({"x"}, {"read"}, targets);
+  ASSERT_TRUE(steps.ok()) << steps.status();
+  for (const auto& step : *steps) EXPECT_NE(step.first, "h");
+  for (int i = 0; i < 200; ++i) {
+    auto r = session->Run({{"x", Tensor::Scalar<float>(static_cast<float>(i))}}, {"read"}, targets);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ((*r)[0].scalar<float>(), static_cast<float>(i));
+  }
 }
 
 // ---- constant folding ----------------------------------------------------------

@@ -288,22 +288,30 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
     for (int slot : step.input_slots) {
       if (slot_producer[slot] >= 0) deps->push_back(slot_producer[slot]);
     }
-    for (int c : step.node->control_inputs) {
-      if (step_of[c] >= 0) {
-        deps->push_back(step_of[c]);
-      } else {
-        deps->insert(deps->end(), stand_in[c].begin(), stand_in[c].end());
+    for (const auto* controls : {&step.node->control_inputs, &step.extra_control}) {
+      for (int c : *controls) {
+        if (step_of[c] >= 0) {
+          deps->push_back(step_of[c]);
+        } else {
+          deps->insert(deps->end(), stand_in[c].begin(), stand_in[c].end());
+        }
       }
     }
     std::sort(deps->begin(), deps->end());
     deps->erase(std::unique(deps->begin(), deps->end()), deps->end());
   };
+  // A NoOp gathering many control edges stays a step: standing in for it
+  // would copy its whole list into each of its consumers.
+  constexpr size_t kMaxStandIn = 16;
   for (const DraftStep& d : draft.steps) {
     if (d.kind == DraftStep::kForwarded) {
-      add_deps(d, &stand_in[d.node->id]);
+      auto& waits = stand_in[d.node->id];
+      add_deps(d, &waits);
+      if (d.node->num_outputs() > 0 || waits.size() <= kMaxStandIn) continue;
+      waits.clear();
+    } else if (d.kind != DraftStep::kRun) {
       continue;
     }
-    if (d.kind != DraftStep::kRun) continue;
     const int index = static_cast<int>(plan->steps.size());
     Plan::Step step;
     step.node = d.node;
