@@ -4,11 +4,14 @@
 // our pool; and compiled for AVX-512 with its own OpenMP threads), on 2048^3
 // and the shapes of the MNIST MLP and CNN.
 //
-//   build/bench/gemm_bench [--threads N] [--budget SECONDS_PER_CELL] [--shape MxNxK]...
+//   build/bench/gemm_bench [--threads N] [--budget SECONDS_PER_CELL] [--rounds R]
+//                          [--shape MxNxK]...
 //
-// Each cell is the best of as many runs as fit in the budget (the machine is
-// shared, so the minimum is the number least disturbed by other work); the
-// median is printed beside it. GFLOP/s counts 2*m*n*k per product.
+// Each cell is the best of as many runs as fit in the budget, over R rounds
+// that each measure every library in turn (the machine is shared: the
+// minimum is the number least disturbed by other work, and rounds spread each
+// library over the same stretch of time); the median of the round with the
+// best run is printed beside it. GFLOP/s counts 2*m*n*k per product.
 #include <Eigen/Core>
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
@@ -83,6 +86,7 @@ int CountThreads() {
 int main(int argc, char** argv) {
   int threads = 2;
   double budget = 1.0;
+  int rounds = 3;
   std::vector<Shape> shapes;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -90,6 +94,8 @@ int main(int argc, char** argv) {
       threads = std::atoi(argv[++i]);
     } else if (arg == "--budget" && i + 1 < argc) {
       budget = std::atof(argv[++i]);
+    } else if (arg == "--rounds" && i + 1 < argc) {
+      rounds = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--shape" && i + 1 < argc) {
       long long m, n, k;
       if (std::sscanf(argv[++i], "%lldx%lldx%lld", &m, &n, &k) != 3 || m <= 0 || n <= 0 || k <= 0) {
@@ -100,7 +106,8 @@ int main(int argc, char** argv) {
       shapes.push_back({m, n, k, "given"});
     } else {
       std::fprintf(stderr,
-                   "usage: gemm_bench [--threads N] [--budget SECONDS_PER_CELL] [--shape MxNxK]...\n");
+                   "usage: gemm_bench [--threads N] [--budget SECONDS_PER_CELL] [--rounds R] "
+                   "[--shape MxNxK]...\n");
       return 2;
     }
   }
@@ -164,8 +171,9 @@ int main(int argc, char** argv) {
                      }});
   }
 
-  std::printf("threads: %d, budget per cell: %.2f s; GFLOP/s from the best run (median in us)\n\n",
-              threads, budget);
+  std::printf("threads: %d, budget per cell: %.2f s in %d rounds; GFLOP/s from the best run "
+              "(median in us)\n\n",
+              threads, budget, rounds);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
   std::vector<std::vector<float>> as, bs, cs;
@@ -179,13 +187,17 @@ int main(int argc, char** argv) {
   // One implementation at a time over every shape, with a pause between
   // them: a library's threads spin for a while after each call, and would
   // otherwise take cores from the next one measured.
-  std::vector<std::vector<Timing>> timings(impls.size());
-  for (size_t i = 0; i < impls.size(); ++i) {
-    for (size_t j = 0; j < shapes.size(); ++j) {
-      timings[i].push_back(Time([&] { impls[i].run(shapes[j], as[j].data(), bs[j].data(), cs[j].data()); },
-                                budget));
+  std::vector<std::vector<Timing>> timings(impls.size(), std::vector<Timing>(shapes.size()));
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t i = 0; i < impls.size(); ++i) {
+      for (size_t j = 0; j < shapes.size(); ++j) {
+        const Timing t = Time(
+            [&] { impls[i].run(shapes[j], as[j].data(), bs[j].data(), cs[j].data()); },
+            budget / rounds);
+        if (round == 0 || t.best_us < timings[i][j].best_us) timings[i][j] = t;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   std::printf("%-16s %-32s", "m x n x k", "shape");
   for (const Impl& impl : impls) std::printf(" %20s", impl.name.c_str());
