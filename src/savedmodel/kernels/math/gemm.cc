@@ -16,10 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
-#include <future>
-#include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "savedmodel/base/thread_pool.h"
@@ -60,16 +57,6 @@ class OneOpenMpThread {
   const int saved_;
 };
 
-struct WarmUpState {
-  std::once_flag started;
-  std::shared_future<void> done;
-};
-
-WarmUpState& WarmUp() {
-  static WarmUpState* state = new WarmUpState;  // never destroyed: a detached thread uses it
-  return *state;
-}
-
 // oneDNN generates its sgemm code on the first product big enough to use it
 // (40-55 ms measured here; a 1x1x1 product does not count); the other paths
 // (each transpose, beta 1, one row or one column) are run once as well, so
@@ -89,13 +76,8 @@ void GenerateKernels() {
   }
 }
 
-void WaitForWarmUp() {
-  static std::atomic<bool> ready{false};  // skips the future once it is known done
-  if (ready.load(std::memory_order_acquire)) return;
-  WarmUpGemm();
-  WarmUp().done.wait();
-  ready.store(true, std::memory_order_release);
-}
+// Set once the code exists, so Sgemm checks one flag instead of the once_flag.
+std::atomic<bool> generated{false};
 
 // Scales C by beta, for products with k == 0 (no terms) and as the fallback's
 // start. beta 0 overwrites, so NaNs in an uninitialized C do not survive.
@@ -157,13 +139,17 @@ void RunBlocks(ThreadPool* pool, int64_t threads, int64_t blocks,
 }  // namespace
 
 void WarmUpGemm() {
-  WarmUpState& s = WarmUp();
-  std::call_once(s.started, [&s] {
-    auto task = std::make_shared<std::packaged_task<void()>>(GenerateKernels);
-    s.done = task->get_future().share();
-    // Detached: a process may exit before it finishes; oneDNN keeps its
-    // generated kernels in never-freed statics, so exit does not race it.
-    std::thread([task] { (*task)(); }).detach();
+  if (generated.load(std::memory_order_acquire)) return;
+  // On the calling thread, not a background one: oneDNN creates static
+  // objects while it generates code, and a process that exits meanwhile
+  // destroys them under the generator. Tried detached: one exit in four
+  // within 40 ms of the start crashed, and waiting for the thread from an
+  // atexit handler crashed nearly all (the handlers registered later, those
+  // statics' destructors, run before it).
+  static std::once_flag once;
+  std::call_once(once, [] {
+    GenerateKernels();
+    generated.store(true, std::memory_order_release);
   });
 }
 
@@ -182,7 +168,7 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
     if (on_block) on_block(0, m, 0, n);
     return;
   }
-  WaitForWarmUp();
+  WarmUpGemm();
   const int64_t threads = pool == nullptr ? 1 : pool->num_threads();
   // Split the dimension whose blocks share the smaller operand: blocks of
   // columns each pack all of A (m x k) again, blocks of rows all of B (k x n).

@@ -42,9 +42,10 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
 void SgemmReference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                     int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
-// Starts the backend's one-time setup (oneDNN generates its AVX-512 code on
-// first use, about 40 ms) on a background thread, so a model being loaded
-// overlaps it. Idempotent and cheap after the first call; Sgemm waits for it.
+// The backend's one-time setup: oneDNN generates its code for this CPU on
+// first use (40-55 ms measured). Once per process, on the calling thread;
+// cheap after that. Sgemm calls it; the float product kernels call it when
+// they are built, while a model loads, so its first Run does not pay for it.
 void WarmUpGemm();
 
 }  // namespace savedmodel::kernels
