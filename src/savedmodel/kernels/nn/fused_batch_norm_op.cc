@@ -7,6 +7,7 @@
 // The other outputs repeat the given mean and variance (batch_mean,
 // batch_variance, reserve_space_1/2) and V3's reserve_space_3 is empty, as
 // TensorFlow's CPU kernel returns them at inference.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -68,14 +69,24 @@ class FusedBatchNormKernel : public TypedKernel<FusedBatchNormKernel> {
       a[k] = scale[k] / std::sqrt(var[k] + epsilon_);
       b[k] = offset[k] - mean[k] * a[k];
     }
-    Tensor* out = ctx->allocate_output(0, x.dtype(), x.shape());
+    Tensor* out = ctx->allocate_output_uninitialized(0, x.dtype(), x.shape());  // every element written below
     const T* xs = x.flat<T>().data();
     T* ys = out->flat<T>().data();
-    const int64_t inner = nchw_ ? x.dim(2) * x.dim(3) : 1;
-    ParallelFor(ctx->pool(), x.num_elements(), 4096, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const int64_t k = (i / inner) % c;
-        ys[i] = FromCalc<T>(static_cast<Calc<T>>(ToCalc(xs[i]) * a[k] + b[k]));
+    // Rows of one channel (NCHW: a plane) or of all channels (NHWC: a pixel),
+    // so the inner loop has no division and vectorizes.
+    const int64_t row = nchw_ ? x.dim(2) * x.dim(3) : c;
+    const int64_t rows = row == 0 ? 0 : x.num_elements() / row;
+    const int64_t min_rows = std::max<int64_t>(1, kMinParallelWork / std::max<int64_t>(1, row));
+    ParallelFor(ctx->pool(), rows, min_rows, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const T* xr = xs + r * row;
+        T* yr = ys + r * row;
+        if (nchw_) {
+          const float ak = a[r % c], bk = b[r % c];
+          for (int64_t j = 0; j < row; ++j) yr[j] = FromCalc<T>(static_cast<Calc<T>>(ToCalc(xr[j]) * ak + bk));
+        } else {
+          for (int64_t k = 0; k < row; ++k) yr[k] = FromCalc<T>(static_cast<Calc<T>>(ToCalc(xr[k]) * a[k] + b[k]));
+        }
       }
     });
     for (int i = 1; i <= 4; ++i) ctx->set_output(i, ctx->input(i % 2 == 1 ? 3 : 4));
