@@ -6,11 +6,28 @@
 #include <map>
 
 #include "savedmodel/base/confined_env.h"
+#include "savedmodel/base/thread_pool.h"
 #include "savedmodel/exec/object_graph_restore.h"
 #include "savedmodel/format/bundle/bundle_reader.h"
 
 namespace savedmodel {
 namespace {
+
+// The pools of every model loaded with default threading. TensorFlow's
+// sessions share process-wide pools too unless told otherwise
+// (ConfigProto.use_per_session_threads); starting and joining two pools of
+// threads per model was a third of loading a small one, and models run side
+// by side do not oversubscribe the cores. Never destroyed: a model may be
+// released at exit after statics are gone.
+struct SharedPools {
+  ThreadPool intra;
+  ThreadPool inter;
+};
+
+SharedPools& DefaultPools() {
+  static SharedPools* const pools = new SharedPools();
+  return *pools;
+}
 
 constexpr char kMainOpCollection[] = "saved_model_main_op";
 constexpr char kLegacyInitOpCollection[] = "legacy_init_op";
@@ -99,6 +116,11 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
   auto bundle = std::unique_ptr<SavedModelBundle>(new SavedModelBundle());
   Env* env = options.session.env;
   SessionOptions session_options = options.session;
+  if (session_options.intra_op_pool == nullptr && session_options.inter_op_pool == nullptr &&
+      session_options.intra_op_threads == 0 && session_options.inter_op_threads == 0) {
+    session_options.intra_op_pool = &DefaultPools().intra;
+    session_options.inter_op_pool = &DefaultPools().inter;
+  }
   if (options.confine_file_access) {
     FileAccessRoots roots;
     roots.read = options.allowed_read_paths;

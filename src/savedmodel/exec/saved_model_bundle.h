@@ -27,6 +27,9 @@ inline constexpr char kInitOpSignatureKey[] = "__saved_model_init_op";
 inline constexpr size_t kDefaultMaxModelBytes = size_t{12} << 30;
 
 struct LoadOptions {
+  // With no pools lent and both thread counts 0 (the defaults), the model
+  // runs on process-wide pools that every such model shares, as TensorFlow's
+  // sessions do; set a thread count or lend pools for pools of its own.
   SessionOptions session;
 
   // Bytes of tensors the model may hold: the variables its restore op reads
