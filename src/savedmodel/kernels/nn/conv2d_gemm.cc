@@ -1,5 +1,6 @@
 #include "savedmodel/kernels/nn/conv2d_gemm.h"
 
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -44,6 +45,23 @@ inline void CopyOrZero(float* dst, const float* src, int64_t n) {
   } else {
     std::memcpy(dst, src, n * sizeof(float));
   }
+}
+
+// Runs body(claim) on the calling thread and up to all of the pool's
+// workers; claim(&i) hands out the next unclaimed item of [0, n) and returns
+// false once none is left. Items go to whichever thread asks first, so a
+// thread the OS has set aside (the machine is shared) holds up one item, not
+// a fixed third of them; what an item computes never depends on its thread.
+template <typename Body>
+void ShareOut(ThreadPool* pool, int64_t n, int64_t min_items_per_thread, const Body& body) {
+  std::atomic<int64_t> next{0};
+  const auto claim = [&](int64_t* item) {
+    *item = next.fetch_add(1, std::memory_order_relaxed);
+    return *item < n;
+  };
+  const int64_t threads = pool == nullptr ? 1 : pool->num_threads() + 1;
+  const int64_t parts = std::clamp<int64_t>(n / std::max<int64_t>(1, min_items_per_thread), 1, threads);
+  ParallelFor(parts > 1 ? pool : nullptr, parts, 1, [&](int64_t, int64_t) { body(claim); });
 }
 
 // Writes output rows [row0, row0 + rows) as patch rows: column
@@ -107,9 +125,9 @@ void Conv2DGemm(ThreadPool* pool, const ConvDims& d, const float* x, const float
   // Small layers at batch 1 then run on the calling thread alone.
   const int64_t per_chunk = std::max<int64_t>(1, rows * d.oc * k);
   const int64_t min_chunks = std::max<int64_t>(1, ((int64_t{1} << 17) + per_chunk - 1) / per_chunk);
-  ParallelFor(pool, chunks, min_chunks, [&](int64_t begin, int64_t end) {
+  ShareOut(pool, chunks, min_chunks, [&](const auto& claim) {
     std::unique_ptr<float[]> patch(direct ? nullptr : new float[rows * cols]);
-    for (int64_t chunk = begin; chunk < end; ++chunk) {
+    for (int64_t chunk; claim(&chunk);) {
       const int64_t row0 = chunk * rows, n = std::min(rows, m - row0);
       const float* a = x + row0 * d.ic;
       if (!direct) {
@@ -130,9 +148,9 @@ void Conv2DBackpropInputGemm(ThreadPool* pool, const ConvDims& d, const float* d
   if (d.batch == 0 || image == 0) return;
   const int64_t row_bytes = static_cast<int64_t>(sizeof(float)) * (k + d.oc);
   const int64_t rows = std::clamp<int64_t>(kPatchBytes / row_bytes, 32, 4096);
-  ParallelFor(pool, d.batch, 1, [&](int64_t begin, int64_t end) {
+  ShareOut(pool, d.batch, 1, [&](const auto& claim) {
     std::unique_ptr<float[]> col(pixels == 0 ? nullptr : new float[std::min(rows, pixels) * k]);
-    for (int64_t b = begin; b < end; ++b) {
+    for (int64_t b; claim(&b);) {
       float* img = dx + b * image;
       std::memset(img, 0, image * sizeof(float));
       for (int64_t p0 = 0; p0 < pixels; p0 += rows) {
@@ -173,9 +191,9 @@ void Conv2DBackpropFilterGemm(ThreadPool* pool, const ConvDims& d, const float* 
   const bool direct = d.kh == 1 && d.kw == 1 && d.sh == 1 && d.sw == 1 && d.pad_top == 0 && d.pad_left == 0 &&
                       d.oh == d.ih && d.ow == d.iw;
   const int64_t rows = std::clamp<int64_t>(kPatchBytes / (d.ic * static_cast<int64_t>(sizeof(float))), 256, 65536);
-  ParallelFor(pool, taps * blocks, 1, [&](int64_t begin, int64_t end) {
+  ShareOut(pool, taps * blocks, 1, [&](const auto& claim) {
     std::unique_ptr<float[]> gathered(direct ? nullptr : new float[std::min(rows, m) * d.ic]);
-    for (int64_t task = begin; task < end; ++task) {
+    for (int64_t task; claim(&task);) {
       const int64_t tap = task / blocks, o0 = (task % blocks) * kColumnBlock;
       const int64_t on = std::min(kColumnBlock, d.oc - o0), ky = tap / d.kw, kx = tap % d.kw;
       float* out = dw + tap * d.ic * d.oc + o0;
