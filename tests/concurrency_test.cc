@@ -5,6 +5,7 @@
 // loaded and unloaded while others run.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <string>
@@ -67,6 +68,9 @@ TEST(ConcurrencyTest, EightThreadsTimesTenThousandRunsThroughOneSession) {
 // ParallelFor over more than kMinParallelWork items per thread splits across
 // the pool: the chunks run on at least two distinct threads (the caller and a
 // worker), and cover every index exactly once, with several callers at once.
+// The caller claims every range no worker has started, so a caller whose
+// workers are all busy may run them all: each caller's first range waits
+// (bounded) for a worker to run one, which it does once the split happened.
 TEST(ConcurrencyTest, LargeParallelForRunsOnSeveralThreads) {
   ThreadPool pool(4);
   const int64_t n = 4 * kMinParallelWork;
@@ -77,10 +81,18 @@ TEST(ConcurrencyTest, LargeParallelForRunsOnSeveralThreads) {
       std::vector<uint8_t> hits(n, 0);
       std::mutex mu;
       std::set<std::thread::id> ids;
+      const std::thread::id caller = std::this_thread::get_id();
       pool.ParallelFor(n, kMinParallelWork, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) ++hits[i];
-        std::lock_guard<std::mutex> lock(mu);
+        std::unique_lock<std::mutex> lock(mu);
         ids.insert(std::this_thread::get_id());
+        if (std::this_thread::get_id() != caller) return;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (ids.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+          lock.unlock();
+          std::this_thread::yield();
+          lock.lock();
+        }
       });
       if (ids.size() < 2 || std::count(hits.begin(), hits.end(), 1) != n) failures.fetch_add(1);
     });

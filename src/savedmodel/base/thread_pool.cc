@@ -10,6 +10,10 @@
 #include <memory>
 #include <utility>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 namespace savedmodel {
 
 namespace {
@@ -18,8 +22,35 @@ namespace {
 // condition variable costs the waker a futex call and the sleeper tens of
 // microseconds before the scheduler runs it again, while the kernels of a
 // batch-1 Run call ParallelFor a few microseconds apart. The budget bounds
-// the CPU an idle pool burns to this much after each task.
-constexpr auto kSpinBudget = std::chrono::microseconds(50);
+// the CPU an idle pool burns to this much after each task. 20 us, measured on
+// 2 and 4 dedicated CPUs (docs/performance.md): 10 us missed most hand-offs
+// between back-to-back Runs of the softmax model at batch 64, 50 us cost the
+// MLP at batch 64 up to 13% on 2 CPUs (pollers slowing the thread that still
+// computes).
+//
+// Polling pays only while every polling thread has a CPU of its own: with
+// more runnable threads than CPUs a poller takes the CPU from a thread that
+// still has work (the MLP at batch 64 took 1.2x as long, at batch 1 1.15x, on
+// 2 CPUs with 2 workers and the caller all polling). So workers poll only
+// while, counting the caller, there is a CPU for each (worker i polls when
+// i + 2 <= CPUs; the rest block at once), and a ParallelFor caller polls only
+// when the whole pool and itself fit the CPUs.
+constexpr auto kSpinBudget = std::chrono::microseconds(20);
+
+// This thread's index in its pool; -1 off any pool.
+thread_local int worker_index = -1;
+
+// CPUs this process may run on (its affinity mask: taskset, cpusets), read once.
+int AvailableCpus() {
+  static const int n = [] {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+#endif
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }();
+  return n;
+}
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -65,7 +96,12 @@ void BlockingCounter::Wait() {
 
 ThreadPool::ThreadPool(int num_threads) {
   if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
-  for (int i = 0; i < num_threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 0; i < num_threads; ++i) {
+    workers_.emplace_back([this, i] {
+      worker_index = i;
+      WorkerLoop();
+    });
+  }
 }
 
 ThreadPool::~ThreadPool() {
@@ -84,11 +120,13 @@ void ThreadPool::Schedule(std::function<void()> fn) {
     std::lock_guard<std::mutex> l(mu_);
     queue_.push_back(std::move(fn));
     queued_.fetch_add(1, std::memory_order_relaxed);
-    // A worker that is not blocked either runs or spins, and will see the
-    // task: only a blocked one needs the (costly) notify. sleeping_ is read
-    // under mu_, and a worker counts itself and checks the queue under mu_
-    // before it blocks, so no task is left with every worker asleep.
-    wake = sleeping_ > 0;
+    // A polling worker takes a task without being notified (the futex call
+    // would cost this thread microseconds and wake a sleeper to an empty
+    // queue): notify only for tasks beyond the pollers. A poller rechecks the
+    // queue under mu_ before it blocks, and a worker counts itself under mu_
+    // as it starts and stops polling or blocking, so no task is left with
+    // every worker asleep.
+    wake = sleeping_ > 0 && static_cast<int64_t>(queue_.size()) > polling_;
   }
   if (wake) cv_.notify_one();
 }
@@ -109,12 +147,17 @@ void ThreadPool::WorkerLoop() {
     std::function<void()> fn;
     {
       std::unique_lock<std::mutex> l(mu_);
+      const bool may_poll = worker_index + 2 <= AvailableCpus();
       while (queue_.empty() && !stop_) {
-        l.unlock();
-        const bool seen = SpinForWork();
-        l.lock();
-        // Another worker may have taken what this one saw: spin again then.
-        if (seen || !queue_.empty() || stop_) continue;
+        if (may_poll) {
+          ++polling_;
+          l.unlock();
+          const bool seen = SpinForWork();
+          l.lock();
+          --polling_;
+          // Another worker may have taken what this one saw: poll again then.
+          if (seen || !queue_.empty() || stop_) continue;
+        }
         ++sleeping_;
         cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
         --sleeping_;
@@ -196,7 +239,9 @@ void ThreadPool::ParallelFor(int64_t n, int64_t min_chunk,
   st->RunRanges(parts);
   // Ranges a worker started usually end within microseconds: poll before
   // blocking. done.Wait() still synchronizes with every range through its mutex.
-  SpinUntil([&] { return st->unfinished.load(std::memory_order_acquire) == 0; });
+  if (num_threads() + 1 <= AvailableCpus()) {
+    SpinUntil([&] { return st->unfinished.load(std::memory_order_acquire) == 0; });
+  }
   st->done.Wait();
   if (st->error) std::rethrow_exception(st->error);
 }

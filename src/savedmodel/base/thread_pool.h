@@ -79,10 +79,13 @@ class ThreadPool {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   bool stop_ = false;
-  int sleeping_ = 0;  // workers blocked on cv_, guarded by mu_: Schedule notifies only then
+  // Workers blocked on cv_ and workers polling (SpinForWork), guarded by mu_:
+  // Schedule notifies only when more tasks wait than pollers will take.
+  int sleeping_ = 0;
   // queue_.size() and stop_, mirrored for idle workers to poll without mu_.
   std::atomic<int64_t> queued_{0};
   std::atomic<bool> stopping_{false};
+  int polling_ = 0;  // with sleeping_ above; here it fills padding
   std::vector<std::thread> workers_;
 };
 

@@ -53,6 +53,33 @@ TEST(ThreadPoolTest, ConcurrentShortParallelForCalls) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
+// A one-worker pool fits every machine's CPUs, so its worker and callers
+// poll instead of blocking between calls: back-to-back ParallelFor and
+// Schedule hand-offs, pools destroyed while their worker polls, and every
+// range still run exactly once.
+TEST(ThreadPoolTest, PollingHandOffsRunEverythingOnce) {
+  for (int round = 0; round < 20; ++round) {
+    ThreadPool pool(1);
+    for (int call = 0; call < 200; ++call) {
+      std::vector<int> seen(2 + call % 3, 0);
+      pool.ParallelFor(static_cast<int64_t>(seen.size()), 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) seen[i] += 1;
+      });
+      for (int v : seen) ASSERT_EQ(v, 1);
+    }
+    BlockingCounter counter(50);
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 50; ++i) {
+      pool.Schedule([&] {
+        ++ran;
+        counter.DecrementCount();
+      });
+    }
+    counter.Wait();
+    EXPECT_EQ(ran.load(), 50);
+  }
+}
+
 TEST(BlockingCounterTest, WaitReturnsAfterLastDecrementAndCounterCanDie) {
   ThreadPool pool(4);
   for (int round = 0; round < 2000; ++round) {
