@@ -4,6 +4,7 @@
 #include "savedmodel/exec/graph_passes.h"
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include <google/protobuf/text_format.h>
@@ -59,7 +60,11 @@ std::string FloatConst(const std::string& name, const std::vector<int64_t>& shap
                      "attr { key: 'value' value { tensor { dtype: DT_FLOAT tensor_shape {";
   for (int64_t d : shape) text += " dim { size: " + std::to_string(d) + " }";
   text += " }";
-  for (float v : values) text += " float_val: " + std::to_string(v);
+  for (float v : values) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    text += std::string(" float_val: ") + buf;
+  }
   return text + " } } } }\n";
 }
 
@@ -120,6 +125,19 @@ TEST(MemoryPlanTest, ChainRunsWithinTheBytesOfTwoLiveValues) {
   }
   EXPECT_LE(budget->peak(), 2 * kBytes);
   EXPECT_GE(budget->peak(), kBytes);
+}
+
+TEST(MemoryPlanTest, ChainRunsWithinMaxBytesPerRun) {
+  auto graph = Graph::Import(Parse(FloatPlaceholder("x") + NegChain("n", "x", 10)));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  SessionOptions opts;
+  opts.max_bytes_per_run = 3 * kBytes;  // a third of what keeping all ten would take
+  auto session = Session::Create(std::move(graph).value(), opts);
+  ASSERT_TRUE(session.ok()) << session.status();
+  Tensor x = RandomFloats(TensorShape{kElems}, 9);
+  auto r = (*session)->Run({{"x", x}}, {"n9"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ExpectClose((*r)[0], x, 0);
 }
 
 TEST(MemoryPlanTest, FetchedIntermediatesStayAndOneTooLargeTensorStillFails) {
@@ -243,6 +261,28 @@ TEST(ConstantFoldingTest, ConstantSubgraphsAreEvaluatedOnce) {
   auto fetched = on->PlannedSteps({"x"}, {"out", "sum"});
   ASSERT_TRUE(fetched.ok());
   EXPECT_EQ(*fetched, (Steps{{"sum", "AddV2"}, {"neg", "Neg"}, {"out", "Mul"}}));
+}
+
+// A Run flushes denormals to zero (as TensorFlow does); folding must too:
+// 1e-30 * 1e-10 underflows to a denormal, which a Run's Mul writes as zero.
+// Reshape, which does no arithmetic, would pass a denormal through.
+TEST(ConstantFoldingTest, FoldedValuesFlushDenormalsLikeARun) {
+  std::string text = FloatConst("a", {}, {1e-30f}) + FloatConst("b", {}, {1e-10f}) +
+                     Binary("tiny", "Mul", "a", "b") + IntConst("shape", {1}) +
+                     "node { name: 'out' op: 'Reshape' input: 'tiny' input: 'shape' "
+                     "attr { key: 'T' value { type: DT_FLOAT } } }\n";
+  auto def = Parse(text);
+  auto on = MakeSession(def, true);
+  auto off = MakeSession(def, false);
+  auto steps = on->PlannedSteps({}, {"out"});
+  ASSERT_TRUE(steps.ok()) << steps.status();
+  EXPECT_EQ(*steps, (Steps{{"out", "Reshape"}}));
+  auto a = on->Run({}, {"out"});
+  auto b = off->Run({}, {"out"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ((*b)[0].flat<float>()[0], 0.f);
+  EXPECT_EQ((*a)[0].flat<float>()[0], 0.f);
 }
 
 TEST(ConstantFoldingTest, LargeExpansionsStatefulOpsAndErrorsAreLeftToTheRun) {
