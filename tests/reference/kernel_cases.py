@@ -109,6 +109,48 @@ def pos(dt, shape):
     return val(dt, shape, 0.1, 3.0)
 
 
+def _fused_conv_build(norm, act):
+    def build(tf):
+        x = tf.compat.v1.placeholder(tf.float32, (2, 7, 8, 3), name="x")
+        y = tf.raw_ops.Conv2D(input=x, filter=tf.constant(val(F32, (3, 3, 3, 4)), name="w"), strides=[1, 2, 1, 1],
+                              padding="SAME", name="conv")
+        if norm:
+            c = [tf.constant(val(F32, (4,)), name="c%d" % i) for i in range(3)]
+            var = tf.constant(np.abs(val(F32, (4,))) + 0.5, name="var")
+            y = tf.raw_ops.FusedBatchNormV3(x=y, scale=c[0], offset=c[1], mean=c[2], variance=var, epsilon=0.001,
+                                            is_training=False, name="head")[0]
+        else:
+            y = tf.raw_ops.BiasAdd(value=y, bias=tf.constant(val(F32, (4,)), name="b"), name="head")
+        if act == "LeakyRelu":
+            y = tf.raw_ops.LeakyRelu(features=y, alpha=0.3, name="act")
+        elif act:
+            y = getattr(tf.raw_ops, act)(features=y, name="act")
+        return [y], {x: val(F32, (2, 7, 8, 3))}
+    return build
+
+
+def _fused_conv_edit(norm, act):
+    def edit(graph_def):
+        nodes = {n.name: n for n in graph_def.node}
+        conv, head = nodes["conv"], nodes["head"]
+        last = nodes["act"] if act else head
+        fused = type(conv)()
+        fused.name, fused.op = last.name, "_FusedConv2D"
+        fused.input.extend([conv.input[0], conv.input[1]] + list(head.input[1:5 if norm else 2]))
+        for a in ("T", "strides", "padding", "data_format", "dilations"):
+            fused.attr[a].CopyFrom(conv.attr[a])
+        fused.attr["num_args"].i = 4 if norm else 1
+        fused.attr["TArgs"].list.type.extend([1] * (4 if norm else 1))  # DT_FLOAT
+        fused.attr["fused_ops"].list.s.extend([b"FusedBatchNorm" if norm else b"BiasAdd"] +
+                                              ([act.encode()] if act else []))
+        fused.attr["epsilon"].f = 0.001
+        fused.attr["leakyrelu_alpha"].f = 0.3
+        keep = [n for n in graph_def.node if n.name not in ("conv", "head", "act")]
+        del graph_def.node[:]
+        graph_def.node.extend(keep + [fused])
+    return edit
+
+
 def const_i(v, dt=I32):
     return np.array(v, dtype=dt)
 
@@ -524,6 +566,33 @@ def nn_cases():
                                 tol=(2e-3, 2e-2) if dt == F16 else (1e-5, 1e-5)))
     out.append(Case("Conv2DBackpropInput", [const_i((2, 7, 8, 3)), val(F32, (3, 2, 3, 4)), val(F32, (2, 4, 4, 4))],
                     {"strides": [1, 1, 1, 1], "padding": "VALID"}, note="out_backprop shape mismatch"))
+    for dt in (F32, F64, F16):
+        for padding in ("VALID", "SAME"):
+            for strides in ([1, 1, 1, 1], [1, 2, 2, 1], [1, 2, 3, 1]):
+                kh, kw, oc = 3, 2, 4
+                oh = (7 - kh) // strides[1] + 1 if padding == "VALID" else -(-7 // strides[1])
+                ow = (8 - kw) // strides[2] + 1 if padding == "VALID" else -(-8 // strides[2])
+                # float16: TensorFlow sums the ~100 products in half (0.12 off the exact
+                # result at |dW| ~ 85), ours in float rounded once (0.03 off).
+                out.append(Case("Conv2DBackpropFilter",
+                                [val(dt, (2, 7, 8, 3)), const_i((kh, kw, 3, oc)), val(dt, (2, oh, ow, oc))],
+                                {"strides": strides, "padding": padding},
+                                tol=(2e-3, 0.15) if dt == F16 else (1e-5, 1e-5)))
+    out.append(Case("Conv2DBackpropFilter", [val(F32, (2, 3, 7, 8)), const_i((3, 2, 3, 4)), val(F32, (2, 4, 5, 7))],
+                    {"strides": [1, 1, 1, 1], "padding": "VALID", "data_format": "NCHW"}, tol=(1e-5, 1e-5),
+                    note="NCHW"))
+    out.append(Case("Conv2DBackpropFilter", [val(F32, (1, 9, 9, 2)), const_i((1, 1, 2, 5)), val(F32, (1, 9, 9, 5))],
+                    {"strides": [1, 1, 1, 1], "padding": "SAME"}, tol=(1e-5, 1e-5), note="1x1"))
+    out.append(Case("Conv2DBackpropFilter", [val(F32, (2, 7, 8, 3)), const_i((3, 2, 3, 4)), val(F32, (2, 4, 4, 4))],
+                    {"strides": [1, 1, 1, 1], "padding": "VALID"}, note="out_backprop shape mismatch"))
+    # _FusedConv2D, made by grappler (and by our graph passes) from Conv2D then
+    # BiasAdd or FusedBatchNorm then an activation: TensorFlow runs the three
+    # ops, ours the same graph with them made one _FusedConv2D node.
+    for norm in (False, True):
+        for act in (None, "Relu", "Relu6", "Elu", "LeakyRelu"):
+            out.append(Case("_FusedConv2D", build=_fused_conv_build(norm, act), edit=_fused_conv_edit(norm, act),
+                            label=F32, tol=(1e-5, 1e-5),
+                            note="%s%s" % ("FusedBatchNorm" if norm else "BiasAdd", " + " + act if act else "")))
     out.append(Case("Split", [const_i(1), val(F32, (4, 5))], {"num_split": 2}, note="uneven"))
     out.append(Case("Split", [const_i(2), val(F32, (4, 6))], {"num_split": 2}, note="axis out of range"))
     out.append(Case("SplitV", [val(F32, (4, 6)), const_i([-1, -1]), const_i(1)], {"num_split": 2},
