@@ -64,7 +64,6 @@ struct PlanDraft {
   const Graph* graph = nullptr;
   std::vector<DraftStep> steps;  // dependency order
   int num_slots = 0;
-  std::vector<int> slot_base;     // by graph node id, n + 1 entries
   std::vector<bool> pinned;       // by graph node id: fed, fetched or targeted
   std::vector<Value> constants;   // by slot; set where the slot holds a plan-time constant
   std::vector<std::unique_ptr<Node>> owned_nodes;        // fused nodes

@@ -266,7 +266,6 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
   // Loops and conditionals keep their graph as written: the frame executor
   // sequences them by tagged values, not by this plan's edges.
   if (!control_flow) {
-    draft.slot_base = slot_base;
     draft.pinned = fed;
     for (int r : roots) draft.pinned[r] = true;  // fetched or targeted
     draft.constants.resize(plan->num_slots);
