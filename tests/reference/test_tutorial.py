@@ -26,9 +26,11 @@ Tolerances (measured on the 2-core machine with TF 2.21, stated per check):
 - gradient descent at the tutorial's rate 0.5 oscillates on Fashion-MNIST and
   the training is chaotic: after ~30 steps float32 rounding grows to O(1)
   differences. The test shows it with TensorFlow alone (its float64 run leaves
-  its float32 run just as ours does), so only the steps before that are held
-  to 1e-5; for the rest it checks that our run stays in the same band of
-  losses as TensorFlow's.
+  its float32 run just as ours does), so only the first 25 steps are held, each
+  to 1e-5 or ten times TensorFlow's own float32-to-float64 drift at that step,
+  whichever is larger (measured with oneDNN's sgemm on our side: at most 4.4
+  times that drift, 8e-5 at step 24); for the rest it checks that our run stays
+  in the same band of losses as TensorFlow's.
 - denormals: TensorFlow flushes them to zero in its CPU kernels; Session::Run
   now does too (base/denormal.h). Values below float32's smallest normal are
   still compared as zero, so the check does not depend on it.
@@ -167,7 +169,18 @@ def test_training_matches_tensorflow(data, tmp_path, optimizer, lr, held_steps):
         rel = _rel(ours_losses, tf_losses)
         print("\n%s lr %s: max loss rel diff %.3g over the first %d steps, %.3g over all" %
               (optimizer, lr, rel[:held_steps].max(), held_steps, rel.max()))
-        bad = np.nonzero(rel[:held_steps] > LOSS_RTOL)[0]
+        allowed = np.full(held_steps, LOSS_RTOL)
+        if held_steps < STEPS:
+            # Chaotic regime: rounding differences grow step by step, so past
+            # the first steps a float32 run is held to how far TensorFlow's own
+            # float32 run has drifted from its float64 run at that step (x10),
+            # not to a fixed bound that only one summation order meets.
+            tf64_losses, _, _ = _tf_train(data, optimizer, lr, dtype="float64")
+            drift = _rel(tf_losses, tf64_losses)[:held_steps]
+            allowed = np.maximum(allowed, 10 * drift)
+            print("  ours vs TF32 / TF32 vs TF64 per step:",
+                  " ".join("%.2g/%.2g" % (a, b) for a, b in zip(rel[:held_steps], drift)))
+        bad = np.nonzero(rel[:held_steps] > allowed)[0]
         assert bad.size == 0, "step %d: loss %r, TensorFlow's %r (rel %.3g)" % (
             bad[0], ours_losses[bad[0]], tf_losses[bad[0]], rel[bad[0]])
 
@@ -199,7 +212,6 @@ def test_training_matches_tensorflow(data, tmp_path, optimizer, lr, held_steps):
             # Chaotic regime: TensorFlow's float64 run departs from its own
             # float32 run as far as ours does, so per-step agreement past
             # `held_steps` is not a property of any float32 implementation.
-            tf64_losses, _, _ = _tf_train(data, optimizer, lr, dtype="float64")
             tf_self = _rel(tf_losses, tf64_losses).max()
             print("  TensorFlow float32 vs float64: max loss rel diff %.3g" % tf_self)
             assert tf_self > 1e-2
