@@ -151,6 +151,40 @@ def _fused_conv_edit(norm, act):
     return edit
 
 
+def _fused_matmul_build(act, ta, tb):
+    def build(tf):
+        x = tf.compat.v1.placeholder(tf.float32, (3, 5) if ta else (5, 3), name="x")
+        w = tf.constant(val(F32, (6, 3) if tb else (3, 6)), name="w")
+        y = tf.raw_ops.MatMul(a=x, b=w, transpose_a=ta, transpose_b=tb, name="mm")
+        y = tf.raw_ops.BiasAdd(value=y, bias=tf.constant(val(F32, (6,)), name="b"), name="head")
+        if act == "LeakyRelu":
+            y = tf.raw_ops.LeakyRelu(features=y, alpha=0.3, name="act")
+        elif act:
+            y = getattr(tf.raw_ops, act)(features=y, name="act")
+        return [y], {x: val(F32, (3, 5) if ta else (5, 3))}
+    return build
+
+
+def _fused_matmul_edit(act):
+    def edit(graph_def):
+        nodes = {n.name: n for n in graph_def.node}
+        mm, head = nodes["mm"], nodes["head"]
+        last = nodes["act"] if act else head
+        fused = type(mm)()
+        fused.name, fused.op = last.name, "_FusedMatMul"
+        fused.input.extend([mm.input[0], mm.input[1], head.input[1]])
+        for a in ("T", "transpose_a", "transpose_b"):
+            fused.attr[a].CopyFrom(mm.attr[a])
+        fused.attr["num_args"].i = 1
+        fused.attr["fused_ops"].list.s.extend([b"BiasAdd"] + ([act.encode()] if act else []))
+        fused.attr["epsilon"].f = 0.0001
+        fused.attr["leakyrelu_alpha"].f = 0.3
+        keep = [n for n in graph_def.node if n.name not in ("mm", "head", "act")]
+        del graph_def.node[:]
+        graph_def.node.extend(keep + [fused])
+    return edit
+
+
 def const_i(v, dt=I32):
     return np.array(v, dtype=dt)
 
@@ -593,6 +627,12 @@ def nn_cases():
             out.append(Case("_FusedConv2D", build=_fused_conv_build(norm, act), edit=_fused_conv_edit(norm, act),
                             label=F32, tol=(1e-5, 1e-5),
                             note="%s%s" % ("FusedBatchNorm" if norm else "BiasAdd", " + " + act if act else "")))
+    # _FusedMatMul likewise, from MatMul then BiasAdd then an activation.
+    for act in (None, "Relu", "Relu6", "Elu", "LeakyRelu", "Tanh", "Sigmoid"):
+        for ta, tb in ((False, False), (True, True)):
+            out.append(Case("_FusedMatMul", build=_fused_matmul_build(act, ta, tb), edit=_fused_matmul_edit(act),
+                            label=F32, tol=(1e-5, 1e-5),
+                            note="BiasAdd%s%s" % (" + " + act if act else "", ", transposed" if ta else "")))
     out.append(Case("Split", [const_i(1), val(F32, (4, 5))], {"num_split": 2}, note="uneven"))
     out.append(Case("Split", [const_i(2), val(F32, (4, 6))], {"num_split": 2}, note="axis out of range"))
     out.append(Case("SplitV", [val(F32, (4, 6)), const_i([-1, -1]), const_i(1)], {"num_split": 2},
