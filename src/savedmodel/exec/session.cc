@@ -5,6 +5,7 @@
 #include "savedmodel/exec/function_runtime.h"
 
 #include <algorithm>
+#include <thread>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -77,8 +78,15 @@ Session::Session(std::unique_ptr<const Graph> graph, const SessionOptions& optio
   if (options_.intra_op_pool != nullptr) {
     pool_ = options_.intra_op_pool;
   } else if (options_.intra_op_threads != 1) {
-    owned_pool_ = std::make_unique<ThreadPool>(options_.intra_op_threads);
-    pool_ = owned_pool_.get();
+    // The caller runs ranges of its own ParallelFor, so N threads need only
+    // N - 1 workers; N workers put N + 1 busy threads on N CPUs.
+    const int threads = options_.intra_op_threads > 0
+                            ? options_.intra_op_threads
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (threads > 1) {
+      owned_pool_ = std::make_unique<ThreadPool>(threads - 1);
+      pool_ = owned_pool_.get();
+    }
   }
   // A separate pool so kernels running on inter-op workers can still block on
   // intra-op ParallelFor without starving it.

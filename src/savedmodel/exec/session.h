@@ -33,7 +33,9 @@ inline constexpr size_t kDefaultMaxBytesPerRun = size_t{8} << 30;
 
 struct SessionOptions {
   Env* env = Env::Default();
-  // Threads for intra-op parallelism; 0 picks the hardware thread count, 1 runs inline.
+  // Threads that share one kernel's work, the calling thread counted (as ONNX
+  // Runtime counts it): N makes a pool of N - 1 workers. 0 picks the hardware
+  // thread count, 1 runs inline.
   int intra_op_threads = 0;
   // Threads running independent ops of one Run at once; 0 picks the hardware
   // thread count, 1 runs every op on the calling thread. Small or chain-shaped

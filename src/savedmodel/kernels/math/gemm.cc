@@ -169,7 +169,8 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
     return;
   }
   WarmUpGemm();
-  const int64_t threads = pool == nullptr ? 1 : pool->num_threads();
+  // ParallelFor runs ranges on the calling thread as well as on the workers.
+  const int64_t threads = pool == nullptr ? 1 : pool->num_threads() + 1;
   // Split the dimension whose blocks share the smaller operand: blocks of
   // columns each pack all of A (m x k) again, blocks of rows all of B (k x n).
   if (m < n) {
