@@ -17,6 +17,7 @@
 
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/math/gemm.h"
+#include "savedmodel/kernels/math/matmul_shape.h"
 
 namespace savedmodel::kernels {
 namespace {
@@ -108,25 +109,15 @@ class FusedMatMulKernel : public OpKernel {
   Status Compute(OpKernelContext* ctx) const override {
     if (ctx->num_inputs() < 3) return ctx->Error("expected a, b and the bias");
     const Tensor a = ctx->input(0), b = ctx->input(1), bias = ctx->input(2);
-    if (a.rank() != 2 || b.rank() != 2) {
-      return ctx->InvalidArg("In[0] and In[1] must be matrices, got shapes " +
-                             a.shape().DebugString() + " and " + b.shape().DebugString());
-    }
-    const int64_t m = a.dim(ta_ ? 1 : 0), k = a.dim(ta_ ? 0 : 1);
-    const int64_t kb = b.dim(tb_ ? 1 : 0), n = b.dim(tb_ ? 0 : 1);
-    if (k != kb) {
-      return ctx->InvalidArg("Matrix size-incompatible: In[0]: " + a.shape().DebugString() +
-                             ", In[1]: " + b.shape().DebugString());
-    }
+    ASSIGN_OR_RETURN(const MatMulDims d, MatMulShape(*ctx, a, b, ta_, tb_));
+    const int64_t m = d.m, k = d.k, n = d.n;
     if (bias.dtype() != DT_FLOAT || bias.rank() != 1 || bias.dim(0) != n) {
       return ctx->InvalidArg("bias must be a float vector of the product's " + std::to_string(n) +
                              " columns, got shape " + bias.shape().DebugString());
     }
-    auto shape = TensorShape::FromDims(std::vector<int64_t>{m, n});
-    if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
     // Sgemm writes every element (k == 0 included), then the epilogue rewrites each.
-    Tensor* out = ctx->allocate_output_uninitialized(0, DT_FLOAT, *shape);
-    if (shape->num_elements() == 0) return Status();
+    Tensor* out = ctx->allocate_output_uninitialized(0, DT_FLOAT, d.out);
+    if (d.out.num_elements() == 0) return Status();
     float* y = out->flat<float>().data();
     const float* bias_data = bias.flat<float>().data();
     const EpilogueFn epilogue = epilogue_;

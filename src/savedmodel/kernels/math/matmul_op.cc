@@ -16,6 +16,7 @@
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/typed_kernel.h"
 #include "savedmodel/kernels/math/broadcast.h"
+#include "savedmodel/kernels/math/matmul_shape.h"
 #include "savedmodel/kernels/math/gemm.h"
 #include "savedmodel/kernels/math/numeric.h"
 
@@ -115,22 +116,12 @@ class MatMulKernel : public TypedKernel<MatMulKernel> {
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
     const Tensor a = ctx->input(0), b = ctx->input(1);
-    if (a.rank() != 2 || b.rank() != 2) {
-      return ctx->InvalidArg("In[0] and In[1] must be matrices, got shapes " +
-                             a.shape().DebugString() + " and " + b.shape().DebugString());
-    }
-    const int64_t m = a.dim(ta_ ? 1 : 0), k = a.dim(ta_ ? 0 : 1);
-    const int64_t kb = b.dim(tb_ ? 1 : 0), n = b.dim(tb_ ? 0 : 1);
-    if (k != kb) {
-      return ctx->InvalidArg("Matrix size-incompatible: In[0]: " + a.shape().DebugString() +
-                             ", In[1]: " + b.shape().DebugString());
-    }
-    // [2^40, 0] x [0, 2^40] is valid input whose product shape is not.
-    auto shape = TensorShape::FromDims(std::vector<int64_t>{m, n});
-    if (!shape.ok()) return ctx->InvalidArg(shape.status().message());
+    ASSIGN_OR_RETURN(const MatMulDims d, MatMulShape(*ctx, a, b, ta_, tb_));
+    const int64_t m = d.m, k = d.k, n = d.n;
+    const TensorShape& shape = d.out;
     // Every path writes every element (k == 0 too: the empty sum is 0).
-    Tensor* out = ctx->allocate_output_uninitialized(0, a.dtype(), *shape);
-    if (shape->num_elements() == 0) return Status();
+    Tensor* out = ctx->allocate_output_uninitialized(0, a.dtype(), shape);
+    if (shape.num_elements() == 0) return Status();
     Gemm<T>(ctx->pool(), a.flat<T>().data(), b.flat<T>().data(), out->flat<T>().data(), m, k, n,
             ta_, tb_, false, false);
     return Status();
