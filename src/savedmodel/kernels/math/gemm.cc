@@ -11,7 +11,6 @@
 
 #include <Eigen/Core>
 #include <oneapi/dnnl/dnnl.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -20,6 +19,15 @@
 #include <vector>
 
 #include "savedmodel/base/thread_pool.h"
+
+// The two OpenMP runtime calls used, declared here rather than through
+// <omp.h>: GCC keeps that header in its private include directory, which
+// clang (the sanitizer and fuzzer builds) does not search, and the functions
+// are the same libgomp ones either way.
+extern "C" {
+int omp_get_max_threads(void);
+void omp_set_num_threads(int num_threads);
+}
 
 namespace savedmodel::kernels {
 namespace {
