@@ -180,12 +180,13 @@ TEST(GemmTest, BlockCallbackTilesCOnceWithFinishedValues) {
     SgemmReference(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, want.data(), n);
     std::vector<std::atomic<int>> seen(m * n);
     std::atomic<bool> close{true};
+    const int64_t ld = n;  // clang 14 lambdas cannot capture structured bindings
     Sgemm(&pool, false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, got.data(), n,
           [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
             for (int64_t i = r0; i < r1; ++i) {
               for (int64_t j = c0; j < c1; ++j) {
-                seen[i * n + j].fetch_add(1);
-                if (std::abs(got[i * n + j] - want[i * n + j]) > 1e-3f) close = false;
+                seen[i * ld + j].fetch_add(1);
+                if (std::abs(got[i * ld + j] - want[i * ld + j]) > 1e-3f) close = false;
               }
             }
           });
