@@ -140,8 +140,10 @@ void Session::CompactSlots(Plan* plan) {
   };
   for (Plan::Step& step : plan->steps) {
     const int base = step.output_base;
+    // A step without outputs (a NoOp, an assignment) owns no slot; its base
+    // may be one past the last slot, so it is not looked up.
+    step.output_base = next;
     for (int o = 0; o < step.node->num_outputs(); ++o) remap[base + o] = next++;
-    step.output_base = remap[base];
   }
   for (Plan::Step& step : plan->steps) {
     for (auto* list : {&step.input_slots, &step.release_after, &step.counted_inputs, &step.dead_outputs}) {
