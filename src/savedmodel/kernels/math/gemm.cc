@@ -32,13 +32,14 @@ void omp_set_num_threads(int num_threads);
 namespace savedmodel::kernels {
 namespace {
 
-// Below this many multiply-adds (about 80 us on one core) a product runs on
-// the calling thread. Handing a block to a worker and waiting for it costs a
-// wake-up on each side, tens of microseconds when the cores are busy: the
-// MNIST MLP at batch 1 took 175 us a call with its 1x512x784 and 1x512x512
-// products split in two, 41 us with them inline. Products of the MLP at
-// batch 64 (16-26M multiply-adds) still split.
-constexpr int64_t kMinBlockWork = int64_t{1} << 22;
+// Below this many multiply-adds (about 3 us on one core) a product runs on
+// the calling thread. A hand-off to a polling worker costs a few microseconds
+// (base/thread_pool.cc); a sleeping one, tens. Measured on the MNIST MLP at
+// batch 1 (1x512x784 and 1x512x512 products), 2 threads, quiet machine: 29-37
+// us a call with them split in two (each core then keeps its half of the
+// weights in its own L2), 41-57 us inline with the bound at 2^22; before the
+// pool polled, splitting them cost 175 us under load.
+constexpr int64_t kMinBlockWork = int64_t{1} << 17;
 
 // Column blocks start at multiples of one AVX-512 register of floats, so
 // every block but the last reads and writes whole cache lines of B and C.
