@@ -109,6 +109,37 @@ def pos(dt, shape):
     return val(dt, shape, 0.1, 3.0)
 
 
+def _activation(tf, y, act):
+    """y through `act` (None: unchanged), the node named "act"."""
+    if act == "LeakyRelu":
+        return tf.raw_ops.LeakyRelu(features=y, alpha=0.3, name="act")
+    if act:
+        return getattr(tf.raw_ops, act)(features=y, name="act")
+    return y
+
+
+def _fuse(graph_def, first, op, head_args, copied, fused_ops, act, epsilon, targs=None):
+    """Replaces nodes `first`, "head" and "act" (when act) with one `op` node
+    named as the last of them, as grappler's remapper does."""
+    nodes = {n.name: n for n in graph_def.node}
+    base, head = nodes[first], nodes["head"]
+    last = nodes["act"] if act else head
+    fused = type(base)()
+    fused.name, fused.op = last.name, op
+    fused.input.extend([base.input[0], base.input[1]] + list(head.input[1:1 + head_args]))
+    for a in copied:
+        fused.attr[a].CopyFrom(base.attr[a])
+    fused.attr["num_args"].i = head_args
+    if targs is not None:
+        fused.attr["TArgs"].list.type.extend([targs] * head_args)
+    fused.attr["fused_ops"].list.s.extend(fused_ops + ([act.encode()] if act else []))
+    fused.attr["epsilon"].f = epsilon
+    fused.attr["leakyrelu_alpha"].f = 0.3
+    keep = [n for n in graph_def.node if n.name not in (first, "head", "act")]
+    del graph_def.node[:]
+    graph_def.node.extend(keep + [fused])
+
+
 def _fused_conv_build(norm, act):
     def build(tf):
         x = tf.compat.v1.placeholder(tf.float32, (2, 7, 8, 3), name="x")
@@ -121,33 +152,15 @@ def _fused_conv_build(norm, act):
                                             is_training=False, name="head")[0]
         else:
             y = tf.raw_ops.BiasAdd(value=y, bias=tf.constant(val(F32, (4,)), name="b"), name="head")
-        if act == "LeakyRelu":
-            y = tf.raw_ops.LeakyRelu(features=y, alpha=0.3, name="act")
-        elif act:
-            y = getattr(tf.raw_ops, act)(features=y, name="act")
-        return [y], {x: val(F32, (2, 7, 8, 3))}
+        return [_activation(tf, y, act)], {x: val(F32, (2, 7, 8, 3))}
     return build
 
 
 def _fused_conv_edit(norm, act):
     def edit(graph_def):
-        nodes = {n.name: n for n in graph_def.node}
-        conv, head = nodes["conv"], nodes["head"]
-        last = nodes["act"] if act else head
-        fused = type(conv)()
-        fused.name, fused.op = last.name, "_FusedConv2D"
-        fused.input.extend([conv.input[0], conv.input[1]] + list(head.input[1:5 if norm else 2]))
-        for a in ("T", "strides", "padding", "data_format", "dilations"):
-            fused.attr[a].CopyFrom(conv.attr[a])
-        fused.attr["num_args"].i = 4 if norm else 1
-        fused.attr["TArgs"].list.type.extend([1] * (4 if norm else 1))  # DT_FLOAT
-        fused.attr["fused_ops"].list.s.extend([b"FusedBatchNorm" if norm else b"BiasAdd"] +
-                                              ([act.encode()] if act else []))
-        fused.attr["epsilon"].f = 0.001
-        fused.attr["leakyrelu_alpha"].f = 0.3
-        keep = [n for n in graph_def.node if n.name not in ("conv", "head", "act")]
-        del graph_def.node[:]
-        graph_def.node.extend(keep + [fused])
+        _fuse(graph_def, "conv", "_FusedConv2D", 4 if norm else 1,
+              ("T", "strides", "padding", "data_format", "dilations"),
+              [b"FusedBatchNorm" if norm else b"BiasAdd"], act, 0.001, targs=1)  # TArgs: DT_FLOAT
     return edit
 
 
@@ -157,31 +170,13 @@ def _fused_matmul_build(act, ta, tb):
         w = tf.constant(val(F32, (6, 3) if tb else (3, 6)), name="w")
         y = tf.raw_ops.MatMul(a=x, b=w, transpose_a=ta, transpose_b=tb, name="mm")
         y = tf.raw_ops.BiasAdd(value=y, bias=tf.constant(val(F32, (6,)), name="b"), name="head")
-        if act == "LeakyRelu":
-            y = tf.raw_ops.LeakyRelu(features=y, alpha=0.3, name="act")
-        elif act:
-            y = getattr(tf.raw_ops, act)(features=y, name="act")
-        return [y], {x: val(F32, (3, 5) if ta else (5, 3))}
+        return [_activation(tf, y, act)], {x: val(F32, (3, 5) if ta else (5, 3))}
     return build
 
 
 def _fused_matmul_edit(act):
     def edit(graph_def):
-        nodes = {n.name: n for n in graph_def.node}
-        mm, head = nodes["mm"], nodes["head"]
-        last = nodes["act"] if act else head
-        fused = type(mm)()
-        fused.name, fused.op = last.name, "_FusedMatMul"
-        fused.input.extend([mm.input[0], mm.input[1], head.input[1]])
-        for a in ("T", "transpose_a", "transpose_b"):
-            fused.attr[a].CopyFrom(mm.attr[a])
-        fused.attr["num_args"].i = 1
-        fused.attr["fused_ops"].list.s.extend([b"BiasAdd"] + ([act.encode()] if act else []))
-        fused.attr["epsilon"].f = 0.0001
-        fused.attr["leakyrelu_alpha"].f = 0.3
-        keep = [n for n in graph_def.node if n.name not in ("mm", "head", "act")]
-        del graph_def.node[:]
-        graph_def.node.extend(keep + [fused])
+        _fuse(graph_def, "mm", "_FusedMatMul", 1, ("T", "transpose_a", "transpose_b"), [b"BiasAdd"], act, 0.0001)
     return edit
 
 
