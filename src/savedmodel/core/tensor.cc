@@ -8,6 +8,7 @@
 #include <new>
 #include <utility>
 
+#include "savedmodel/core/buffer_pool.h"
 #include "savedmodel/core/tensor_format.h"
 
 namespace savedmodel {
@@ -63,10 +64,24 @@ TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements, Uninitialized)
     }
     budget_ = scope.budget;
   }
-  // aligned_alloc needs a size that is a multiple of the alignment.
-  size_t alloc = (bytes_ + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
-  if (alloc == 0) alloc = kTensorAlignment;
-  data_ = std::aligned_alloc(kTensorAlignment, alloc);
+  AllocationCounters* counters = CurrentAllocationCounters();
+  if (counters != nullptr) counters->bytes.fetch_add(static_cast<int64_t>(bytes_), std::memory_order_relaxed);
+  BufferPool* pool = dtype == DT_STRING ? nullptr : CurrentBufferPool();
+  if (pool != nullptr) {
+    // A block of the Run's plan, reused from an earlier Run when one of this
+    // size is idle; it goes back to the pool when this buffer is destroyed.
+    BufferPool::Lease lease = pool->Take(bytes_, counters);
+    data_ = lease.data;
+    // Two pointers' worth of capture: std::function keeps it without a heap
+    // allocation of its own.
+    if (data_ != nullptr) release_ = [handle = lease.handle] { BufferPool::Release(handle); };
+  } else {
+    // aligned_alloc needs a size that is a multiple of the alignment.
+    size_t alloc = (bytes_ + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
+    if (alloc == 0) alloc = kTensorAlignment;
+    data_ = std::aligned_alloc(kTensorAlignment, alloc);
+    if (data_ != nullptr) CountSystemAllocation(alloc, counters);
+  }
   if (data_ == nullptr) {
     if (budget_) budget_->Release(bytes_);
     throw TensorAllocationError(dtype, num_elements, bytes_, "");
@@ -88,15 +103,17 @@ TensorBuffer::TensorBuffer(DataType dtype, int64_t num_elements, void* data, siz
       release_(std::move(release)) {}
 
 TensorBuffer::~TensorBuffer() {
-  if (release_) {
-    release_();
-    return;
-  }
   if (dtype_ == DT_STRING) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < num_elements_; ++i) s[i].~basic_string();
   }
-  std::free(data_);
+  // release_ is set for adopted bytes (which have no budget) and for pooled
+  // ones (numeric, charged to the budget of the Run that allocated them).
+  if (release_) {
+    release_();
+  } else {
+    std::free(data_);
+  }
   if (budget_) budget_->Release(bytes_);
 }
 

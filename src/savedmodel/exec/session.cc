@@ -1,6 +1,7 @@
 #include "savedmodel/exec/session.h"
 
 #include "savedmodel/base/denormal.h"
+#include "savedmodel/core/buffer_pool.h"
 #include "savedmodel/exec/frame_executor.h"
 #include "savedmodel/exec/function_runtime.h"
 
@@ -55,6 +56,11 @@ struct Session::Plan {
   mutable std::atomic<int> trial_runs{0};
   mutable std::atomic<int64_t> sequential_ns{0}, parallel_ns{0};
   mutable std::atomic<int> mode{0};  // 0 undecided, 1 sequential, 2 parallel
+  // Bytes of `constants`: persistent, held for every Run.
+  size_t constant_bytes = 0;
+  // Where the Runs' tensor buffers go when freed and come from next time
+  // (SessionOptions::max_pooled_bytes_per_plan); null when reuse is off.
+  std::shared_ptr<BufferPool> pool;
   // Set when the plan holds TF1 control flow (Switch, Merge, Enter, ...):
   // such plans run on the frame executor instead.
   std::shared_ptr<const FlowPlan> flow;
@@ -346,6 +352,7 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
     for (int slot = 0; slot < plan->num_slots; ++slot) {
       if (reads[slot] > 0 && draft.constants[slot].tensor.IsInitialized()) {
         plan->constants.emplace_back(slot, std::move(draft.constants[slot]));
+        plan->constant_bytes += plan->constants.back().second.tensor.byte_size();
       }
     }
   }
@@ -402,6 +409,9 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
   }
   int max_width = width.empty() ? 0 : *std::max_element(width.begin(), width.end());
   plan->parallel = plan->steps.size() >= kMinStepsForParallel && max_width >= 2;
+  if (options_.max_pooled_bytes_per_plan > 0) {
+    plan->pool = BufferPool::Create(options_.max_pooled_bytes_per_plan);
+  }
   return std::shared_ptr<const Plan>(std::move(plan));
 }
 
@@ -459,7 +469,7 @@ Status CheckInput(const Node& node, int i, const Value& v) {
 }  // namespace
 
 Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
-                        const Budget& budget, std::vector<Value>* outputs) {
+                        const RunContext& run, std::vector<Value>* outputs) {
   const Plan::Step& step = plan.steps[index];
   std::vector<const Value*> inputs;
   inputs.reserve(step.input_slots.size());
@@ -470,20 +480,33 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
   }
   outputs->clear();
   outputs->resize(step.node->num_outputs());
-  RETURN_IF_ERROR(RunKernel(plan, index, std::move(inputs), outputs, budget));
+  RETURN_IF_ERROR(RunKernel(plan, index, std::move(inputs), outputs, run));
+  if (run.slot_bytes != nullptr) {
+    // What the step allocated for its outputs: an output sharing an input's
+    // bytes (Reshape, a forwarded buffer) allocated nothing.
+    for (size_t i = 0; i < outputs->size(); ++i) {
+      const Tensor& t = (*outputs)[i].tensor;
+      bool aliased = !t.IsInitialized() || t.byte_size() == 0;
+      for (int slot : step.input_slots) {
+        if (!aliased && (*values)[slot].tensor.raw_data() == t.raw_data()) aliased = true;
+      }
+      (*run.slot_bytes)[step.output_base + i] = aliased ? 0 : t.byte_size();
+    }
+  }
   for (size_t i = 0; i < outputs->size(); ++i) (*values)[step.output_base + i] = std::move((*outputs)[i]);
   return Status::OK();
 }
 
 Status Session::RunKernel(const Plan& plan, int index, std::vector<const Value*> inputs,
-                          std::vector<Value>* outputs, const Budget& budget) {
+                          std::vector<Value>* outputs, const RunContext& run) {
   const Plan::Step& step = plan.steps[index];
   OpKernelContext ctx(*step.node, std::move(inputs), outputs, resources_ptr_, pool_);
   // The one place exceptions stop: allocate_output has no status to return, so
   // a tensor over the per-tensor limit or the Run's budget (or any failed
   // allocation in a kernel, including in its ParallelFor ranges, which rethrow
   // on this thread) throws, and becomes RESOURCE_EXHAUSTED naming the node here.
-  ScopedAllocationScope scope({/*limit_tensor_bytes=*/true, budget});
+  ScopedAllocationScope scope({/*limit_tensor_bytes=*/true, run.budget});
+  ScopedBufferPool pool(plan.pool.get(), run.counters);
   auto where = [&] { return "node '" + step.node->name() + "' (op " + step.node->op() + "): "; };
   try {
     RETURN_IF_ERROR(step.kernel->Compute(&ctx));
@@ -501,7 +524,7 @@ namespace {
 constexpr int kTrialRunsPerMode = 4;
 }  // namespace
 
-Status Session::Execute(const Plan& plan, std::vector<Value>* values, const Budget& budget) {
+Status Session::Execute(const Plan& plan, std::vector<Value>* values, const RunContext& run) {
   if (plan.flow) {
     return ExecuteFlow(*plan.flow, values, [&](int step, std::vector<const Value*> inputs,
                                                std::vector<Value>* outputs) {
@@ -512,18 +535,18 @@ Status Session::Execute(const Plan& plan, std::vector<Value>* values, const Budg
           RETURN_IF_ERROR(CheckInput(node, static_cast<int>(i), *inputs[i]));
         }
       }
-      return RunKernel(plan, step, std::move(inputs), outputs, budget);
+      return RunKernel(plan, step, std::move(inputs), outputs, run);
     });
   }
-  if (!plan.parallel || !inter_pool_) return ExecuteSequential(plan, values, budget);
-  if (options_.force_parallel_executor) return ExecuteParallel(plan, values, budget);
+  if (!plan.parallel || !inter_pool_) return ExecuteSequential(plan, values, run);
+  if (options_.force_parallel_executor) return ExecuteParallel(plan, values, run);
   int mode = plan.mode.load(std::memory_order_relaxed);
-  if (mode == 1) return ExecuteSequential(plan, values, budget);
-  if (mode == 2) return ExecuteParallel(plan, values, budget);
+  if (mode == 1) return ExecuteSequential(plan, values, run);
+  if (mode == 2) return ExecuteParallel(plan, values, run);
   const int trial = plan.trial_runs.fetch_add(1);
   const bool parallel = trial >= kTrialRunsPerMode;
   auto start = std::chrono::steady_clock::now();
-  Status s = parallel ? ExecuteParallel(plan, values, budget) : ExecuteSequential(plan, values, budget);
+  Status s = parallel ? ExecuteParallel(plan, values, run) : ExecuteSequential(plan, values, run);
   int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
   (parallel ? plan.parallel_ns : plan.sequential_ns).fetch_add(ns);
   if (trial == 2 * kTrialRunsPerMode - 1) {
@@ -534,10 +557,10 @@ Status Session::Execute(const Plan& plan, std::vector<Value>* values, const Budg
 }
 
 Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values,
-                                  const Budget& budget) {
+                                  const RunContext& run) {
   std::vector<Value> outputs;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
-    RETURN_IF_ERROR(RunStep(plan, static_cast<int>(i), values, budget, &outputs));
+    RETURN_IF_ERROR(RunStep(plan, static_cast<int>(i), values, run, &outputs));
     for (int slot : plan.steps[i].release_after) (*values)[slot] = Value();
   }
   return Status::OK();
@@ -549,7 +572,7 @@ Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values,
 // countdown orders its write before every read. A second countdown per slot,
 // of the reads still to come, drops a value after its last reader.
 Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values,
-                                const Budget& budget) {
+                                const RunContext& run) {
   struct State {
     std::vector<std::atomic<int>> pending;
     // Counted down under its own mutex, so once Wait() returns no worker
@@ -570,7 +593,7 @@ Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values,
     std::vector<Value> outputs;
     while (index >= 0) {
       if (!st.failed.load(std::memory_order_relaxed)) {
-        Status s = RunStep(plan, index, values, budget, &outputs);
+        Status s = RunStep(plan, index, values, run, &outputs);
         if (!s.ok()) {
           std::lock_guard<std::mutex> l(st.mu);
           if (st.status.ok()) st.status = s;
@@ -612,13 +635,33 @@ Status Session::ExecuteParallel(const Plan& plan, std::vector<Value>* values,
   return st.status;
 }
 
+// The sequential executor's live bytes, step by step: each step adds what its
+// outputs allocated, then drops what the memory plan releases after it.
+size_t Session::PlannedArenaBytes(const Plan& plan, const std::vector<size_t>& slot_bytes) {
+  if (plan.flow) return 0;
+  size_t live = 0, peak = 0;
+  for (const Plan::Step& step : plan.steps) {
+    for (int o = 0; o < step.node->num_outputs(); ++o) live += slot_bytes[step.output_base + o];
+    peak = std::max(peak, live);
+    for (int slot : step.release_after) live -= slot_bytes[slot];
+  }
+  return peak;
+}
+
 StatusOr<std::vector<Value>> Session::RunValues(
     const std::vector<std::pair<std::string, Value>>& feeds,
-    const std::vector<std::string>& fetches, const std::vector<std::string>& targets) {
+    const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
+    RunMetadata* metadata) {
   std::vector<std::string> feed_names;
   feed_names.reserve(feeds.size());
   for (const auto& f : feeds) feed_names.push_back(f.first);
-  ASSIGN_OR_RETURN(auto plan, GetPlan(feed_names, fetches, targets));
+  std::shared_ptr<const Plan> plan;
+  {
+    // Constants folded while planning live as long as the plan: not in the
+    // pool of a calling Run's plan (this may be a function a kernel calls).
+    ScopedBufferPool no_pool(nullptr, nullptr);
+    ASSIGN_OR_RETURN(plan, GetPlan(feed_names, fetches, targets));
+  }
 
   std::vector<Value> values(plan->num_slots);
   for (const auto& [slot, value] : plan->constants) values[slot] = value;
@@ -636,14 +679,22 @@ StatusOr<std::vector<Value>> Session::RunValues(
 
   // A caller's budget (the calling Run's, for a function a kernel calls; the
   // loader's, for restore and init Runs) takes the place of a fresh one.
-  Budget budget = CurrentAllocationScope().budget;
-  if (budget == nullptr) {
-    budget = std::make_shared<MemoryBudget>(options_.max_bytes_per_run,
-                                            "SessionOptions::max_bytes_per_run");
+  RunContext run;
+  run.budget = CurrentAllocationScope().budget;
+  if (run.budget == nullptr) {
+    run.budget = std::make_shared<MemoryBudget>(options_.max_bytes_per_run,
+                                                "SessionOptions::max_bytes_per_run");
+  }
+  AllocationCounters counters;
+  run.counters = &counters;
+  std::vector<size_t> slot_bytes;
+  if (metadata != nullptr) {
+    slot_bytes.assign(plan->num_slots, 0);
+    run.slot_bytes = &slot_bytes;
   }
   {
     ScopedFlushDenormal flush;  // kernels see denormals as zero, as in TensorFlow
-    RETURN_IF_ERROR(Execute(*plan, &values, budget));
+    RETURN_IF_ERROR(Execute(*plan, &values, run));
   }
 
   std::vector<Value> result(fetches.size());
@@ -659,18 +710,42 @@ StatusOr<std::vector<Value>> Session::RunValues(
                                 "on another output, or it reads an uninitialized variable)");
     }
   }
+  // Whatever the Run still held goes back to the pool before it ages its
+  // idle buffers.
+  values.clear();
+  if (plan->pool) plan->pool->EndRun();
+  if (metadata != nullptr) {
+    metadata->num_allocs = counters.system_allocs.load();
+    metadata->num_pool_reuses = counters.pool_reuses.load();
+    metadata->total_bytes = counters.bytes.load();
+    metadata->peak_bytes = run.budget->peak();
+    metadata->planned_arena_bytes = PlannedArenaBytes(*plan, slot_bytes);
+    metadata->persistent_bytes = plan->constant_bytes;
+    metadata->bytes_reserved = 0;
+    if (plan->pool) {
+      const BufferPool::Stats pool = plan->pool->GetStats();
+      metadata->bytes_reserved = pool.bytes_in_use + pool.bytes_idle;
+    }
+  }
   return result;
 }
 
 StatusOr<std::vector<Tensor>> Session::Run(
     const std::vector<std::pair<std::string, Tensor>>& feeds,
     const std::vector<std::string>& fetches, const std::vector<std::string>& targets) {
+  return Run(feeds, fetches, targets, nullptr);
+}
+
+StatusOr<std::vector<Tensor>> Session::Run(
+    const std::vector<std::pair<std::string, Tensor>>& feeds,
+    const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
+    RunMetadata* metadata) {
   std::vector<std::pair<std::string, Value>> value_feeds(feeds.size());
   for (size_t i = 0; i < feeds.size(); ++i) {
     value_feeds[i].first = feeds[i].first;
     value_feeds[i].second.tensor = feeds[i].second;
   }
-  ASSIGN_OR_RETURN(std::vector<Value> values, RunValues(value_feeds, fetches, targets));
+  ASSIGN_OR_RETURN(std::vector<Value> values, RunValues(value_feeds, fetches, targets, metadata));
   std::vector<Tensor> result;
   result.reserve(values.size());
   for (size_t i = 0; i < values.size(); ++i) {

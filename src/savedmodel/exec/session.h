@@ -26,6 +26,8 @@
 
 namespace savedmodel {
 
+struct AllocationCounters;  // core/buffer_pool.h
+
 // With the per-tensor limit (8 GiB, core/tensor.h) and the per-model default
 // (12 GiB, LoadOptions::max_model_bytes), one Run on one model stays within
 // about 20 GiB, which a 24 GiB machine survives.
@@ -75,6 +77,41 @@ struct SessionOptions {
   // of fused ops; RewriterConfig::AllOff() runs the graph as written, for
   // debugging a model.
   RewriterConfig rewriter_config;
+
+  // Tensor buffers a plan's Runs free go to the plan's pool (core/buffer_pool.h)
+  // and are reused by its next Runs: with unchanged shapes, a Run after the
+  // first takes nothing from the system allocator. At most this many bytes
+  // per plan wait idle there (buffers idle through two Runs are freed as
+  // well); 0 turns reuse off.
+  size_t max_pooled_bytes_per_plan = size_t{1} << 30;
+};
+
+// Memory figures of one Run, named after the fields of TensorFlow's
+// RunMetadata (StepStats' AllocatorMemoryUsed, MemoryStats) and AllocatorStats.
+struct RunMetadata {
+  // Tensor buffers the Run's kernels took from the system allocator, and
+  // those they got from the plan's pool instead. Allocations on intra-op
+  // worker threads (inside a kernel's ParallelFor) are not the Run's and are
+  // not pooled.
+  int64_t num_allocs = 0;
+  int64_t num_pool_reuses = 0;
+  // Bytes of all tensor buffers the Run's kernels allocated.
+  int64_t total_bytes = 0;
+  // Most bytes of the Run's tensors live at once (its MemoryBudget's peak; a
+  // Run charging a caller's budget reports that budget's).
+  size_t peak_bytes = 0;
+  // The planned activation arena: the most bytes of step outputs live at once
+  // when the plan's steps run in order and each value is dropped after its
+  // last reader, for the shapes of this Run (fetched outputs included; feeds,
+  // constants, outputs that alias an input, and kernel temporaries not). 0 for
+  // plans with TF1 control flow.
+  size_t planned_arena_bytes = 0;
+  // Bytes of the constants the plan holds for every Run (Consts and folded
+  // nodes: the weights of a frozen graph; MemoryStats::persistent_memory_size).
+  size_t persistent_bytes = 0;
+  // What the plan's pool holds after the Run (AllocatorStats::bytes_reserved):
+  // idle buffers plus those still in use, fetched outputs among them.
+  size_t bytes_reserved = 0;
 };
 
 class Session {
@@ -89,11 +126,17 @@ class Session {
                                     const std::vector<std::string>& fetches,
                                     const std::vector<std::string>& targets = {});
 
+  // The same, filling `metadata` (may be null) with the Run's memory figures.
+  StatusOr<std::vector<Tensor>> Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
+                                    const std::vector<std::string>& fetches,
+                                    const std::vector<std::string>& targets, RunMetadata* metadata);
+
   // Run over Values: resource handles and tensor lists may be fed and fetched
   // (a reference is fetched as its tensor). For call-style kernels.
   StatusOr<std::vector<Value>> RunValues(const std::vector<std::pair<std::string, Value>>& feeds,
                                          const std::vector<std::string>& fetches,
-                                         const std::vector<std::string>& targets = {});
+                                         const std::vector<std::string>& targets = {},
+                                         RunMetadata* metadata = nullptr);
 
   // Builds (and caches) the plan for a Run signature without running it, so
   // missing kernels or unknown tensors surface at load time.
@@ -122,18 +165,25 @@ class Session {
                                                   const std::vector<std::string>& targets);
   static void CompactSlots(Plan* plan);
   StatusOr<const OpKernel*> KernelFor(const Node& node);
-  // `budget` is the Run's (see max_bytes_per_run), charged by every kernel call.
-  using Budget = std::shared_ptr<MemoryBudget>;
+  // What every kernel call of one Run shares.
+  struct RunContext {
+    // The Run's budget (see max_bytes_per_run), charged by every kernel call.
+    std::shared_ptr<MemoryBudget> budget;
+    AllocationCounters* counters = nullptr;  // the Run's allocation counts
+    // When RunMetadata is asked for: bytes each step output allocated, by slot.
+    std::vector<size_t>* slot_bytes = nullptr;
+  };
   // `outputs` is scratch reused across the steps of one executor call.
-  Status RunStep(const Plan& plan, int index, std::vector<Value>* values, const Budget& budget,
+  Status RunStep(const Plan& plan, int index, std::vector<Value>* values, const RunContext& run,
                  std::vector<Value>* outputs);
   // Calls step `index`'s kernel on `inputs`, turning allocation failures into
   // statuses; RunStep gathers and checks the inputs around it.
   Status RunKernel(const Plan& plan, int index, std::vector<const Value*> inputs,
-                   std::vector<Value>* outputs, const Budget& budget);
-  Status Execute(const Plan& plan, std::vector<Value>* values, const Budget& budget);
-  Status ExecuteSequential(const Plan& plan, std::vector<Value>* values, const Budget& budget);
-  Status ExecuteParallel(const Plan& plan, std::vector<Value>* values, const Budget& budget);
+                   std::vector<Value>* outputs, const RunContext& run);
+  Status Execute(const Plan& plan, std::vector<Value>* values, const RunContext& run);
+  Status ExecuteSequential(const Plan& plan, std::vector<Value>* values, const RunContext& run);
+  Status ExecuteParallel(const Plan& plan, std::vector<Value>* values, const RunContext& run);
+  static size_t PlannedArenaBytes(const Plan& plan, const std::vector<size_t>& slot_bytes);
 
   std::unique_ptr<const Graph> graph_;
   SessionOptions options_;
