@@ -1,8 +1,10 @@
-// sgemm side by side: ours (kernels::Sgemm, oneDNN split across our pool),
+// sgemm side by side: ours (kernels::Sgemm: our small-m kernels or oneDNN,
+// split across our pool), our small-m kernels forced at every m (to find
+// where oneDNN starts to win),
 // oneDNN called directly with its own OpenMP threads, OpenBLAS (when the build
 // found it; its own threads) and Eigen (as the library compiles it, split over
 // our pool; and compiled for AVX-512 with its own OpenMP threads), on 2048^3
-// and the shapes of the MNIST MLP and CNN.
+// and the shapes of the MNIST MLP (batch 1, 8, 16, 32 and 64) and CNN.
 //
 //   build/bench/gemm_bench [--threads N] [--budget SECONDS_PER_CELL] [--rounds R]
 //                          [--shape MxNxK]...
@@ -31,6 +33,7 @@
 #include "gemm_bench_eigen.h"
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/math/gemm.h"
+#include "savedmodel/kernels/math/sgemm_small_f32.h"
 
 #ifdef SAVEDMODEL_BENCH_OPENBLAS
 #include <cblas.h>
@@ -67,6 +70,7 @@ Timing Time(const std::function<void()>& fn, double budget_s) {
 struct Impl {
   std::string name;
   std::function<void(const Shape&, const float*, const float*, float*)> run;
+  int64_t max_m = INT64_MAX;  // larger shapes are not measured ("-")
 };
 
 int CountThreads() {
@@ -118,16 +122,27 @@ int main(int argc, char** argv) {
               {64, 512, 512, "MLP dense 2, batch 64"},
               {64, 10, 512, "MLP logits, batch 64"},
               {1, 512, 784, "MLP dense 1, batch 1"},
+              {1, 512, 512, "MLP dense 2, batch 1"},
+              {1, 10, 512, "MLP logits, batch 1"},
+              {8, 512, 784, "MLP dense 1, batch 8"},
+              {16, 512, 784, "MLP dense 1, batch 16"},
+              {32, 512, 784, "MLP dense 1, batch 32"},
               {36864, 64, 288, "CNN conv 2 as im2col, batch 64"}};
   }
 
-  // Cold start: the first product in the process, JIT code generation included.
+  // Cold start: the first products in the process. A small one runs on
+  // precompiled code; the first larger one pays oneDNN's code generation.
   {
     std::vector<float> a(64 * 784, 0.5f), b(784 * 512, 0.5f), c(64 * 512);
-    const auto t0 = Clock::now();
+    auto t0 = Clock::now();
+    savedmodel::kernels::Sgemm(nullptr, false, false, 1, 512, 784, a.data(), 784, b.data(), 512,
+                               0.0f, c.data(), 512);
+    std::printf("first Sgemm in the process, 1x512x784 (no code generation): %.3f ms\n",
+                std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    t0 = Clock::now();
     savedmodel::kernels::Sgemm(nullptr, false, false, 64, 512, 784, a.data(), 784, b.data(), 512,
                                0.0f, c.data(), 512);
-    std::printf("first Sgemm in the process (oneDNN code generation): %.1f ms\n",
+    std::printf("first Sgemm, 64x512x784 (oneDNN code generation): %.1f ms\n",
                 std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
 
@@ -138,6 +153,21 @@ int main(int argc, char** argv) {
                      savedmodel::kernels::Sgemm(&pool, false, false, s.m, s.n, s.k, a, s.k, b,
                                                 s.n, 0.0f, c, s.n);
                    }});
+  // The small-m kernels at any m, split by columns across our pool as
+  // Sgemm splits them (blocks of whole 16-float vectors).
+  impls.push_back({"ours-small", [&](const Shape& s, const float* a, const float* b, float* c) {
+                     const int64_t per = (s.n + threads - 1) / threads;
+                     const int64_t cols = std::min<int64_t>(s.n, (per + 15) / 16 * 16);
+                     savedmodel::ParallelFor(&pool, (s.n + cols - 1) / cols, 1,
+                                             [&](int64_t first, int64_t last) {
+                       for (int64_t blk = first; blk < last; ++blk) {
+                         const int64_t j0 = blk * cols, w = std::min(cols, s.n - j0);
+                         savedmodel::kernels::SgemmSmall(false, false, s.m, w, s.k, a, s.k, b + j0,
+                                                         s.n, 0.0f, c + j0, s.n);
+                       }
+                     });
+                   },
+                   /*max_m=*/64});
   impls.push_back({"onednn", [&](const Shape& s, const float* a, const float* b, float* c) {
                      // Its own OpenMP team on this thread, as a program calling it directly has.
                      omp_set_num_threads(threads);
@@ -191,6 +221,7 @@ int main(int argc, char** argv) {
   for (int round = 0; round < rounds; ++round) {
     for (size_t i = 0; i < impls.size(); ++i) {
       for (size_t j = 0; j < shapes.size(); ++j) {
+        if (shapes[j].m > impls[i].max_m) continue;
         const Timing t = Time(
             [&] { impls[i].run(shapes[j], as[j].data(), bs[j].data(), cs[j].data()); },
             budget / rounds);
@@ -211,12 +242,16 @@ int main(int argc, char** argv) {
     std::printf("%-16s %-32s", dims, s.what);
     double ours = 0, best_peer = 0;
     for (size_t i = 0; i < impls.size(); ++i) {
+      if (s.m > impls[i].max_m) {
+        std::printf(" %20s", "-");
+        continue;
+      }
       const double gflops = flops / (timings[i][j].best_us * 1e3);
       char cell[64];
       std::snprintf(cell, sizeof cell, "%.1f (%.0f us)", gflops, timings[i][j].median_us);
       std::printf(" %20s", cell);
       if (impls[i].name == "ours") ours = gflops;
-      else best_peer = std::max(best_peer, gflops);
+      else if (impls[i].name != "ours-small") best_peer = std::max(best_peer, gflops);
     }
     std::printf(" %14.2f\n", ours / best_peer);
   }

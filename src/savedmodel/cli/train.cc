@@ -92,7 +92,7 @@ int TrainMain(int argc, char** argv) {
     // (and before any return: no thread may outlive the backend's statics).
     std::thread warm_up;
     try {
-      warm_up = std::thread(kernels::WarmUpGemm);
+      warm_up = std::thread(kernels::GenerateGemmCode);
     } catch (const std::system_error&) {
       // No thread to be had: the first product generates it instead.
     }

@@ -1,5 +1,7 @@
-// Sgemm on oneDNN's sgemm (JIT code for the machine's ISA, chosen at run
-// time, so the build stays generic x86-64), split across our own pool.
+// Sgemm: products with few rows on our precompiled kernels
+// (sgemm_small_f32.h), the rest on oneDNN's sgemm (JIT code for the
+// machine's ISA, generated at run time, so the build stays generic x86-64),
+// both split across our own pool.
 //
 // oneDNN in Debian is built on OpenMP. Left alone, every calling thread would
 // start its own OpenMP team as wide as the machine, so two pool threads each
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "savedmodel/base/thread_pool.h"
+#include "savedmodel/kernels/math/sgemm_small_f32.h"
 
 // The two OpenMP runtime calls used, declared here rather than through
 // <omp.h>: GCC keeps that header in its private include directory, which
@@ -147,7 +150,7 @@ void RunBlocks(ThreadPool* pool, int64_t threads, int64_t blocks,
 
 }  // namespace
 
-void WarmUpGemm() {
+void GenerateGemmCode() {
   if (generated.load(std::memory_order_acquire)) return;
   // On the calling thread, not a background one: oneDNN creates static
   // objects while it generates code, and a process that exits meanwhile
@@ -161,6 +164,8 @@ void WarmUpGemm() {
     generated.store(true, std::memory_order_release);
   });
 }
+
+void WarmUpGemm() {}
 
 void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
@@ -177,9 +182,22 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
     if (on_block) on_block(0, m, 0, n);
     return;
   }
-  WarmUpGemm();
   // ParallelFor runs ranges on the calling thread as well as on the workers.
   const int64_t threads = pool == nullptr ? 1 : pool->num_threads() + 1;
+  if (m <= kSmallGemmMaxM) {
+    // Blocks of columns: each reads its own columns of B once, and every
+    // element's sum is the same whichever block it falls in.
+    const int64_t size = BlockSize(n, kColumnAlign, m * k, threads);
+    RunBlocks(pool, threads, (n + size - 1) / size, [&](int64_t blk) {
+      const int64_t j0 = blk * size, cols = std::min(size, n - j0);
+      SgemmSmall(trans_a, trans_b, m, cols, k, a, lda, trans_b ? b + j0 * ldb : b + j0, ldb, beta,
+                 c + j0, ldc);
+      if (on_block) on_block(0, m, j0, j0 + cols);
+    });
+    return;
+  }
+  // The first product that needs oneDNN generates its code, once per process.
+  GenerateGemmCode();
   // Split the dimension whose blocks share the smaller operand: blocks of
   // columns each pack all of A (m x k) again, blocks of rows all of B (k x n).
   if (m < n) {

@@ -1,7 +1,8 @@
 // Single-precision matrix products for the heavy float kernels (MatMul,
 // BatchMatMul, Conv2D by im2col, the fused kernels). One entry point, so the
-// backend (oneDNN's JIT sgemm, chosen by measurement: bench/gemm_bench.cc) and
-// its threading are decided in one place.
+// backends (our precompiled kernels for few rows, oneDNN's JIT sgemm for the
+// rest, chosen by measurement: bench/gemm_bench.cc) and the threading are
+// decided in one place.
 //
 // Layout is row-major throughout: op(A) is [m, k], op(B) is [k, n], C is
 // [m, n]; lda/ldb/ldc are the row strides of A, B and C as stored (A stored
@@ -42,10 +43,17 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
 void SgemmReference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                     int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
-// The backend's one-time setup: oneDNN generates its code for this CPU on
-// first use (40-55 ms measured). Once per process, on the calling thread;
-// cheap after that. Sgemm calls it; the float product kernels call it when
-// they are built, while a model loads, so its first Run does not pay for it.
+// oneDNN's one-time setup: it generates its code for this CPU on first use
+// (38-55 ms measured on AVX-512). Once per process, thread-safe, on the
+// calling thread; cheap after that. Sgemm calls it on the first product too
+// large for SgemmSmall (m > kSmallGemmMaxM), so a model whose products are
+// all small never pays it; call it ahead of time where a later first product
+// must not (the training CLI does, beside reading its data).
+void GenerateGemmCode();
+
+// Kept for the kernels that call it when they are built (model load): it no
+// longer does anything, so loading a model costs no code generation. The
+// JIT happens lazily in Sgemm (GenerateGemmCode above).
 void WarmUpGemm();
 
 }  // namespace savedmodel::kernels

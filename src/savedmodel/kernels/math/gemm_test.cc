@@ -12,7 +12,9 @@
 
 #include <gtest/gtest.h>
 
+#include "savedmodel/base/cpu_features.h"
 #include "savedmodel/base/thread_pool.h"
+#include "savedmodel/kernels/math/sgemm_small_f32.h"
 
 namespace savedmodel::kernels {
 namespace {
@@ -38,9 +40,10 @@ std::vector<float> Random(int64_t size, std::mt19937* rng) {
   return v;
 }
 
-// Runs Sgemm and SgemmReference on the same inputs and compares every element
-// of C, and checks that the padding between C's rows is left alone.
-void Check(const Case& c, ThreadPool* pool, std::mt19937* rng) {
+// Runs Sgemm (or SgemmSmall directly, small) and SgemmReference on the same
+// inputs and compares every element of C, and checks that the padding
+// between C's rows is left alone.
+void Check(const Case& c, ThreadPool* pool, std::mt19937* rng, bool small = false) {
   const int64_t a_rows = c.ta ? c.k : c.m, a_cols = c.ta ? c.m : c.k;
   const int64_t b_rows = c.tb ? c.n : c.k, b_cols = c.tb ? c.k : c.n;
   const int64_t lda = a_cols + c.pad, ldb = b_cols + c.pad, ldc = c.n + c.pad;
@@ -53,7 +56,11 @@ void Check(const Case& c, ThreadPool* pool, std::mt19937* rng) {
     }
   }
   std::vector<float> got = c0, want = c0;
-  Sgemm(pool, c.ta, c.tb, c.m, c.n, c.k, a.data(), lda, b.data(), ldb, c.beta, got.data(), ldc);
+  if (small) {
+    SgemmSmall(c.ta, c.tb, c.m, c.n, c.k, a.data(), lda, b.data(), ldb, c.beta, got.data(), ldc);
+  } else {
+    Sgemm(pool, c.ta, c.tb, c.m, c.n, c.k, a.data(), lda, b.data(), ldb, c.beta, got.data(), ldc);
+  }
   SgemmReference(c.ta, c.tb, c.m, c.n, c.k, a.data(), lda, b.data(), ldb, c.beta, want.data(),
                  ldc);
   // Terms are in [-1, 1]: a sum of k of them rounds by at most about k ulps
@@ -195,9 +202,10 @@ TEST(GemmTest, BlockCallbackTilesCOnceWithFinishedValues) {
   }
 }
 
-TEST(GemmTest, WarmUpIsIdempotentAndConcurrentCallsAgree) {
+TEST(GemmTest, CodeGenerationIsIdempotentAndConcurrentCallsAgree) {
   WarmUpGemm();
-  WarmUpGemm();
+  GenerateGemmCode();
+  GenerateGemmCode();
   std::mt19937 rng(9);
   const int64_t m = 33, n = 70, k = 45;
   const std::vector<float> a = Random(m * k, &rng), b = Random(k * n, &rng);
@@ -213,6 +221,112 @@ TEST(GemmTest, WarmUpIsIdempotentAndConcurrentCallsAgree) {
   for (auto& t : threads) t.join();
   for (const auto& g : got) {
     for (int64_t i = 0; i < m * n; ++i) ASSERT_NEAR(g[i], want[i], 1e-4f) << i;
+  }
+}
+
+// Caps the SIMD level for a scope.
+class SimdCap {
+ public:
+  explicit SimdCap(SimdLevel level) : saved_(SetSimdLevelCap(level)) {}
+  ~SimdCap() { SetSimdLevelCap(saved_); }
+
+ private:
+  SimdLevel saved_;
+};
+
+std::vector<SimdLevel> AvailableLevels() {
+  std::vector<SimdLevel> levels;
+  for (SimdLevel l : {SimdLevel::kBaseline, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    if (static_cast<int>(l) <= static_cast<int>(DetectedSimdLevel())) levels.push_back(l);
+  }
+  return levels;
+}
+
+// The small-m kernels at every level this CPU has, on shapes around their
+// tiles (vector widths 4, 8 and 16; passes of 1 to 8 rows; 4 columns and a
+// masked remainder along k for the transposed B), against Eigen. The levels
+// do not give the same bits (AVX2 and AVX-512 fuse each multiply-add, the
+// baseline rounds twice, and the lanes sum k in different orders), so each is
+// held to Check's bound: about k + 2 roundings of the largest magnitude, what
+// any summation order of k terms in [-1, 1] stays within.
+TEST(GemmTest, SmallKernelsMatchReferenceAtEveryLevel) {
+  std::mt19937 rng(17);
+  const int64_t ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 17};
+  const int64_t ns[] = {1, 3, 4, 5, 8, 15, 16, 17, 33, 64, 97, 129, 130};
+  const int64_t ks[] = {0, 1, 3, 4, 7, 16, 17, 33, 100};
+  for (SimdLevel level : AvailableLevels()) {
+    SimdCap cap(level);
+    SCOPED_TRACE(SimdLevelName(level));
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        for (int64_t m : ms) {
+          for (int64_t n : ns) {
+            for (int64_t k : ks) {
+              const int64_t pad = (m + n + k) % 3 == 0 ? 3 : ((m + n + k) % 3 == 1 ? 0 : 16);
+              const float beta = (n + k) % 3 == 0 ? 0.0f : ((n + k) % 3 == 1 ? 1.0f : 0.5f);
+              Check({ta, tb, m, n, k, pad, beta}, nullptr, &rng, /*small=*/true);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Through Sgemm at the threshold (m = 8 small, 9 oneDNN) and on the MLP's
+// batch-1 shapes, split across a pool, at every level.
+TEST(GemmTest, SmallPathThroughSgemmAtEveryLevel) {
+  ThreadPool pool(2);
+  std::mt19937 rng(19);
+  for (SimdLevel level : AvailableLevels()) {
+    SimdCap cap(level);
+    SCOPED_TRACE(SimdLevelName(level));
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        for (float beta : {0.0f, 1.0f}) {
+          for (int64_t m : {kSmallGemmMaxM, kSmallGemmMaxM + 1}) {
+            Check({ta, tb, m, 513, 100, 5, beta}, &pool, &rng);
+          }
+          Check({ta, tb, 1, 512, 784, 0, beta}, &pool, &rng);
+          Check({ta, tb, 1, 10, 512, 1, beta}, &pool, &rng);
+          Check({ta, tb, 8, 512, 784, 0, beta}, &pool, &rng);
+        }
+      }
+    }
+  }
+}
+
+// A product on the small path gives the same bits inline and on pools of any
+// size: every element of C is summed in the same order whichever block of
+// columns it falls in.
+TEST(GemmTest, SmallPathGivesTheSameBitsWhateverThePool) {
+  ThreadPool pool1(1), pool2(2), pool3(3);
+  std::mt19937 rng(23);
+  for (bool tb : {false, true}) {
+    for (int64_t m : {1, 3, 8}) {
+      const int64_t n = 1000, k = 784;
+      const std::vector<float> a = Random(m * k, &rng), b = Random(k * n, &rng);
+      const int64_t ldb = tb ? k : n;
+      std::vector<float> want(m * n);
+      Sgemm(nullptr, false, tb, m, n, k, a.data(), k, b.data(), ldb, 0.0f, want.data(), n);
+      for (ThreadPool* pool : {&pool1, &pool2, &pool3}) {
+        for (int run = 0; run < 3; ++run) {
+          std::vector<float> got(m * n);
+          Sgemm(pool, false, tb, m, n, k, a.data(), k, b.data(), ldb, 0.0f, got.data(), n);
+          ASSERT_EQ(got, want) << "m=" << m << " tb=" << tb << " threads=" << pool->num_threads();
+        }
+      }
+      // And SgemmSmall on an unaligned block of columns matches those columns.
+      const int64_t j0 = 37, cols = 301;
+      std::vector<float> part(m * n, 0.0f);
+      SgemmSmall(false, tb, m, cols, k, a.data(), k, tb ? b.data() + j0 * ldb : b.data() + j0,
+                 ldb, 0.0f, part.data() + j0, n);
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = j0; j < j0 + cols; ++j) {
+          ASSERT_EQ(part[i * n + j], want[i * n + j]) << i << "," << j;
+        }
+      }
+    }
   }
 }
 
