@@ -6,6 +6,7 @@
 #include <string>
 
 #include "savedmodel/kernels/math/gemm.h"
+#include "savedmodel/kernels/nn/conv2d_indirect.h"
 
 namespace savedmodel::kernels {
 
@@ -125,6 +126,20 @@ void Conv2DGemm(ThreadPool* pool, const ConvDims& d, const float* x, const float
   // Small layers at batch 1 then run on the calling thread alone.
   const int64_t per_chunk = std::max<int64_t>(1, rows * d.oc * k);
   const int64_t min_chunks = std::max<int64_t>(1, ((int64_t{1} << 17) + per_chunk - 1) / per_chunk);
+  // Without a patch matrix where the CPU has AVX-512 (conv2d_indirect.h):
+  // twice the speed of the products below on the Zen 5 host.
+  if (Conv2DIndirect::Applies(d)) {
+    ShareOut(pool, chunks, min_chunks, [&](const auto& claim) {
+      Conv2DIndirect conv(d, rows);
+      for (int64_t chunk; claim(&chunk);) {
+        const int64_t row0 = chunk * rows, n = std::min(rows, m - row0);
+        float* c = y + row0 * d.oc;
+        conv.Rows(x, f, row0, n, c);
+        if (epilogue) epilogue(row0, n, c);
+      }
+    });
+    return;
+  }
   ShareOut(pool, chunks, min_chunks, [&](const auto& claim) {
     std::unique_ptr<float[]> patch(direct ? nullptr : new float[rows * cols]);
     for (int64_t chunk; claim(&chunk);) {

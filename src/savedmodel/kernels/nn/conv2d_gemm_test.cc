@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "savedmodel/base/cpu_features.h"
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/nn/conv2d_gemm.h"
 #include "savedmodel/kernels/nn/conv_util.h"
@@ -124,8 +125,25 @@ TEST(Conv2DGemmTest, MatchesDirectLoopOverShapes) {
       {1, 3, 3, 2, 5, 5, 2, 4, "VALID", 1, 1, 1, 1, {}},         // window > image: empty
       {0, 5, 5, 2, 3, 3, 2, 4, "SAME", 1, 1, 1, 1, {}},          // empty batch
       {1, 20, 20, 64, 5, 5, 64, 8, "SAME", 1, 1, 1, 1, {}},      // wide patch rows: small chunks
+      // Column blocks of the AVX-512 path (conv2d_indirect.h): 64 + a masked
+      // tail, 3 and 1 vectors, 5 + 16 channels, pixel blocks with a tail.
+      {1, 24, 24, 32, 3, 3, 32, 64, "VALID", 1, 1, 1, 1, {}},    // the convnet's second layer at batch 1
+      {1, 7, 9, 19, 3, 3, 19, 100, "SAME", 1, 1, 1, 1, {}},
+      {2, 6, 5, 7, 3, 3, 7, 40, "SAME", 2, 1, 1, 2, {}},
+      {1, 5, 7, 33, 2, 2, 33, 21, "EXPLICIT", 1, 2, 1, 1, {2, 1, 1, 0}},
+      {1, 3, 5, 200, 3, 3, 200, 130, "SAME", 1, 1, 1, 1, {}},    // K = 1800, 3 column blocks
+      {3, 5, 5, 20, 1, 1, 20, 17, "VALID", 1, 1, 1, 1, {}},      // 1x1, 17 channels
+      {1, 3, 4, 2100, 1, 1, 2100, 20, "VALID", 1, 1, 1, 1, {}},  // K = 2100: over the panel bound
   };
-  for (const Case& c : cases) CheckCase(c, &pool);
+  // Every instruction-set level this CPU has: below AVX-512 the patch-matrix
+  // products, at AVX-512 the indirect register blocks where they apply.
+  for (SimdLevel level : {SimdLevel::kBaseline, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    if (level > DetectedSimdLevel()) break;
+    SCOPED_TRACE(SimdLevelName(level));
+    const SimdLevel old = SetSimdLevelCap(level);
+    for (const Case& c : cases) CheckCase(c, &pool);
+    SetSimdLevelCap(old);
+  }
 }
 
 // Conv2DBackpropInput's products against its direct loop, for the ungrouped
@@ -375,14 +393,24 @@ TEST(FusedConv2DTest, UnsupportedListsAreUnimplemented) {
 // bit-identical, NaN and padding included.
 TEST(PoolNhwcTest, MatchesGeneralLoop) {
   std::mt19937 rng(5);
-  Tensor x = RandomTensor({3, 11, 10, 7}, &rng);
-  x.flat<float>()[5] = NAN;
-  x.flat<float>()[100] = NAN;
   struct P { std::vector<int64_t> k, s; const char* padding; };
+  // 7 channels: one masked vector on the AVX-512 path; 37: two full and a tail.
+  for (int64_t channels : {7, 37})
+  for (SimdLevel level : {SimdLevel::kBaseline, SimdLevel::kAvx512})
   for (const P& p : {P{{2, 2}, {2, 2}, "VALID"}, P{{3, 3}, {2, 2}, "SAME"}, P{{3, 2}, {1, 3}, "SAME"},
                      P{{1, 1}, {1, 1}, "VALID"}, P{{4, 5}, {3, 2}, "VALID"}}) {
+    Tensor x = RandomTensor({3, 11, 10, channels}, &rng);
+    x.flat<float>()[5] = NAN;
+    x.flat<float>()[100] = NAN;
+    x.flat<float>()[101] = -0.0f;
+    const SimdLevel old = SetSimdLevelCap(level);
+    struct Restore {
+      SimdLevel l;
+      ~Restore() { SetSimdLevelCap(l); }
+    } restore{old};
     for (const char* op : {"MaxPool", "AvgPool"}) {
-      SCOPED_TRACE(std::string(op) + " " + p.padding + " k " + std::to_string(p.k[0]) + "x" + std::to_string(p.k[1]));
+      SCOPED_TRACE(std::string(op) + " " + p.padding + " k " + std::to_string(p.k[0]) + "x" + std::to_string(p.k[1]) +
+                   " channels " + std::to_string(channels) + " " + SimdLevelName(level));
       auto nhwc = OpTest(op).Input(x).Attr("ksize", std::vector<int64_t>{1, p.k[0], p.k[1], 1})
                       .Attr("strides", std::vector<int64_t>{1, p.s[0], p.s[1], 1}).Attr("padding", p.padding)
                       .IntraOpThreads(2).Run1();

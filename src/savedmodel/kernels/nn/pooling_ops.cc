@@ -5,12 +5,15 @@
 // Padded positions take no part: MaxPool ignores them (and NaN inputs) and
 // AvgPool divides by the number of real elements under the window, as
 // TensorFlow does.
+#include <immintrin.h>
+
 #include <algorithm>
 #include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "savedmodel/base/cpu_features.h"
 #include "savedmodel/base/thread_pool.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/math/numeric.h"
@@ -19,6 +22,31 @@
 
 namespace savedmodel::kernels {
 namespace {
+
+// One output pixel of the NHWC float path with AVX-512: each block of 16
+// channels is folded over the window in a register, in the window order of
+// the general loop (rows, then columns), so the result is bit-identical to it:
+// maxps(v, acc) keeps acc unless v > acc, as `v > acc ? v : acc` (NaN never
+// wins, a zero of either sign keeps the first seen).
+template <bool kMax>
+__attribute__((target("avx512f"))) void PoolPixelAvx512(const float* img, int64_t iw, int64_t c, int64_t y0,
+                                                        int64_t y1, int64_t x0, int64_t x1, float* dst) {
+  const __m512 init = _mm512_set1_ps(kMax ? -std::numeric_limits<float>::infinity() : 0.0f);
+  const __m512 count = _mm512_set1_ps(static_cast<float>((y1 - y0) * (x1 - x0)));
+  for (int64_t ch = 0; ch < c; ch += 16) {
+    const __mmask16 mask = c - ch >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (c - ch)) - 1u);
+    __m512 acc = init;
+    for (int64_t iy = y0; iy < y1; ++iy) {
+      const float* src = img + (iy * iw + x0) * c + ch;
+      for (int64_t ix = x0; ix < x1; ++ix, src += c) {
+        const __m512 v = _mm512_maskz_loadu_ps(mask, src);
+        acc = kMax ? _mm512_max_ps(v, acc) : _mm512_add_ps(acc, v);
+      }
+    }
+    if constexpr (!kMax) acc = _mm512_div_ps(acc, count);
+    _mm512_mask_storeu_ps(dst + ch, mask, acc);
+  }
+}
 
 template <bool kMax>
 class PoolKernel : public TypedKernel<PoolKernel<kMax>> {
@@ -120,6 +148,7 @@ class PoolKernel : public TypedKernel<PoolKernel<kMax>> {
   void PoolNhwc(ThreadPool* pool, const T* x, T* y, int64_t n, int64_t ih, int64_t iw, int64_t c,
                 const Geometry& h, const Geometry& w) const {
     const int64_t row_work = std::max<int64_t>(1, w.out * c * kh_ * kw_);
+    const bool avx512 = ActiveSimdLevel() == SimdLevel::kAvx512;
     ParallelFor(pool, n * h.out, std::max<int64_t>(1, kMinParallelWork / row_work), [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / h.out, oy = row % h.out;
@@ -128,6 +157,12 @@ class PoolKernel : public TypedKernel<PoolKernel<kMax>> {
         T* dst = y + row * w.out * c;
         for (int64_t ox = 0; ox < w.out; ++ox, dst += c) {
           const int64_t x0 = std::max<int64_t>(0, ox * sw_ - w.pad_before), x1 = std::min(iw, ox * sw_ - w.pad_before + kw_);
+          if constexpr (std::is_same_v<T, float>) {
+            if (avx512) {
+              PoolPixelAvx512<kMax>(img, iw, c, y0, y1, x0, x1, dst);
+              continue;
+            }
+          }
           T init = kMax ? std::numeric_limits<T>::lowest() : T(0);
           if constexpr (kMax && std::numeric_limits<T>::has_infinity) init = -std::numeric_limits<T>::infinity();
           std::fill(dst, dst + c, init);

@@ -1,0 +1,178 @@
+#include "savedmodel/kernels/nn/conv2d_indirect.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "savedmodel/base/cpu_features.h"
+
+namespace savedmodel::kernels {
+namespace {
+
+// Output channels per register block: four 16-float vectors.
+constexpr int64_t kBlockCols = 64;
+
+// The filter panel one block of columns streams per block of pixels,
+// [kh * kw * ic, 64] floats, must stay in the core's L2 (1 MiB on the Zen 5
+// host; 512 KiB leaves room for the input windows and the output).
+constexpr int64_t kMaxPanelBytes = int64_t{512} << 10;
+
+// Pixels per register block for a block of `nv` vectors of channels: 24
+// accumulators (of the 32 vector registers), enough independent chains to
+// keep both FMA pipes busy through their latency.
+constexpr int RowsFor(int nv) { return nv >= 4 ? 6 : nv == 3 ? 8 : 12; }
+
+// y[r][0:16 * NV] (the last vector masked by `tail`) = the sums over taps and
+// input channels of p[tap][r][c] * f[tap * ic + c][0:16 * NV], for the first
+// `valid` of the MR pixels. Every template argument is a constant, so the
+// accumulators live in registers.
+template <int MR, int NV>
+__attribute__((target("avx512f"))) void Block(const float* const* ptrs, int64_t taps, int64_t ic,
+                                              const float* f, int64_t ldf, __mmask16 tail, float* y,
+                                              int64_t ldy, int valid) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  }
+  for (int64_t t = 0; t < taps; ++t, ptrs += MR) {
+    const float* fb = f + t * ic * ldf;
+    for (int64_t c = 0; c < ic; ++c, fb += ldf) {
+      __m512 b[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v + 1 < NV; ++v) b[v] = _mm512_loadu_ps(fb + 16 * v);
+      b[NV - 1] = _mm512_maskz_loadu_ps(tail, fb + 16 * (NV - 1));
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const __m512 a = _mm512_set1_ps(ptrs[r][c]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+    if (r >= valid) break;
+#pragma GCC unroll 4
+    for (int v = 0; v + 1 < NV; ++v) _mm512_storeu_ps(y + r * ldy + 16 * v, acc[r][v]);
+    _mm512_mask_storeu_ps(y + r * ldy + 16 * (NV - 1), tail, acc[r][NV - 1]);
+  }
+}
+
+using BlockFn = void (*)(const float* const*, int64_t, int64_t, const float*, int64_t, __mmask16, float*, int64_t,
+                         int);
+
+// The blocks that occur: MR = RowsFor(widest block), the narrower tail block
+// of the columns with the same MR.
+template <int MR>
+BlockFn BlockFor(int nv) {
+  if (nv == 1) return &Block<MR, 1>;
+  if (nv == 2) return &Block<MR, 2>;
+  if constexpr (MR <= 8) {
+    if (nv == 3) return &Block<MR, 3>;
+  }
+  if constexpr (MR <= 6) return &Block<MR, 4>;
+  return nullptr;
+}
+
+BlockFn BlockFor(int mr, int nv) {
+  switch (mr) {
+    case 6: return BlockFor<6>(nv);
+    case 8: return BlockFor<8>(nv);
+    default: return BlockFor<12>(nv);
+  }
+}
+
+int Vectors(int64_t cols) { return static_cast<int>((cols + 15) / 16); }
+
+int RowsOf(const ConvDims& d) { return RowsFor(Vectors(std::min(d.oc, kBlockCols))); }
+
+}  // namespace
+
+bool Conv2DIndirect::Applies(const ConvDims& d) {
+  const int64_t k = d.kh * d.kw * d.ic;
+  return ActiveSimdLevel() == SimdLevel::kAvx512 && d.groups == 1 && d.oc > 0 && k > 0 &&
+         k * kBlockCols * static_cast<int64_t>(sizeof(float)) <= kMaxPanelBytes;
+}
+
+// Without dilation along the width a window row is kw * ic consecutive input
+// values, and the blocks run over it as one tap of kw * ic channels: the
+// same sums in the same order (kx, then c) with a third of the pointers for
+// a 3x3 filter. Window rows that cross the left or right edge are gathered,
+// zeros included, into the scratch.
+Conv2DIndirect::Conv2DIndirect(const ConvDims& d, int64_t max_rows)
+    : d_(d),
+      rows_of_taps_(d.dw == 1 || d.kw == 1),
+      taps_(rows_of_taps_ ? d.kh : d.kh * d.kw),
+      tap_len_(rows_of_taps_ ? d.kw * d.ic : d.ic),
+      zeros_(tap_len_, 0.0f) {
+  const int64_t mr = RowsOf(d);
+  ptrs_.resize((max_rows + mr - 1) / mr * mr * taps_);
+  if (rows_of_taps_ && (d.pad_left > 0 || (d.ow - 1) * d.sw - d.pad_left + d.kw > d.iw)) {
+    edges_.reset(new float[max_rows * taps_ * tap_len_]);  // written before it is read
+  }
+}
+
+void Conv2DIndirect::Rows(const float* x, const float* f, int64_t row0, int64_t rows, float* y) {
+  const ConvDims& d = d_;
+  const int mr = RowsOf(d);
+  const int64_t taps = taps_, blocks = (rows + mr - 1) / mr;
+  float* edge = edges_.get();
+  // The pointer table: block j's tap t for its pixel r at (j * taps + t) * mr + r.
+  int64_t ox = row0 % d.ow, oy = row0 / d.ow % d.oh, b = row0 / (d.ow * d.oh);
+  for (int64_t r = 0; r < blocks * mr; ++r) {
+    const float** out = ptrs_.data() + (r / mr * taps) * mr + r % mr;
+    if (r >= rows) {
+      for (int64_t t = 0; t < taps; ++t) out[t * mr] = zeros_.data();
+      continue;
+    }
+    const float* img = x + b * d.ih * d.iw * d.ic;
+    const int64_t ix0 = ox * d.sw - d.pad_left;
+    for (int64_t ky = 0; ky < d.kh; ++ky) {
+      const int64_t iy = oy * d.sh - d.pad_top + ky * d.dh;
+      const bool row_in = iy >= 0 && iy < d.ih;
+      if (rows_of_taps_) {
+        if (!row_in) {
+          out[ky * mr] = zeros_.data();
+        } else if (ix0 >= 0 && ix0 + d.kw <= d.iw) {
+          out[ky * mr] = img + (iy * d.iw + ix0) * d.ic;
+        } else {
+          for (int64_t kx = 0; kx < d.kw; ++kx) {
+            const int64_t ix = ix0 + kx;
+            if (ix >= 0 && ix < d.iw) {
+              std::copy_n(img + (iy * d.iw + ix) * d.ic, d.ic, edge + kx * d.ic);
+            } else {
+              std::fill_n(edge + kx * d.ic, d.ic, 0.0f);
+            }
+          }
+          out[ky * mr] = edge;
+          edge += tap_len_;
+        }
+        continue;
+      }
+      for (int64_t kx = 0; kx < d.kw; ++kx) {
+        const int64_t ix = ix0 + kx * d.dw;
+        out[(ky * d.kw + kx) * mr] = row_in && ix >= 0 && ix < d.iw ? img + (iy * d.iw + ix) * d.ic : zeros_.data();
+      }
+    }
+    if (++ox == d.ow) {
+      ox = 0;
+      if (++oy == d.oh) oy = 0, ++b;
+    }
+  }
+  // Columns outer, so one block of the filter serves every pixel of the chunk
+  // from the cache.
+  for (int64_t n0 = 0; n0 < d.oc; n0 += kBlockCols) {
+    const int64_t cols = std::min(kBlockCols, d.oc - n0);
+    const int nv = Vectors(cols);
+    const __mmask16 tail = static_cast<__mmask16>((1u << (cols - 16 * (nv - 1))) - 1u);
+    const BlockFn fn = BlockFor(mr, nv);
+    for (int64_t j = 0; j < blocks; ++j) {
+      fn(ptrs_.data() + j * taps * mr, taps, tap_len_, f + n0, d.oc, tail, y + j * mr * d.oc + n0, d.oc,
+         static_cast<int>(std::min<int64_t>(mr, rows - j * mr)));
+    }
+  }
+}
+
+}  // namespace savedmodel::kernels
