@@ -41,6 +41,18 @@ class MmapRegion : public ReadOnlyMemoryRegion {
   size_t size_;
 };
 
+class CopyOnWriteMmap : public CopyOnWriteRegion {
+ public:
+  CopyOnWriteMmap(void* addr, size_t size) : addr_(addr), size_(size) {}
+  ~CopyOnWriteMmap() override { munmap(addr_, size_); }
+  char* data() const override { return static_cast<char*>(addr_); }
+  size_t size() const override { return size_; }
+
+ private:
+  void* addr_;
+  size_t size_;
+};
+
 class PosixWritableFile : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -100,6 +112,25 @@ class PosixRandomAccessFile : public RandomAccessFile {
     return Status::OK();
   }
   uint64_t size() const override { return size_; }
+
+  StatusOr<std::shared_ptr<CopyOnWriteRegion>> MapCopyOnWrite() const override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("stat " + path_, errno);
+    // A pipe or a device has no fixed bytes to map, mmap refuses size 0, and a
+    // file that shrank since it was opened would fault past its end.
+    if (!S_ISREG(st.st_mode) || st.st_size <= 0 || static_cast<uint64_t>(st.st_size) != size_) {
+      return Unimplemented(path_ + " is not a non-empty regular file of the size it was opened "
+                           "with; it is not mapped");
+    }
+    // Writable so that code handed these bytes may write them (into its own
+    // copied pages). No MAP_POPULATE: on a private writable mapping that
+    // write-faults every page, copying the whole file into anonymous memory.
+    void* addr = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ | PROT_WRITE, MAP_PRIVATE,
+                        fd_, 0);
+    if (addr == MAP_FAILED) return ErrnoStatus("mapping " + path_, errno);
+    return std::shared_ptr<CopyOnWriteRegion>(
+        std::make_shared<CopyOnWriteMmap>(addr, static_cast<size_t>(size_)));
+  }
 
  private:
   std::string path_;
@@ -438,6 +469,68 @@ Env* Env::Default() {
 }
 
 std::unique_ptr<Env> NewMemEnv() { return std::make_unique<MemEnv>(); }
+
+namespace {
+
+// Passes reads through and refuses the mapping (the base class's default).
+class UnmappableFile : public RandomAccessFile {
+ public:
+  explicit UnmappableFile(std::unique_ptr<RandomAccessFile> file) : file_(std::move(file)) {}
+  Status Read(uint64_t offset, size_t n, char* dst) const override {
+    return file_->Read(offset, n, dst);
+  }
+  uint64_t size() const override { return file_->size(); }
+
+ private:
+  std::unique_ptr<RandomAccessFile> file_;
+};
+
+class EnvWithoutMapping : public Env {
+ public:
+  explicit EnvWithoutMapping(Env* base) : base_(base) {}
+  StatusOr<std::shared_ptr<const ReadOnlyMemoryRegion>> MapFile(const std::string& path) override {
+    return base_->MapFile(path);
+  }
+  StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return base_->NewWritableFile(path);
+  }
+  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
+    ASSIGN_OR_RETURN(auto file, base_->NewRandomAccessFile(path));
+    return std::unique_ptr<RandomAccessFile>(new UnmappableFile(std::move(file)));
+  }
+  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  bool IsDirectory(const std::string& path) override { return base_->IsDirectory(path); }
+  StatusOr<uint64_t> GetFileSize(const std::string& path) override {
+    return base_->GetFileSize(path);
+  }
+  StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    return base_->GetChildren(dir);
+  }
+  Status CreateDirs(const std::string& dir) override { return base_->CreateDirs(dir); }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    return base_->RenameFile(from, to);
+  }
+  Status DeleteFile(const std::string& path) override { return base_->DeleteFile(path); }
+  Status DeleteRecursively(const std::string& path) override {
+    return base_->DeleteRecursively(path);
+  }
+  StatusOr<std::string> CanonicalPath(const std::string& path) override {
+    return base_->CanonicalPath(path);
+  }
+
+ private:
+  Env* base_;
+};
+
+}  // namespace
+
+std::unique_ptr<Env> NewEnvWithoutMapping(Env* base) {
+  return std::make_unique<EnvWithoutMapping>(base);
+}
+
+StatusOr<std::shared_ptr<CopyOnWriteRegion>> RandomAccessFile::MapCopyOnWrite() const {
+  return Unimplemented("this file cannot be mapped");
+}
 
 std::shared_ptr<const ReadOnlyMemoryRegion> MakeStringRegion(std::string bytes) {
   class StringRegion : public ReadOnlyMemoryRegion {

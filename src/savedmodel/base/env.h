@@ -24,6 +24,26 @@ class ReadOnlyMemoryRegion {
 // block, an empty file that mmap cannot map).
 std::shared_ptr<const ReadOnlyMemoryRegion> MakeStringRegion(std::string bytes);
 
+// A private mapping of a whole regular file that may be written (mmap with
+// MAP_PRIVATE and PROT_READ | PROT_WRITE): a page is the file's page cache
+// until written, then the process's own copy, so no write ever reaches the
+// file. For readers that hand out a file's bytes without copying them to code
+// that may write into what it is handed. Thread-safe; the bytes stay valid as
+// long as the region lives.
+//
+// Pages not written read through to the file, so it must not change in place
+// while mapped. Replacing it by rename (every writer here does, as
+// TensorFlow's does) is safe: the mapping keeps the old file alive. Truncating
+// it underneath (`cp` over it, a writer that truncates in place) makes the
+// next touch of a page past the new end raise SIGBUS, which ends the process;
+// where that can happen, read instead of mapping.
+class CopyOnWriteRegion {
+ public:
+  virtual ~CopyOnWriteRegion() = default;
+  virtual char* data() const = 0;
+  virtual size_t size() const = 0;
+};
+
 // Positional reads of one file without mapping it, so a file that shrinks
 // under the reader gives an error status rather than SIGBUS. Thread-safe.
 class RandomAccessFile {
@@ -34,6 +54,13 @@ class RandomAccessFile {
   virtual Status Read(uint64_t offset, size_t n, char* dst) const = 0;
   // The size when the file was opened.
   virtual uint64_t size() const = 0;
+  // A CopyOnWriteRegion over the file as it was opened (the same file even if
+  // its path was renamed over since), size() bytes long. UNIMPLEMENTED where
+  // it cannot be mapped so: this default (the in-memory Env), a file from an
+  // Env made by NewEnvWithoutMapping, a file that is not a non-empty regular
+  // file (a pipe, a device), or one whose size changed since it was opened.
+  // Callers then Read() instead.
+  virtual StatusOr<std::shared_ptr<CopyOnWriteRegion>> MapCopyOnWrite() const;
 };
 
 // Sequential writer. Not thread-safe. Close() must be called to see write errors.
@@ -84,6 +111,11 @@ class Env {
 
 // An Env that keeps files in memory; for tests. Caller owns the result.
 std::unique_ptr<Env> NewMemEnv();
+
+// `base` (which must outlive the result) with RandomAccessFile::MapCopyOnWrite
+// refused, so that readers read files instead of mapping them
+// (LoadOptions::mmap_variables off); everything else is passed through.
+std::unique_ptr<Env> NewEnvWithoutMapping(Env* base);
 
 // "a/b" + "c" -> "a/b/c"; an empty part is skipped.
 std::string JoinPath(std::string_view a, std::string_view b);

@@ -121,6 +121,11 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
     session_options.intra_op_pool = &DefaultPools().intra;
     session_options.inter_op_pool = &DefaultPools().inter;
   }
+  if (!options.mmap_variables) {
+    bundle->unmapped_env_ = NewEnvWithoutMapping(env);
+    env = bundle->unmapped_env_.get();
+    session_options.env = env;
+  }
   if (options.confine_file_access) {
     FileAccessRoots roots;
     roots.read = options.allowed_read_paths;

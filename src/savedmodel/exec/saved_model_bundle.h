@@ -41,6 +41,20 @@ struct LoadOptions {
   // budgets of their own (SessionOptions::max_bytes_per_run).
   size_t max_model_bytes = kDefaultMaxModelBytes;
 
+  // Whether restored variables may be views of the variables data file,
+  // mapped copy-on-write, instead of copies of it (numeric tensors of at least
+  // 4 KiB stored at 16-byte aligned offsets; see bundle_reader.h). Loading then
+  // reads each weight once, for its checksum, and the model's weights are file
+  // pages the kernel may drop and read again under memory pressure and that
+  // processes serving the same model share. Writes (training) go to the
+  // process's own copies of the pages, never to the file. The price: the data
+  // file must not be truncated or overwritten in place while the model lives
+  // (renaming a new one over it is fine, and is what every saver here and in
+  // TensorFlow does); touching a page past a new end raises SIGBUS. Turn it
+  // off when something may rewrite the files in place (`cp` over them, a
+  // network file system changed elsewhere).
+  bool mmap_variables = true;
+
   // File-access confinement. A SavedModel is code: its restore and init ops
   // and its signatures can read, write, rename and delete files at paths the
   // graph chooses (ReadFile, WriteFile, SaveV2, RestoreV2, MergeV2Checkpoints,
@@ -110,8 +124,10 @@ class SavedModelBundle {
   tensorflow::MetaGraphDef meta_graph_;
   // Signatures whose plan failed for a missing kernel; written only at load.
   std::map<std::string, Status> unavailable_signatures_;
-  // The confining Env the session's kernels use, when confinement is on;
-  // declared before session_ so that it outlives it.
+  // The Envs the session's kernels use: one that does not map, when
+  // mmap_variables is off, and the confining one, when confinement is on;
+  // declared before session_ so that they outlive it.
+  std::unique_ptr<Env> unmapped_env_;
   std::unique_ptr<Env> confined_env_;
   std::unique_ptr<Session> session_;
   std::shared_ptr<MemoryBudget> memory_;

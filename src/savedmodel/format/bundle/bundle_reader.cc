@@ -43,9 +43,11 @@ StatusOr<Tensor> AllocateTensor(const std::string& what, DataType dtype, const T
 
 }  // namespace
 
-StatusOr<std::unique_ptr<BundleReader>> BundleReader::Open(Env* env, const std::string& prefix) {
+StatusOr<std::unique_ptr<BundleReader>> BundleReader::Open(Env* env, const std::string& prefix,
+                                                          const BundleReaderOptions& options) {
   std::unique_ptr<BundleReader> r(new BundleReader());
   r->prefix_ = prefix;
+  r->options_ = options;
   r->index_name_ = MetaFilename(prefix);
   const std::string& index_name = r->index_name_;
   ASSIGN_OR_RETURN(auto table, table::Table::Open(env, index_name));
@@ -106,10 +108,27 @@ StatusOr<std::unique_ptr<BundleReader>> BundleReader::Open(Env* env, const std::
     }
     s.file = std::move(file).value();
     s.size = s.file->size();
+    if (options.map_tensors && s.size > 0) {
+      // Any failure (an Env or file that cannot map, no address space) leaves
+      // the shard to positional reads.
+      auto region = s.file->MapCopyOnWrite();
+      if (region.ok() && (*region)->size() == s.size) {
+        s.mapping = std::make_shared<MappedShard>(std::move(region).value());
+      }
+    }
     r->total_shard_bytes_ += s.size;
     r->shards_.push_back(std::move(s));
   }
   return r;
+}
+
+bool BundleReader::ClaimView(const Shard& shard, uint64_t offset, uint64_t size) const {
+  std::lock_guard<std::mutex> l(view_mu_);
+  auto next = shard.viewed.lower_bound(offset);
+  if (next != shard.viewed.end() && next->first < offset + size) return false;
+  if (next != shard.viewed.begin() && std::prev(next)->second > offset) return false;
+  shard.viewed.emplace(offset, offset + size);
+  return true;
 }
 
 Status BundleReader::Corrupt(const std::string& key, const std::string& detail) const {
@@ -232,7 +251,31 @@ StatusOr<Tensor> BundleReader::ReadStored(const std::string& key,
                               DataTypeString(info.dtype) + info.shape.DebugString() + " needs " +
                               (want > 0 ? std::to_string(want) : std::string("more")));
     }
-    // Read straight into the tensor: one copy, and no mapping to fault on.
+    const uint64_t offset = static_cast<uint64_t>(e.offset());
+    // ShardOf checked the bytes lie inside the shard, which is the mapping's
+    // size. bool is normalised below, so it is never a view.
+    if (shard->mapping != nullptr && info.dtype != DT_BOOL && size > 0 &&
+        size >= options_.min_view_bytes && offset % kExternalTensorAlignment == 0 &&
+        ClaimView(*shard, offset, size)) {
+      // A positional read of the tensor's last byte fails where the file was
+      // truncated since Open, so the checksum pass below does not fault on a
+      // page past the new end (SIGBUS). It cannot see a truncation after this
+      // point; see the header.
+      char last;
+      Status st = shard->file->Read(offset + size - 1, 1, &last);
+      if (!st.ok()) return Corrupt(key, st.message());
+      const char* src = shard->mapping->data() + offset;
+      const uint32_t actual = crc32c::Value(src, size);
+      if (actual != stored_crc) {
+        return Corrupt(key, "checksum mismatch: stored " + Hex32(stored_crc) + ", computed " +
+                                Hex32(actual));
+      }
+      auto view = shard->mapping->View(info.dtype, info.shape, offset, size);
+      if (!view.ok()) return Status(view.status().code(), index_name_ + ": entry '" + key + "': " +
+                                                              view.status().message());
+      return view;
+    }
+    // Read straight into the tensor: one copy.
     ASSIGN_OR_RETURN(Tensor t, AllocateTensor(index_name_ + ": entry '" + key + "'", info.dtype,
                                               info.shape, /*filled=*/true));
     char* dst = static_cast<char*>(t.raw_data());

@@ -1,5 +1,6 @@
 // Resource variables (VarHandleOp and the ops reading/writing through the
 // handle), as TF >= 1.x Keras layers and all TF2 models create them.
+#include "savedmodel/format/bundle/mapped_shard.h"
 #include "savedmodel/kernels/array/gather.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/state/accumulate.h"
@@ -108,8 +109,11 @@ class AssignVariableKernel : public OpKernel {
       return ctx->Error("assigning " + DataTypeString(value.dtype()) + " to variable '" + v->name() +
                         "' of type " + DataTypeString(v->dtype()));
     }
-    // Copy so later in-place updates never alias a tensor someone else holds.
-    v->var().set_value(value.DeepCopy());
+    // Copy, so that a buffer someone else may still write (a fed tensor, one
+    // over the caller's memory) never becomes the variable's. A view of a
+    // restored checkpoint has no such writer, and is taken as it is: loading
+    // does not copy every weight once more.
+    v->var().set_value(bundle::IsCheckpointView(value) ? value : value.DeepCopy());
     return Status::OK();
   }
 };

@@ -1,4 +1,5 @@
 // TF1 reference variables: VariableV2 and the ops that write through refs.
+#include "savedmodel/format/bundle/mapped_shard.h"
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/state/accumulate.h"
 
@@ -58,8 +59,10 @@ class AssignKernel : public OpKernel {
         return ctx->Error("Assign requires shapes of both tensors to match. lhs shape= " +
                           t.shape().DebugString() + " rhs shape= " + value.shape().DebugString());
       }
-      // Copy so later in-place updates of the variable never alias the input.
-      t = value.DeepCopy();
+      // Copy, so that a buffer someone else may still write never becomes the
+      // variable's; a view of a restored checkpoint has no such writer (see
+      // AssignVariableOp).
+      t = bundle::IsCheckpointView(value) ? value : value.DeepCopy();
       return Status::OK();
     });
     RETURN_IF_ERROR(status);
