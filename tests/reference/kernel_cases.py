@@ -451,6 +451,19 @@ def nn_cases():
         out.append(Case(op, [val(F32, ())], note="scalar"))
         for dt in (F32, F64):
             out.append(Case(op, [val(dt, (3, 5))], grad=[0]))
+        # The vectorized float exp: the MNIST model's 64 x 10, rows wider than
+        # a vector, the whole range of exp (underflow through the denormals
+        # to 0, -inf entries, rows of equal values). Not NaN: TensorFlow's
+        # oneDNN Softmax gives 0 beside a NaN logit, its LogSoftmax NaN (ours
+        # NaN for both, elementwise_f32_test.cc).
+        out.append(Case(op, [val(F32, (64, 10), -30, 30)], note="batch of 10 classes"))
+        out.append(Case(op, [val(F32, (3, 1000), -90, 90)], note="wide rows, full exp range"))
+        out.append(Case(op, [np.array([[5.0, -95.0, -120.0, 5.0, -80.0],
+                                       [0.0, -np.inf, 1.0, -np.inf, -np.inf],
+                                       [7.0, 7.0, 7.0, 7.0, 7.0],
+                                       [-3e38, 3e38, -3e38, 3e38, 0.0],
+                                       [88.0, 0.0, -88.0, -87.0, -104.0]], dtype=np.float32)],
+                        note="exp edges"))
     for dt in (F32, F64, F16, BF16):
         logits = val(dt, (4, 6), -4, 4)
         labels = np.abs(val(dt, (4, 6), 0, 1)).astype(np.float64)

@@ -6,6 +6,7 @@
 #include "savedmodel/kernels/math/elementwise_f32.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -166,6 +167,115 @@ TEST(ElementwiseF32Test, UnaryAndMaxMatchReferenceOnEveryLevel) {
   EXPECT_EQ(f32::Max(nullptr, 0), -kInf);
 }
 
+TEST(ElementwiseF32Test, BiasActivationMatchesReferenceOnEveryLevel) {
+  EachLevel each;
+  std::mt19937 rng(12);
+  const int64_t rows = 5, ld = 70;
+  for (int64_t cols : {1, 10, 16, 33, 64}) {
+    const std::vector<float> y0 = Values(rows * ld, &rng), bias = Values(cols, &rng);
+    for (SimdLevel level : each.levels()) {
+      each.Use(level);
+      for (f32::BiasAct act : {f32::BiasAct::kNone, f32::BiasAct::kRelu, f32::BiasAct::kRelu6,
+                               f32::BiasAct::kLeakyRelu}) {
+        std::vector<float> y = y0;
+        f32::BiasActivation(act, y.data(), ld, rows, cols, bias.data(), 0.2f);
+        for (int64_t r = 0; r < rows; ++r) {
+          for (int64_t c = 0; c < ld; ++c) {
+            const int64_t i = r * ld + c;
+            float want = y0[i];  // columns past `cols` are left alone
+            if (c < cols) {
+              const float v = y0[i] + bias[c];
+              want = act == f32::BiasAct::kNone      ? v
+                     : act == f32::BiasAct::kRelu    ? RefUnary(f32::UnaryOp::kRelu, v, 0)
+                     : act == f32::BiasAct::kRelu6   ? RefUnary(f32::UnaryOp::kRelu6, v, 0)
+                                                     : RefUnary(f32::UnaryOp::kLeakyRelu, v, 0.2f);
+            }
+            ASSERT_TRUE(SameBits(y[i], want) || (std::isnan(y[i]) && std::isnan(want)))
+                << SimdLevelName(level) << " act " << static_cast<int>(act) << " cols " << cols
+                << " at " << r << "," << c;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Distance of a float from the exact value in units of the last place of a
+// float of that magnitude (2^-149 among the denormals).
+double UlpError(float got, double exact) {
+  const double a = std::fabs(exact);
+  int e = 0;
+  std::frexp(a, &e);
+  const double ulp = a < 0x1p-126 ? 0x1p-149 : std::ldexp(1.0, e - 24);
+  return std::fabs(static_cast<double>(got) - exact) / ulp;
+}
+
+// The vectorized exp against exp in double over a dense sample of every float
+// (every 509th bit pattern, about 8.4 million, the whole range of signs and
+// exponents) and the edges: within 1.5 ulp everywhere, denormal results
+// included (measured: 1.01 ulp at most, at 1 in 3 of all floats, on every
+// level); overflow exactly where float exp overflows.
+TEST(ElementwiseF32Test, ExpWithinOneAndAHalfUlpOfExactOnEveryLevel) {
+  EachLevel each;
+  std::vector<float> x;
+  for (uint64_t b = 0; b < (uint64_t{1} << 32); b += 509) {
+    x.push_back(std::bit_cast<float>(static_cast<uint32_t>(b)));
+  }
+  // Edges: the last finite and first infinite result, the smallest denormal
+  // result and the first zero, zeros, denormal inputs, infinities.
+  for (float v : {88.72283f, 88.722839f, 88.7228394f, 89.f, 1e30f, -103.972076f, -103.972084f,
+                  -103.97209f, -104.f, -87.33654f, -87.3365479f, 0.f, -0.f, 1e-45f, -1e-45f,
+                  1e-40f, kInf, -kInf, kNaN, -kNaN, 1.f, -1.f, 0.34657359f, -0.34657359f}) {
+    x.push_back(v);
+  }
+  for (SimdLevel level : each.levels()) {
+    each.Use(level);
+    std::vector<float> y(x.size());
+    f32::Exp(x.data(), y.data(), static_cast<int64_t>(x.size()));
+    double worst = 0;
+    float worst_x = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float xi = x[i];
+      if (std::isnan(xi)) {
+        ASSERT_TRUE(std::isnan(y[i])) << SimdLevelName(level);
+        continue;
+      }
+      const double exact = std::exp(static_cast<double>(xi));
+      // Rounds to infinity from FLT_MAX plus half its ulp on.
+      if (exact >= 0x1.ffffffp127) {
+        ASSERT_EQ(y[i], kInf) << SimdLevelName(level) << " exp(" << xi << ")";
+        continue;
+      }
+      const double err = UlpError(y[i], exact);
+      if (err > worst) {
+        worst = err;
+        worst_x = xi;
+      }
+    }
+    EXPECT_LE(worst, 1.5) << SimdLevelName(level) << " at exp(" << worst_x << ")";
+    // Spot values: exact where they must be.
+    const float special[] = {0.f, -0.f, -kInf, kInf, -104.f, -200.f, 1e-45f};
+    float out[7];
+    f32::Exp(special, out, 7);
+    EXPECT_EQ(out[0], 1.f);
+    EXPECT_EQ(out[1], 1.f);
+    EXPECT_TRUE(out[2] == 0.f && !std::signbit(out[2]));
+    EXPECT_EQ(out[3], kInf);
+    EXPECT_EQ(out[4], 0.f);
+    EXPECT_EQ(out[5], 0.f);
+    EXPECT_EQ(out[6], 1.f);
+    // In place, any length (the vector loop's tail).
+    for (int64_t n : {1, 7, 17, 100}) {
+      std::vector<float> v(n);
+      for (int64_t i = 0; i < n; ++i) v[i] = static_cast<float>(i) * 0.25f - 3.f;
+      std::vector<float> want(n);
+      f32::Exp(v.data(), want.data(), n);
+      f32::Exp(v.data(), v.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(SameBits(v[i], want[i])) << n << " " << i;
+    }
+  }
+}
+
 // Moderate values: no float denormals (the session flushes them, double does not).
 template <typename T>
 Tensor RandomTensor(const TensorShape& shape, uint32_t seed) {
@@ -275,6 +385,54 @@ TEST(ElementwiseF32Test, SoftmaxAgreesWithDouble) {
         }
       }
     }
+  }
+}
+
+// Rows that stress exp: -inf entries (exp gives exactly 0), values far
+// below the max (underflow to 0 through the denormals), NaN (the whole row is
+// NaN, as in TensorFlow), equal values (exactly 1/n each), one column (1).
+TEST(ElementwiseF32Test, SoftmaxSpecialRows) {
+  EachLevel each;
+  for (SimdLevel level : each.levels()) {
+    each.Use(level);
+    const std::string at = SimdLevelName(level);
+    const std::vector<float> x = {
+        0.f,  -kInf, 1.f,    -kInf,               // row 0: -inf entries
+        5.f,  -95.f, -120.f, 5.f,                 // row 1: e^-100 (a denormal), e^-125 (0)
+        1.f,  kNaN,  2.f,    3.f,                 // row 2: NaN
+        7.f,  7.f,   7.f,    7.f,                 // row 3: equal
+        -3e38f, 3e38f, -3e38f, 3e38f,             // row 4: huge, no overflow after the shift
+    };
+    auto soft = OpTest("Softmax").Input(Tensor::FromVector(x, TensorShape{5, 4})).Run1();
+    auto logsoft = OpTest("LogSoftmax").Input(Tensor::FromVector(x, TensorShape{5, 4})).Run1();
+    ASSERT_TRUE(soft.ok() && logsoft.ok()) << at;
+    auto s = [&](int r, int c) { return soft->flat<float>()[r * 4 + c]; };
+    auto l = [&](int r, int c) { return logsoft->flat<float>()[r * 4 + c]; };
+    const double e = std::exp(-1.0);
+    EXPECT_NEAR(s(0, 0), e / (1 + e), 1e-7) << at;
+    EXPECT_EQ(s(0, 1), 0.f) << at;
+    EXPECT_NEAR(s(0, 2), 1 / (1 + e), 1e-7) << at;
+    EXPECT_EQ(s(0, 3), 0.f) << at;
+    EXPECT_EQ(l(0, 1), -kInf) << at;
+    EXPECT_NEAR(l(0, 2), -std::log1p(e), 1e-7) << at;
+    EXPECT_NEAR(s(1, 0), 0.5, 1e-7) << at;
+    EXPECT_NEAR(s(1, 3), 0.5, 1e-7) << at;
+    EXPECT_LT(s(1, 1), 1e-40f) << at;  // 0 under the session's flush of denormals
+    EXPECT_EQ(s(1, 2), 0.f) << at;
+    EXPECT_NEAR(l(1, 2), -125 - std::log(2.0), 1e-4) << at;
+    for (int c = 0; c < 4; ++c) {
+      EXPECT_TRUE(std::isnan(s(2, c))) << at;
+      EXPECT_TRUE(std::isnan(l(2, c))) << at;
+      EXPECT_EQ(s(3, c), 0.25f) << at;
+      EXPECT_NEAR(l(3, c), -std::log(4.0), 1e-7) << at;
+      EXPECT_NEAR(s(4, c), c % 2 ? 0.5 : 0.0, 1e-7) << at;
+    }
+    auto one = OpTest("Softmax").Input(Tensor::FromVector(std::vector<float>{-50.f, 3e38f, kInf},
+                                                          TensorShape{3, 1})).Run1();
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(one->flat<float>()[0], 1.f) << at;
+    EXPECT_EQ(one->flat<float>()[1], 1.f) << at;
+    EXPECT_TRUE(std::isnan(one->flat<float>()[2])) << at;  // inf - inf, as TensorFlow
   }
 }
 

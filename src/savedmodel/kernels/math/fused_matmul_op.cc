@@ -10,12 +10,17 @@
 //
 // The bias and activation run on each block of the product as soon as Sgemm
 // finishes it, on the same thread, while it is in cache, and compute exactly
-// what the BiasAdd kernel and the activation's kernel compute one after another.
+// what the BiasAdd kernel and the activation's kernel compute one after another:
+// bias alone and bias + Relu, Relu6 or LeakyRelu through the dispatched f32
+// loops (elementwise_f32.h, AVX-512/AVX2/SSE2), the others through the scalar
+// expressions of unary_ops.cc (Elu's expm1, tanh, the sigmoid: libm's, as the
+// separate kernels compute them).
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "savedmodel/kernels/kernel.h"
+#include "savedmodel/kernels/math/elementwise_f32.h"
 #include "savedmodel/kernels/math/gemm.h"
 #include "savedmodel/kernels/math/matmul_shape.h"
 
@@ -24,19 +29,17 @@ namespace {
 
 enum class Act { kNone, kRelu, kRelu6, kElu, kLeakyRelu, kTanh, kSigmoid };
 
-// y = act(y + bias) over rows x [c0, c1) of a row-major matrix with row stride ld.
-// The scalar expressions are those of the activation kernels (unary_ops.cc).
+// y = act(y + bias) over rows x [c0, c1) of a row-major matrix with row stride
+// ld, for the activations without a vectorized loop (Elu, Tanh, Sigmoid). The
+// scalar expressions are those of the activation kernels (unary_ops.cc).
 template <Act kAct>
 void BiasActivation(float* y, int64_t ld, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
-                    const float* bias, float alpha) {
+                    const float* bias, float /*alpha*/) {
   for (int64_t r = r0; r < r1; ++r) {
     float* row = y + r * ld;
     for (int64_t j = c0; j < c1; ++j) {
       float v = row[j] + bias[j];
-      if constexpr (kAct == Act::kRelu) v = v < 0.0f ? 0.0f : v;  // NaN passes, as in Relu
-      if constexpr (kAct == Act::kRelu6) v = v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
       if constexpr (kAct == Act::kElu) v = v > 0.0f ? v : std::expm1(v);
-      if constexpr (kAct == Act::kLeakyRelu) v = v > 0.0f ? v : v * alpha;
       if constexpr (kAct == Act::kTanh) v = std::tanh(v);
       if constexpr (kAct == Act::kSigmoid) {
         v = v >= 0.0f ? 1.0f / (1.0f + std::exp(-v)) : std::exp(v) / (1.0f + std::exp(v));
@@ -46,16 +49,23 @@ void BiasActivation(float* y, int64_t ld, int64_t r0, int64_t r1, int64_t c0, in
   }
 }
 
+// The same through the vectorized loops, for the activations they have.
+template <f32::BiasAct kAct>
+void BiasActivationF32(float* y, int64_t ld, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
+                       const float* bias, float alpha) {
+  f32::BiasActivation(kAct, y + r0 * ld + c0, ld, r1 - r0, c1 - c0, bias + c0, alpha);
+}
+
 using EpilogueFn = void (*)(float*, int64_t, int64_t, int64_t, int64_t, int64_t, const float*,
                             float);
 
 EpilogueFn EpilogueFor(Act act) {
   switch (act) {
-    case Act::kNone: return &BiasActivation<Act::kNone>;
-    case Act::kRelu: return &BiasActivation<Act::kRelu>;
-    case Act::kRelu6: return &BiasActivation<Act::kRelu6>;
+    case Act::kNone: return &BiasActivationF32<f32::BiasAct::kNone>;
+    case Act::kRelu: return &BiasActivationF32<f32::BiasAct::kRelu>;
+    case Act::kRelu6: return &BiasActivationF32<f32::BiasAct::kRelu6>;
     case Act::kElu: return &BiasActivation<Act::kElu>;
-    case Act::kLeakyRelu: return &BiasActivation<Act::kLeakyRelu>;
+    case Act::kLeakyRelu: return &BiasActivationF32<f32::BiasAct::kLeakyRelu>;
     case Act::kTanh: return &BiasActivation<Act::kTanh>;
     case Act::kSigmoid: return &BiasActivation<Act::kSigmoid>;
   }

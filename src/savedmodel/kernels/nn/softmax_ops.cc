@@ -58,8 +58,10 @@ class SoftmaxKernel : public TypedKernel<SoftmaxKernel> {
     const T* x = logits.flat<T>().data();
     T* y = out->flat<T>().data();
     ParallelFor(ctx->pool(), rows, MinRows(classes), [&](int64_t r0, int64_t r1) {
+      // Float rows as TensorFlow computes them (one exp per element, times
+      // 1 / sum), with a vectorized exp as Eigen's, TensorFlow's own.
       if constexpr (std::is_same_v<T, float>) {
-        for (int64_t r = r0; r < r1; ++r) SoftmaxRowF32(x + r * classes, classes, y + r * classes);
+        f32::SoftmaxRows(x + r0 * classes, y + r0 * classes, r1 - r0, classes, log_);
         return;
       }
       for (int64_t r = r0; r < r1; ++r) {
@@ -77,27 +79,6 @@ class SoftmaxKernel : public TypedKernel<SoftmaxKernel> {
   }
 
  private:
-  // Float rows as TensorFlow computes them: exp once per element and a
-  // multiply by 1 / sum for Softmax (instead of exp(x - max - log(sum)), a
-  // second exp whose argument carries the rounding of log(sum)); x - max -
-  // log(sum) for LogSoftmax. exp stays libm's.
-  void SoftmaxRowF32(const float* x, int64_t n, float* y) const {
-    const float max = f32::Max(x, n);
-    float sum = 0;
-    if (log_) {
-      for (int64_t j = 0; j < n; ++j) sum += std::exp(x[j] - max);
-      const float log_sum = std::log(sum);
-      for (int64_t j = 0; j < n; ++j) y[j] = x[j] - max - log_sum;
-    } else {
-      for (int64_t j = 0; j < n; ++j) {
-        y[j] = std::exp(x[j] - max);
-        sum += y[j];
-      }
-      const float inv = 1.f / sum;
-      for (int64_t j = 0; j < n; ++j) y[j] *= inv;
-    }
-  }
-
   bool log_;
 };
 
