@@ -23,6 +23,15 @@ namespace {
 #ifdef SM_SMALL_GEMM_X86
 #define SM_INLINE __attribute__((always_inline)) inline
 
+// Rows of B ahead that the row-streaming kernels prefetch (0: none).
+#ifndef SM_SMALL_GEMM_PREFETCH
+#define SM_SMALL_GEMM_PREFETCH 8
+#endif
+constexpr int64_t kPrefetchRows = SM_SMALL_GEMM_PREFETCH;
+SM_INLINE void Prefetch(const float* p) {
+  _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
+}
+
 namespace avx512 {
 #define SM_ATTR __attribute__((target("avx512f")))
 using V = __m512;
