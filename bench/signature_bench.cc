@@ -9,8 +9,16 @@
 // counts default to the session's (the hardware's); peers racing with a fixed
 // thread count need ours fixed to the same. --outputs writes each group's last
 // results as DIR/<batch>_<output key>.npy, so a harness can check that every
-// engine computed the same thing.
+// engine computed the same thing. --buffer_pool 0 turns off the reuse of
+// tensor buffers across Runs (SessionOptions::max_pooled_bytes_per_plan), to
+// measure what it wins. Each group also reports, per timed Run, the tensor
+// buffers taken from the system allocator ("tensor_allocs"), every operator
+// new of the process ("heap_allocs", counted by a replacement in this binary
+// only) and the minor page faults ("minflt").
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,12 +27,45 @@
 #include <string>
 #include <vector>
 
+#include "savedmodel/core/buffer_pool.h"
 #include "savedmodel/core/npy.h"
 #include "savedmodel/exec/saved_model_bundle.h"
+
+// Counts every operator new of the process: the library is untouched, this
+// binary replaces the global allocation functions.
+std::atomic<int64_t> g_heap_allocs{0};
+
+void* operator new(size_t n) {
+  g_heap_allocs.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) { return operator new(n); }
+void* operator new(size_t n, std::align_val_t al) {
+  g_heap_allocs.fetch_add(1, std::memory_order_relaxed);
+  const size_t a = static_cast<size_t>(al);
+  if (void* p = std::aligned_alloc(a, (std::max<size_t>(n, 1) + a - 1) / a * a)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n, std::align_val_t al) { return operator new(n, al); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace {
 
 using namespace savedmodel;
+
+int64_t MinorFaults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
 using Clock = std::chrono::steady_clock;
 
 std::vector<std::string> Split(const std::string& s, char sep) {
@@ -62,6 +103,8 @@ int main(int argc, char** argv) {
       // 0 runs the graph as written (SessionOptions::rewriter_config), to
       // measure what the plan-time passes win.
       if (value == "0") options.session.rewriter_config = RewriterConfig::AllOff();
+    } else if (flag == "--buffer_pool") {
+      if (value == "0") options.session.max_pooled_bytes_per_plan = 0;
     } else if (flag == "--outputs") {
       outputs_dir = value;
     } else {
@@ -72,7 +115,7 @@ int main(int argc, char** argv) {
   argc -= first - 1;
   if (argc < 7) {
     return Fail(
-        "usage: signature_bench [--intra_op_threads N] [--inter_op_threads N] [--graph_passes 0|1] [--outputs DIR] "
+        "usage: signature_bench [--intra_op_threads N] [--inter_op_threads N] [--graph_passes 0|1] [--buffer_pool 0|1] [--outputs DIR] "
         "DIR TAGS SIGNATURE LOADS RUNS BATCH:key=file.npy[,...] ...");
   }
   const std::string dir = argv[1], signature = argv[3];
@@ -111,6 +154,10 @@ int main(int argc, char** argv) {
     }
     std::vector<double> us;
     std::map<std::string, Tensor> last;
+    const int64_t tensor_allocs0 = GetTensorAllocationCounts().system_allocs;
+    const int64_t heap_allocs0 = g_heap_allocs.load();
+    const int64_t faults0 = MinorFaults();
+    us.reserve(runs);
     for (int i = 0; i < runs; ++i) {
       auto start = Clock::now();
       auto out = bundle->Predict(signature, inputs);
@@ -118,6 +165,10 @@ int main(int argc, char** argv) {
       if (!out.ok()) return Fail(out.status().ToString());
       if (i + 1 == runs) last = std::move(out).value();
     }
+    const double per_run = 1.0 / runs;
+    const double tensor_allocs = per_run * static_cast<double>(GetTensorAllocationCounts().system_allocs - tensor_allocs0);
+    const double heap_allocs = per_run * static_cast<double>(g_heap_allocs.load() - heap_allocs0);
+    const double faults = per_run * static_cast<double>(MinorFaults() - faults0);
     if (!outputs_dir.empty()) {
       for (const auto& [key, tensor] : last) {
         Status written = WriteNpyFile(Env::Default(),
@@ -128,7 +179,8 @@ int main(int argc, char** argv) {
     json += (g > 6 ? ", \"" : "\"") + group.substr(0, colon) + "\": {\"median\": " +
             std::to_string(Quantile(us, 0.5)) + ", \"p90\": " + std::to_string(Quantile(us, 0.9)) +
             ", \"p99\": " + std::to_string(Quantile(us, 0.99)) +
-            ", \"runs\": " + std::to_string(runs) + "}";
+            ", \"runs\": " + std::to_string(runs) + ", \"tensor_allocs\": " + std::to_string(tensor_allocs) +
+            ", \"heap_allocs\": " + std::to_string(heap_allocs) + ", \"minflt\": " + std::to_string(faults) + "}";
   }
   json += "}}";
   std::printf("%s\n", json.c_str());
