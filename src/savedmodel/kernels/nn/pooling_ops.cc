@@ -33,19 +33,33 @@ __attribute__((target("avx512f"))) void PoolPixelAvx512(const float* img, int64_
                                                         int64_t y1, int64_t x0, int64_t x1, float* dst) {
   const __m512 init = _mm512_set1_ps(kMax ? -std::numeric_limits<float>::infinity() : 0.0f);
   const __m512 count = _mm512_set1_ps(static_cast<float>((y1 - y0) * (x1 - x0)));
-  for (int64_t ch = 0; ch < c; ch += 16) {
-    const __mmask16 mask = c - ch >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (c - ch)) - 1u);
+  int64_t ch = 0;
+  for (; ch + 16 <= c; ch += 16) {
     __m512 acc = init;
     for (int64_t iy = y0; iy < y1; ++iy) {
       const float* src = img + (iy * iw + x0) * c + ch;
       for (int64_t ix = x0; ix < x1; ++ix, src += c) {
-        const __m512 v = _mm512_maskz_loadu_ps(mask, src);
+        const __m512 v = _mm512_loadu_ps(src);
         acc = kMax ? _mm512_max_ps(v, acc) : _mm512_add_ps(acc, v);
       }
     }
     if constexpr (!kMax) acc = _mm512_div_ps(acc, count);
-    _mm512_mask_storeu_ps(dst + ch, mask, acc);
+    _mm512_storeu_ps(dst + ch, acc);
   }
+  if (ch == c) return;
+  // The last channels under a mask (a masked store is slow on a page not yet
+  // written, so full blocks above store whole vectors).
+  const __mmask16 mask = static_cast<__mmask16>((1u << (c - ch)) - 1u);
+  __m512 acc = init;
+  for (int64_t iy = y0; iy < y1; ++iy) {
+    const float* src = img + (iy * iw + x0) * c + ch;
+    for (int64_t ix = x0; ix < x1; ++ix, src += c) {
+      const __m512 v = _mm512_maskz_loadu_ps(mask, src);
+      acc = kMax ? _mm512_max_ps(v, acc) : _mm512_add_ps(acc, v);
+    }
+  }
+  if constexpr (!kMax) acc = _mm512_div_ps(acc, count);
+  _mm512_mask_storeu_ps(dst + ch, mask, acc);
 }
 
 template <bool kMax>
