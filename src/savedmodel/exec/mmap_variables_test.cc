@@ -1,6 +1,7 @@
 // LoadOptions::mmap_variables: models loaded with their weights as views of
 // the mapped variables file run, train and save exactly as models loaded with
 // copies, and the file never changes under them.
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 
@@ -170,6 +171,25 @@ TEST(MmapVariablesTest, ConfinedModelsMapToo) {
   auto copied = LoadSavedModel(dir, {"serve"}, o);
   ASSERT_TRUE(copied.ok()) << copied.status();
   EXPECT_FALSE(bundle::IsCheckpointView(Fetch((*copied)->session(), "W1:0")));
+}
+
+TEST(MmapVariablesTest, EnvironmentVariableTurnsMappingOff) {
+  testing::TempDir tmp;
+  const std::string dir = (tmp.path() / "net").string();
+  Net n;
+  SaveNet(n, dir);
+  for (const char* off : {"0", "false"}) {
+    ASSERT_EQ(::setenv("SAVEDMODEL_MMAP_VARIABLES", off, 1), 0);
+    auto bundle = LoadSavedModel(dir, {"serve"});
+    ::unsetenv("SAVEDMODEL_MMAP_VARIABLES");
+    ASSERT_TRUE(bundle.ok()) << bundle.status();
+    EXPECT_FALSE(bundle::IsCheckpointView(Fetch((*bundle)->session(), "W1:0"))) << off;
+  }
+  ASSERT_EQ(::setenv("SAVEDMODEL_MMAP_VARIABLES", "1", 1), 0);
+  auto bundle = LoadSavedModel(dir, {"serve"});
+  ::unsetenv("SAVEDMODEL_MMAP_VARIABLES");
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_TRUE(bundle::IsCheckpointView(Fetch((*bundle)->session(), "W1:0")));
 }
 
 // Mapped weights count against LoadOptions::max_model_bytes as copies do.

@@ -3,7 +3,9 @@
 #include "savedmodel/graph/function_inline.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <string_view>
 
 #include "savedmodel/base/confined_env.h"
 #include "savedmodel/base/thread_pool.h"
@@ -87,6 +89,13 @@ void PointAssetsAtExportDir(const std::string& export_dir, const std::vector<Ass
   }
 }
 
+// LoadOptions::mmap_variables, unless SAVEDMODEL_MMAP_VARIABLES is "0" or "false".
+bool MapVariables(const LoadOptions& options) {
+  const char* env = std::getenv("SAVEDMODEL_MMAP_VARIABLES");
+  const std::string_view v = env == nullptr ? "" : env;
+  return options.mmap_variables && v != "0" && v != "false";
+}
+
 // Without a SaverDef, variables are restored straight from the bundle by node name.
 Status RestoreWithoutSaver(Env* env, SavedModelBundle& bundle, const std::string& prefix) {
   ASSIGN_OR_RETURN(auto reader, bundle::BundleReader::Open(env, prefix));
@@ -121,7 +130,7 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
     session_options.intra_op_pool = &DefaultPools().intra;
     session_options.inter_op_pool = &DefaultPools().inter;
   }
-  if (!options.mmap_variables) {
+  if (!MapVariables(options)) {
     bundle->unmapped_env_ = NewEnvWithoutMapping(env);
     env = bundle->unmapped_env_.get();
     session_options.env = env;

@@ -52,7 +52,9 @@ struct LoadOptions {
   // (renaming a new one over it is fine, and is what every saver here and in
   // TensorFlow does); touching a page past a new end raises SIGBUS. Turn it
   // off when something may rewrite the files in place (`cp` over them, a
-  // network file system changed elsewhere).
+  // network file system changed elsewhere). The environment variable
+  // SAVEDMODEL_MMAP_VARIABLES=0 turns it off for every load in the process
+  // (for the command line and the server, which have no flag of their own).
   bool mmap_variables = true;
 
   // File-access confinement. A SavedModel is code: its restore and init ops
