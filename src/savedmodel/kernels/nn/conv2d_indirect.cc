@@ -120,45 +120,56 @@ void Conv2DIndirect::Rows(const float* x, const float* f, int64_t row0, int64_t 
   const int64_t taps = taps_, blocks = (rows + mr - 1) / mr;
   float* edge = edges_.get();
   // The pointer table: block j's tap t for its pixel r at (j * taps + t) * mr + r.
-  int64_t ox = row0 % d.ow, oy = row0 / d.ow % d.oh, b = row0 / (d.ow * d.oh);
-  for (int64_t r = 0; r < blocks * mr; ++r) {
-    const float** out = ptrs_.data() + (r / mr * taps) * mr + r % mr;
-    if (r >= rows) {
-      for (int64_t t = 0; t < taps; ++t) out[t * mr] = zeros_.data();
-      continue;
-    }
-    const float* img = x + b * d.ih * d.iw * d.ic;
-    const int64_t ix0 = ox * d.sw - d.pad_left;
-    for (int64_t ky = 0; ky < d.kh; ++ky) {
-      const int64_t iy = oy * d.sh - d.pad_top + ky * d.dh;
-      const bool row_in = iy >= 0 && iy < d.ih;
-      if (rows_of_taps_) {
-        if (!row_in) {
-          out[ky * mr] = zeros_.data();
-        } else if (ix0 >= 0 && ix0 + d.kw <= d.iw) {
-          out[ky * mr] = img + (iy * d.iw + ix0) * d.ic;
-        } else {
-          for (int64_t kx = 0; kx < d.kw; ++kx) {
-            const int64_t ix = ix0 + kx;
-            if (ix >= 0 && ix < d.iw) {
-              std::copy_n(img + (iy * d.iw + ix) * d.ic, d.ic, edge + kx * d.ic);
-            } else {
-              std::fill_n(edge + kx * d.ic, d.ic, 0.0f);
-            }
-          }
-          out[ky * mr] = edge;
-          edge += tap_len_;
-        }
+  // The dimensions as locals: the compiler cannot keep members in registers
+  // across the stores into the table.
+  const int64_t kh = d.kh, kw = d.kw, ih = d.ih, iw = d.iw, ic = d.ic, oh = d.oh, ow = d.ow;
+  const int64_t sh = d.sh, sw = d.sw, dh = d.dh, dw = d.dw, pad_top = d.pad_top, pad_left = d.pad_left;
+  const int64_t tap_len = tap_len_;
+  const bool rows_of_taps = rows_of_taps_;
+  const float* const zeros = zeros_.data();
+  int64_t ox = row0 % ow, oy = row0 / ow % oh, b = row0 / (ow * oh);
+  for (int64_t j = 0; j < blocks; ++j) {
+    const float** block = ptrs_.data() + j * taps * mr;
+    for (int64_t r = 0; r < mr; ++r) {
+      const float** out = block + r;
+      if (j * mr + r >= rows) {
+        for (int64_t t = 0; t < taps; ++t) out[t * mr] = zeros;
         continue;
       }
-      for (int64_t kx = 0; kx < d.kw; ++kx) {
-        const int64_t ix = ix0 + kx * d.dw;
-        out[(ky * d.kw + kx) * mr] = row_in && ix >= 0 && ix < d.iw ? img + (iy * d.iw + ix) * d.ic : zeros_.data();
+      const float* img = x + b * ih * iw * ic;
+      const int64_t ix0 = ox * sw - pad_left;
+      const bool cols_in = ix0 >= 0 && ix0 + kw <= iw;
+      for (int64_t ky = 0; ky < kh; ++ky) {
+        const int64_t iy = oy * sh - pad_top + ky * dh;
+        const bool row_in = iy >= 0 && iy < ih;
+        if (rows_of_taps) {
+          if (!row_in) {
+            out[ky * mr] = zeros;
+          } else if (cols_in) {
+            out[ky * mr] = img + (iy * iw + ix0) * ic;
+          } else {
+            for (int64_t kx = 0; kx < kw; ++kx) {
+              const int64_t ix = ix0 + kx;
+              if (ix >= 0 && ix < iw) {
+                std::copy_n(img + (iy * iw + ix) * ic, ic, edge + kx * ic);
+              } else {
+                std::fill_n(edge + kx * ic, ic, 0.0f);
+              }
+            }
+            out[ky * mr] = edge;
+            edge += tap_len;
+          }
+          continue;
+        }
+        for (int64_t kx = 0; kx < kw; ++kx) {
+          const int64_t ix = ix0 + kx * dw;
+          out[(ky * kw + kx) * mr] = row_in && ix >= 0 && ix < iw ? img + (iy * iw + ix) * ic : zeros;
+        }
       }
-    }
-    if (++ox == d.ow) {
-      ox = 0;
-      if (++oy == d.oh) oy = 0, ++b;
+      if (++ox == ow) {
+        ox = 0;
+        if (++oy == oh) oy = 0, ++b;
+      }
     }
   }
   // Columns outer, so one block of the filter serves every pixel of the chunk
