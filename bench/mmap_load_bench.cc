@@ -4,6 +4,7 @@
 //
 //   build/bench/mmap_load_bench DIR --mmap=1 [--runs=5]
 //   build/bench/mmap_load_bench DIR --mmap=0 [--runs=5]
+//   [--max_pooled_bytes_per_plan=N]  (SessionOptions; 0: no buffer reuse)
 //
 // Prints, for the first load and answer in the process: load ms, first
 // serving_default answer ms (inputs of 0.5, unknown dims 1), then the
@@ -76,6 +77,9 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a.rfind("--mmap=", 0) == 0) options.mmap_variables = a.substr(7) != "0";
     if (a.rfind("--runs=", 0) == 0) runs = std::max(1, std::stoi(a.substr(7)));
+    if (a.rfind("--max_pooled_bytes_per_plan=", 0) == 0) {
+      options.session.max_pooled_bytes_per_plan = std::stoull(a.substr(28));
+    }
   }
   std::vector<double> loads;
   for (int r = 0; r < runs; ++r) {

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <unistd.h>
 
@@ -152,6 +154,35 @@ TEST(MappedShardTest, WritesIntoAViewNeverReachTheFile) {
   view = Tensor();
   r.reset();
   EXPECT_EQ(FileBytes(shard), before);
+}
+
+// Threads reading the same keys from one mapped reader: one of them gets
+// each view, the others copies, and every tensor has the file's values.
+TEST(MappedShardTest, ConcurrentReadsOfOneMappedReader) {
+  testing::TempDir tmp;
+  const std::string prefix = (tmp.path() / "ckpt").string();
+  WriteMixed(prefix);
+  auto r = OpenOrDie(prefix);
+  auto want = OpenOrDie(prefix, NoViews());
+  ASSERT_TRUE(r && want);
+  std::map<std::string, Tensor> expected;
+  for (const std::string& k : want->Keys()) expected[k] = want->Read(k).value();
+  std::atomic<int> bad{0}, views{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int rep = 0; rep < 20; ++rep) {
+        for (const auto& [k, t] : expected) {
+          auto got = r->Read(k);
+          if (!got.ok() || !got->Equals(t)) ++bad;
+          if (got.ok() && IsCheckpointView(*got)) ++views;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(views.load(), 2);  // "big" and "doubles", once each
 }
 
 // The mapping lives as long as the last tensor on it, not the reader.
