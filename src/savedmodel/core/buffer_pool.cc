@@ -11,6 +11,8 @@ namespace {
 // this file does not rebuild with it); the header in front of each block's
 // data is one such unit, so the data stays aligned.
 constexpr size_t kAlign = 64;
+// A request may take an idle block up to this many times its size.
+constexpr size_t kMaxSlack = 4;
 
 std::atomic<int64_t> g_system_allocs{0};
 std::atomic<int64_t> g_system_bytes{0};
@@ -54,13 +56,19 @@ BufferPool::Lease BufferPool::Take(size_t bytes, AllocationCounters* counters) {
   Block* block = nullptr;
   {
     std::lock_guard<std::mutex> l(mu_);
+    // The smallest idle block that fits and is at most kMaxSlack times the
+    // request: a layer's output can take the buffer of a larger one freed
+    // before it (a convnet's activations shrink layer by layer), so the pool
+    // holds about the plan's peak rather than one buffer per size; the bound
+    // keeps a small tensor from pinning a big block.
     auto it = std::lower_bound(free_.begin(), free_.end(), capacity,
                                [](const FreeList& f, size_t c) { return f.capacity < c; });
-    if (it != free_.end() && it->capacity == capacity && it->head != nullptr) {
+    while (it != free_.end() && it->head == nullptr && it->capacity / kMaxSlack <= capacity) ++it;
+    if (it != free_.end() && it->head != nullptr && it->capacity / kMaxSlack <= capacity) {
       block = it->head;
       it->head = block->next;
-      stats_.bytes_idle -= capacity;
-      stats_.bytes_in_use += capacity;
+      stats_.bytes_idle -= block->capacity;
+      stats_.bytes_in_use += block->capacity;
       ++stats_.num_reuses;
       refs_.fetch_add(1, std::memory_order_relaxed);
     }

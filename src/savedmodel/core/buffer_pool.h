@@ -9,6 +9,10 @@
 // same shapes, kernel outputs and temporaries land in blocks released earlier
 // instead of fresh pages from the system allocator.
 //
+// A request takes the smallest idle block that fits and is at most four
+// times its size, so a smaller layer reuses a larger one's freed buffer and
+// the pool holds about the plan's peak of live bytes, not one buffer per size.
+//
 // A block is reused only after its TensorBuffer was destroyed, so never while
 // any Tensor still refers to it. Zero-filled tensors are still zero-filled
 // (TensorBuffer clears a reused block as it clears a fresh one). The pool is

@@ -202,6 +202,38 @@ TEST(BufferReuseTest, PeakIsAtMostWeightsPlusPlannedArena) {
   }
 }
 
+// Shrinking layers, x [16, 64] -> [16, 256] -> [16, 128] -> [16, 96] -> y [16, 10]:
+// 16384, 8192, 6144 and 640 bytes, at most 16384 + 8192 = 24576 live. The
+// third layer takes the first one's freed buffer (16384 for 6144 bytes), so
+// the pool holds the arena and y, not a buffer per layer (31360).
+TEST(BufferReuseTest, SmallerLayersReuseLargerFreedBuffers) {
+  GraphDef g;
+  AddPlaceholder(&g, "x");
+  AddConst<float>(&g, "w1", DT_FLOAT, {64, 256}, Values(64 * 256, 1));
+  AddConst<float>(&g, "w2", DT_FLOAT, {256, 128}, Values(256 * 128, 2));
+  AddConst<float>(&g, "w3", DT_FLOAT, {128, 96}, Values(128 * 96, 3));
+  AddConst<float>(&g, "w4", DT_FLOAT, {96, 10}, Values(96 * 10, 4));
+  AddMatMul(&g, "h1", "x", "w1");
+  AddMatMul(&g, "h2", "h1", "w2");
+  AddMatMul(&g, "h3", "h2", "w3");
+  AddMatMul(&g, "y", "h3", "w4");
+  auto s = MakeSession(g);
+  auto plain = MakeSession(g, 0);
+  for (int run = 0; run < 5; ++run) {
+    const Tensor x = Input(16, 64, static_cast<uint32_t>(run));
+    RunMetadata md;
+    auto out = s->Run({{"x", x}}, {"y"}, {}, &md);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(md.planned_arena_bytes, 24576u);
+    EXPECT_LE(md.peak_bytes, 24576u);
+    EXPECT_LE(md.bytes_reserved, 24576u + 640u) << run;
+    if (run >= 2) EXPECT_EQ(md.num_allocs, 0) << run;
+    auto want = plain->Run({{"x", x}}, {"y"});
+    ASSERT_TRUE(want.ok());
+    EXPECT_TRUE((*out)[0].Equals((*want)[0]));
+  }
+}
+
 TEST(BufferReuseTest, FetchedOutputsOutliveTheSession) {
   Tensor kept, want;
   {

@@ -480,13 +480,25 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
   }
   outputs->clear();
   outputs->resize(step.node->num_outputs());
-  RETURN_IF_ERROR(RunKernel(plan, index, std::move(inputs), outputs, run));
-  if (run.slot_bytes != nullptr) {
+  if (run.slot_bytes == nullptr) {
+    RETURN_IF_ERROR(RunKernel(plan, index, std::move(inputs), outputs, run));
+  } else {
+    // Counted apart, to tell whether the step allocated at all.
+    AllocationCounters step_counts;
+    RunContext step_run = run;
+    step_run.counters = &step_counts;
+    Status s = RunKernel(plan, index, std::move(inputs), outputs, step_run);
+    run.counters->system_allocs.fetch_add(step_counts.system_allocs.load(), std::memory_order_relaxed);
+    run.counters->pool_reuses.fetch_add(step_counts.pool_reuses.load(), std::memory_order_relaxed);
+    run.counters->bytes.fetch_add(step_counts.bytes.load(), std::memory_order_relaxed);
+    RETURN_IF_ERROR(s);
     // What the step allocated for its outputs: an output sharing an input's
-    // bytes (Reshape, a forwarded buffer) allocated nothing.
+    // bytes (Reshape, a forwarded buffer) or a variable's (ReadVariableOp: the
+    // step allocated nothing) is not the step's.
+    const bool allocated = step_counts.bytes.load() > 0;
     for (size_t i = 0; i < outputs->size(); ++i) {
       const Tensor& t = (*outputs)[i].tensor;
-      bool aliased = !t.IsInitialized() || t.byte_size() == 0;
+      bool aliased = !allocated || !t.IsInitialized() || t.byte_size() == 0;
       for (int slot : step.input_slots) {
         if (!aliased && (*values)[slot].tensor.raw_data() == t.raw_data()) aliased = true;
       }

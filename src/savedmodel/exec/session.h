@@ -103,8 +103,8 @@ struct RunMetadata {
   // The planned activation arena: the most bytes of step outputs live at once
   // when the plan's steps run in order and each value is dropped after its
   // last reader, for the shapes of this Run (fetched outputs included; feeds,
-  // constants, outputs that alias an input, and kernel temporaries not). 0 for
-  // plans with TF1 control flow.
+  // constants, variables, outputs that alias an input, and kernel temporaries
+  // not). 0 for plans with TF1 control flow.
   size_t planned_arena_bytes = 0;
   // Bytes of the constants the plan holds for every Run (Consts and folded
   // nodes: the weights of a frozen graph; MemoryStats::persistent_memory_size).
