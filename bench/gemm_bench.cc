@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -146,11 +147,15 @@ int main(int argc, char** argv) {
                 std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
 
-  // Our pool: `threads` threads in all, the caller being one of them.
-  savedmodel::ThreadPool pool(threads);
+  // Our pool: `threads` threads in all, the caller being one of them, as a
+  // session with intra_op_threads = `threads` has (ThreadPool(n) has n
+  // workers besides the caller; ThreadPool(0) would be one per CPU).
+  std::unique_ptr<savedmodel::ThreadPool> owned_pool;
+  if (threads > 1) owned_pool = std::make_unique<savedmodel::ThreadPool>(threads - 1);
+  savedmodel::ThreadPool* const pool = owned_pool.get();
   std::vector<Impl> impls;
   impls.push_back({"ours", [&](const Shape& s, const float* a, const float* b, float* c) {
-                     savedmodel::kernels::Sgemm(&pool, false, false, s.m, s.n, s.k, a, s.k, b,
+                     savedmodel::kernels::Sgemm(pool, false, false, s.m, s.n, s.k, a, s.k, b,
                                                 s.n, 0.0f, c, s.n);
                    }});
   // The small-m kernels at any m, split by columns across our pool as
@@ -158,7 +163,7 @@ int main(int argc, char** argv) {
   impls.push_back({"ours-small", [&](const Shape& s, const float* a, const float* b, float* c) {
                      const int64_t per = (s.n + threads - 1) / threads;
                      const int64_t cols = std::min<int64_t>(s.n, (per + 15) / 16 * 16);
-                     savedmodel::ParallelFor(&pool, (s.n + cols - 1) / cols, 1,
+                     savedmodel::ParallelFor(pool, (s.n + cols - 1) / cols, 1,
                                              [&](int64_t first, int64_t last) {
                        for (int64_t blk = first; blk < last; ++blk) {
                          const int64_t j0 = blk * cols, w = std::min(cols, s.n - j0);
@@ -187,7 +192,7 @@ int main(int argc, char** argv) {
                      Eigen::Map<const Mat> A(a, s.m, s.k), B(b, s.k, s.n);
                      Eigen::Map<Mat> C(c, s.m, s.n);
                      const int64_t rows = std::max<int64_t>(1, (s.m + threads - 1) / threads);
-                     savedmodel::ParallelFor(&pool, (s.m + rows - 1) / rows, 1,
+                     savedmodel::ParallelFor(pool, (s.m + rows - 1) / rows, 1,
                                              [&](int64_t first, int64_t last) {
                        for (int64_t blk = first; blk < last; ++blk) {
                          const int64_t r0 = blk * rows, r = std::min(rows, s.m - r0);
