@@ -134,6 +134,7 @@ TEST(Conv2DGemmTest, MatchesDirectLoopOverShapes) {
       {1, 3, 5, 200, 3, 3, 200, 130, "SAME", 1, 1, 1, 1, {}},    // K = 1800, 3 column blocks
       {3, 5, 5, 20, 1, 1, 20, 17, "VALID", 1, 1, 1, 1, {}},      // 1x1, 17 channels
       {1, 3, 4, 2100, 1, 1, 2100, 20, "VALID", 1, 1, 1, 1, {}},  // K = 2100: over the panel bound
+      {1, 10, 30, 4, 3, 3, 4, 16, "VALID", 1, 2, 1, 2, {}},      // whole blocks in a row, strided, dilated
   };
   // Every instruction-set level this CPU has: below AVX-512 the patch-matrix
   // products, at AVX-512 the indirect register blocks where they apply.

@@ -130,6 +130,25 @@ void Conv2DIndirect::Rows(const float* x, const float* f, int64_t row0, int64_t 
   int64_t ox = row0 % ow, oy = row0 / ow % oh, b = row0 / (ow * oh);
   for (int64_t j = 0; j < blocks; ++j) {
     const float** block = ptrs_.data() + j * taps * mr;
+    // Most blocks lie inside one output row with every window inside the
+    // image: each tap's pointers are then a stride apart.
+    if (j * mr + mr <= rows && ox + mr <= ow && ox * sw - pad_left >= 0 &&
+        (ox + mr - 1) * sw - pad_left + (kw - 1) * dw < iw && oy * sh - pad_top >= 0 &&
+        oy * sh - pad_top + (kh - 1) * dh < ih) {
+      const float* img = x + b * ih * iw * ic;
+      const int64_t step = sw * ic;
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t ky = rows_of_taps ? t : t / kw, kx = rows_of_taps ? 0 : t % kw;
+        const float* p = img + ((oy * sh - pad_top + ky * dh) * iw + ox * sw - pad_left + kx * dw) * ic;
+        for (int64_t r = 0; r < mr; ++r) block[t * mr + r] = p + r * step;
+      }
+      ox += mr;
+      if (ox == ow) {
+        ox = 0;
+        if (++oy == oh) oy = 0, ++b;
+      }
+      continue;
+    }
     for (int64_t r = 0; r < mr; ++r) {
       const float** out = block + r;
       if (j * mr + r >= rows) {
