@@ -31,6 +31,16 @@ enum class Act { kNone, kRelu, kRelu6, kElu, kLeakyRelu };
 void Epilogue(Act act, float* y, int64_t rows, int64_t oc, const float* scale, const float* shift, float alpha) {
   const int64_t n = rows * oc;
   if (n == 0) return;
+  // BiasAdd then Relu, Relu6 or LeakyRelu as one pass over the chunk (bit for
+  // bit the two kernels).
+  if (scale == nullptr && act != Act::kElu) {
+    const f32::BiasAct bias_act = act == Act::kRelu        ? f32::BiasAct::kRelu
+                                  : act == Act::kRelu6     ? f32::BiasAct::kRelu6
+                                  : act == Act::kLeakyRelu ? f32::BiasAct::kLeakyRelu
+                                                           : f32::BiasAct::kNone;
+    f32::BiasActivation(bias_act, y, oc, rows, oc, shift, alpha);
+    return;
+  }
   const f32::Operand out{y, oc, 1};
   if (scale) f32::BinaryRange(f32::BinaryOp::kMul, out, f32::Operand{scale, 0, 1}, y, oc, 0, n);
   f32::BinaryRange(f32::BinaryOp::kAdd, out, f32::Operand{shift, 0, 1}, y, oc, 0, n);
