@@ -50,9 +50,10 @@ struct LoadOptions {
   // process's own copies of the pages, never to the file. The price: the data
   // file must not be truncated or overwritten in place while the model lives
   // (renaming a new one over it is fine, and is what every saver here and in
-  // TensorFlow does); touching a page past a new end raises SIGBUS. Turn it
-  // off when something may rewrite the files in place (`cp` over them, a
-  // network file system changed elsewhere). The environment variable
+  // TensorFlow does); touching a page past a new end raises SIGBUS, and bytes
+  // rewritten in place are read as they are now, unchecked. Turn it off when
+  // something may rewrite the files in place (`cp` over them, a network file
+  // system changed elsewhere). The environment variable
   // SAVEDMODEL_MMAP_VARIABLES=0 turns it off for every load in the process
   // (for the command line and the server, which have no flag of their own).
   bool mmap_variables = true;

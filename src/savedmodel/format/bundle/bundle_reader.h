@@ -17,8 +17,9 @@
 //
 // The one cost of a view: the file must not be truncated or rewritten in
 // place while the tensor lives (see CopyOnWriteRegion): touching a page past a
-// new end raises SIGBUS. Writers that replace the files by rename (ours,
-// TensorFlow's) are safe. Where that cannot be promised, turn views off
+// new end raises SIGBUS, and pages rewritten in place read as their new bytes,
+// unchecked. Writers that replace the files by rename (ours, TensorFlow's) are
+// safe. Where that cannot be promised, turn views off
 // (BundleReaderOptions, LoadOptions::mmap_variables): then a shard truncated
 // while the reader is open gives DATA_LOSS. Allocation failure is
 // RESOURCE_EXHAUSTED.
