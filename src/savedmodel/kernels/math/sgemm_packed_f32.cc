@@ -1,21 +1,27 @@
 // SgemmPacked: the loops of a GotoBLAS/BLIS product, our own code.
 //
-//   for each block of columns [jc, jc + nc) of C:
-//     for each block of terms [pc, pc + kc):
-//       pack B[pc:pc+kc, jc:jc+nc] into panels of kNr columns (L3 / L2)
-//       for each block of rows [ic, ic + mc):
-//         pack A[ic:ic+mc, pc:pc+kc] into panels of kMr rows (L2)
-//         for each panel of B (its kc x kNr stays in L1):
-//           for each panel of A: the kernel, kMr x kNr of C in registers
+//   for each block of columns [jc, jc + kNc) of C:
+//     for each pass of terms [pc, pc + kc):
+//       pack B[pc:pc+kc, jc:jc+kNc] into panels of kNr columns
+//       for each block of rows [ic, ic + kMc):
+//         (A stored transposed: pack A[ic:ic+kMc, pc:pc+kc] into panels)
+//         for each panel of B (its kc x kNr, 32 KiB, stays in L1):
+//           for each kMr rows: the kernel, kMr x kNr of C in registers
 //
 // The kernel keeps 14 x 32 of C in 28 of the 32 zmm registers and, per term,
-// loads two vectors of B and broadcasts 14 floats of A from memory into
-// 28 FMAs: both FMA pipes of a Zen 5 / Sapphire Rapids core stay fed, and
-// 28 independent chains cover the FMA latency. Packing pads the last panels
-// with zeros, so the kernel always runs whole tiles and only its stores are
-// masked. An element's sum runs over k in passes of at most kMaxKc terms, each block in
-// order, stored or added to C: the same order whichever tile, block or thread
-// computes the element.
+// loads two vectors of B and broadcasts 14 floats of A into 28 FMAs: 28
+// independent chains cover the FMA latency of both pipes. A not transposed
+// is read in place, row by row (packing it cost more than it saved at every
+// shape measured, 2048^3 included: the broadcasts are scalar loads, and the
+// rows of one block stay in L2). The last panel of B is padded with zeros and
+// the kernel's stores are masked; the last rows run a kernel of exactly that
+// many rows. Measured alternatives (6 x 64, 8 x 48, 7 x 48 tiles; kc 192 and
+// 320; blocks of 512 and 2048 columns; FMAs with embedded broadcasts; A
+// packed by gathers) were no faster on the Zen 5 host.
+//
+// An element's sum runs over k in passes fixed by k alone (KcFor), each pass
+// in order, stored or added to C: the same order whichever tile, block or
+// thread computes the element, so the bits never depend on the pool.
 #include "savedmodel/kernels/math/sgemm_packed_f32.h"
 
 #include <immintrin.h>
@@ -34,36 +40,24 @@
 namespace savedmodel::kernels {
 namespace {
 
-#ifndef SGEMM_PACKED_MR
-#define SGEMM_PACKED_MR 14
-#endif
-#ifndef SGEMM_PACKED_NV
-#define SGEMM_PACKED_NV 2
-#endif
-#ifndef SGEMM_PACKED_MC_PANELS
-#define SGEMM_PACKED_MC_PANELS 12
-#endif
-#ifndef SGEMM_PACKED_NC
-#define SGEMM_PACKED_NC 1024
-#endif
-
-constexpr int kMr = SGEMM_PACKED_MR;  // rows of C per kernel call
-constexpr int kNv = SGEMM_PACKED_NV;  // vectors of 16 columns per kernel call
+constexpr int kMr = 14;  // rows of C per kernel call
+constexpr int kNv = 2;   // vectors of 16 columns per kernel call
 constexpr int64_t kNr = 16 * kNv;
-#ifndef SGEMM_PACKED_KC
-#define SGEMM_PACKED_KC 320
-#endif
-// Terms per pass over C at most: a kc x kNr panel of B (40 KiB) stays in L1.
-constexpr int64_t kMaxKc = SGEMM_PACKED_KC;
-// A block, kMc x kMaxKc floats, stays in L2 while every panel of B passes over it.
-constexpr int64_t kMc = kMr * SGEMM_PACKED_MC_PANELS;
-// B block, kMaxKc x kNc floats, read once per block of rows of A.
-constexpr int64_t kNc = SGEMM_PACKED_NC;
+// Terms per pass over C at most: a kc x kNr panel of B (32 KiB) stays in the
+// 48 KiB L1 while the rows of A stream past it.
+constexpr int64_t kMaxKc = 256;
+// Rows per block: kMc x kMaxKc floats of A (168 KiB) stay in L2 while every
+// panel of B passes over them.
+constexpr int64_t kMc = kMr * 12;
+// Columns per block: the packed B block, kMaxKc x kNc floats (1 MiB), is
+// read once per block of rows.
+constexpr int64_t kNc = 1024;
 static_assert(kNc % kNr == 0, "column blocks hold whole panels");
 
-// Columns handed to on_block at a time: a kMc x 256 block of C (168 KiB)
-// is still in L2 when the callback runs.
+// Columns handed to on_block at a time: a kMc x 256 block of C (168 KiB) is
+// still in L2 when the callback runs.
 constexpr int64_t kCallbackCols = 256;
+static_assert(kCallbackCols % kNr == 0, "callback blocks hold whole panels");
 
 // Below this many multiply-adds per block, a product is not split (a hand-off
 // to a pool thread costs microseconds).
@@ -82,6 +76,18 @@ __attribute__((target("avx512f"))) void Kernel(int64_t kc, const float* ap, int6
   for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  }
+  // The tile of C is read (accumulate) or written at the end: start its
+  // lines on their way now, so the kc terms hide the miss (C is rows ldc
+  // apart, which the hardware prefetcher does not follow).
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+    if (r < mr) {
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16 * v), _MM_HINT_T0);
+      }
+    }
   }
   if constexpr (kDirectA) {
     const float* rows[MR];
@@ -186,26 +192,19 @@ __attribute__((target("avx512f"))) void PackB(bool trans_b, const float* b, int6
   }
 }
 
-// Packs op(A)[i0:i0+mc, p0:p0+kc] into panels of kMr rows, kc x kMr floats
-// each (column p of the panel contiguous), the last one kc x (its rows).
-__attribute__((target("avx512f"))) void PackA(bool trans_a, const float* a, int64_t lda,
-                                              int64_t i0, int64_t mc, int64_t p0, int64_t kc,
-                                              float* dst) {
+// Packs A[i0:i0+mc, p0:p0+kc] of an A stored transposed ([k, m]) into panels
+// of kMr rows, kc x kMr floats each (column p of the panel: kMr contiguous
+// floats of row p0 + p of the stored A), the last one kc x (its rows).
+// A not transposed needs no packing: the kernel reads its rows in place.
+__attribute__((target("avx512f"))) void PackTransposedA(const float* a, int64_t lda, int64_t i0,
+                                                        int64_t mc, int64_t p0, int64_t kc,
+                                                        float* dst) {
   for (int64_t ip = 0; ip < mc; ip += kMr) {
     const int64_t mr = std::min<int64_t>(kMr, mc - ip);
-    if (trans_a) {
-      // A stored [k, m]: column p of the panel is mr contiguous floats.
-      const __mmask16 mask = static_cast<__mmask16>((uint32_t{1} << mr) - 1);
-      const float* src = a + p0 * lda + i0 + ip;
-      for (int64_t p = 0; p < kc; ++p, src += lda, dst += mr) {
-        _mm512_mask_storeu_ps(dst, mask, _mm512_maskz_loadu_ps(mask, src));
-      }
-    } else {
-      for (int64_t ii = 0; ii < mr; ++ii) {
-        const float* src = a + (i0 + ip + ii) * lda + p0;
-        for (int64_t p = 0; p < kc; ++p) dst[p * mr + ii] = src[p];
-      }
-      dst += kc * mr;
+    const __mmask16 mask = static_cast<__mmask16>((uint32_t{1} << mr) - 1);
+    const float* src = a + p0 * lda + i0 + ip;
+    for (int64_t p = 0; p < kc; ++p, src += lda, dst += mr) {
+      _mm512_mask_storeu_ps(dst, mask, _mm512_maskz_loadu_ps(mask, src));
     }
   }
 }
@@ -255,11 +254,11 @@ void ProductBlock(bool trans_a, bool trans_b, int64_t r0, int64_t r1, int64_t q0
       for (int64_t j = q0; j < q1; ++j) c[i * ldc + j] *= beta;
     }
   }
-  const bool direct_a = !trans_a;
   PackBuffers& bufs = ThreadBuffers();
   const int64_t kc_max = KcFor(k);
-  float* pa = PackBuffers::Ensure(bufs.a, bufs.a_size,
-                                  RoundUp(std::min(kMc, r1 - r0), kMr) * kc_max);
+  float* pa = trans_a ? PackBuffers::Ensure(bufs.a, bufs.a_size,
+                                            RoundUp(std::min(kMc, r1 - r0), kMr) * kc_max)
+                      : nullptr;
   float* pb = PackBuffers::Ensure(bufs.b, bufs.b_size,
                                   RoundUp(std::min(kNc, q1 - q0), kNr) * kc_max);
   for (int64_t jc = q0; jc < q1; jc += kNc) {
@@ -271,7 +270,7 @@ void ProductBlock(bool trans_a, bool trans_b, int64_t r0, int64_t r1, int64_t q0
       PackB(trans_b, b, ldb, pc, kc, jc, nc, pb);
       for (int64_t ic = r0; ic < r1; ic += kMc) {
         const int64_t mc = std::min(kMc, r1 - ic);
-        if (!direct_a) PackA(trans_a, a, lda, ic, mc, pc, kc, pa);
+        if (trans_a) PackTransposedA(a, lda, ic, mc, pc, kc, pa);
         for (int64_t jg = 0; jg < nc; jg += kCallbackCols) {
           const int64_t jg_end = std::min(nc, jg + kCallbackCols);
           for (int64_t jr = jg; jr < jg_end; jr += kNr) {
@@ -280,7 +279,7 @@ void ProductBlock(bool trans_a, bool trans_b, int64_t r0, int64_t r1, int64_t q0
             for (int64_t ir = 0; ir < mc; ir += kMr) {
               const int mr = static_cast<int>(std::min<int64_t>(kMr, mc - ir));
               float* cp = c + (ic + ir) * ldc + jc + jr;
-              if (direct_a) {
+              if (!trans_a) {
                 kDirectKernels[mr](kc, a + (ic + ir) * lda + pc, lda, bp, cp, ldc, mr, nr,
                                    accumulate);
               } else {
