@@ -1,6 +1,7 @@
 #include "savedmodel/exec/graph_passes.h"
 
 #include <algorithm>
+#include <cmath>
 #include <new>
 #include <numeric>
 #include <stdexcept>
@@ -287,13 +288,221 @@ void Remap(const PassContext& context, PlanDraft* draft) {
   }
 }
 
+// ---- batch-norm folding -------------------------------------------------------
+
+bool BoolAttr(const Node& node, const std::string& name, bool fallback) {
+  auto it = node.def.attr().find(name);
+  return it == node.def.attr().end() ? fallback : it->second.b();
+}
+
+// A float vector of n values held by a plan-time constant slot, or null.
+const Tensor* ConstVector(const PlanDraft& draft, int slot, int64_t n) {
+  const Tensor& t = draft.constants[slot].tensor;
+  if (!t.IsInitialized() || t.dtype() != DT_FLOAT || t.rank() != 1 || t.dim(0) != n) return nullptr;
+  return &t;
+}
+
+// Who reads each slot among the steps that will run, and which nodes are
+// waited on by a control edge; Remap and the dead-node pass count the same way.
+struct Readers {
+  std::vector<int> count, last, producer;
+  std::vector<bool> control_consumed;
+};
+
+Readers CountReaders(const PlanDraft& draft) {
+  Readers r;
+  r.count.assign(draft.num_slots, 0);
+  r.last.assign(draft.num_slots, -1);
+  r.producer.assign(draft.num_slots, -1);
+  r.control_consumed.assign(draft.pinned.size(), false);
+  for (const DraftStep& step : draft.steps) {
+    for (int c : step.node->control_inputs) r.control_consumed[c] = true;
+    for (int c : step.extra_control) r.control_consumed[c] = true;
+  }
+  for (size_t i = 0; i < draft.steps.size(); ++i) {
+    const DraftStep& step = draft.steps[i];
+    if (step.kind == DraftStep::kFolded || step.kind == DraftStep::kFused) continue;
+    // A forwarded node that something waits on stands for its inputs'
+    // producers (session.cc), so those count as read.
+    if (step.kind == DraftStep::kForwarded && !r.control_consumed[step.node->id]) continue;
+    for (int s : step.input_slots) {
+      ++r.count[s];
+      r.last[s] = static_cast<int>(i);
+    }
+    if (step.kind == DraftStep::kRun) {
+      for (int o = 0; o < step.node->num_outputs(); ++o) r.producer[step.output_base + o] = static_cast<int>(i);
+    }
+  }
+  return r;
+}
+
+// Conv2D [-> BiasAdd] -> FusedBatchNorm{,V2,V3} (inference: is_training
+// false), float and NHWC, where the filter, the bias and the four batch-norm
+// vectors are plan-time constants: the batch norm is y = x * a + b per output
+// channel (a = scale / sqrt(variance + epsilon), b = offset - mean * a, as the
+// FusedBatchNorm kernel computes them), so the convolution with its filter's
+// output channels scaled by a, plus the bias b0 * a + b, gives the same up to
+// rounding. The Conv2D then reads the scaled filter, and the batch norm step
+// becomes a BiasAdd of the folded bias, which the remapper fuses with the
+// convolution and a following activation.
+//
+// Constants only, never variables: a variable's value is known only when a
+// Run reads it, a plan is built once and kept for the Session's life, and
+// any Run (another signature, a training step, an Assign in a TF1 graph) may
+// write the variable between two Runs of this plan, which would leave folded
+// weights stale. Frozen graphs (`savedmodel freeze`, TF1 exports with
+// Const weights) hold constants.
+//
+// The two new constants need slots of their own; the batch norm's outputs 1
+// and 2 (batch mean and variance, in inference copies of its inputs) are
+// used when nothing reads them, so the plan's slot count stays as the
+// session sized it.
+void FoldBatchNorms(const PassContext& context, PlanDraft* draft) {
+  auto& steps = draft->steps;
+  Readers rd = CountReaders(*draft);
+  auto inner = [&](const DraftStep& step) {
+    const Node& node = *step.node;
+    return step.kind == DraftStep::kRun && !draft->pinned[node.id] && !rd.control_consumed[node.id] &&
+           node.control_inputs.empty() && step.extra_control.empty() && node.num_outputs() == 1 &&
+           rd.count[step.output_base] == 1;
+  };
+  for (DraftStep& bn : steps) {
+    const Node& bn_node = *bn.node;
+    const std::string& op = bn_node.op();
+    if (bn.kind != DraftStep::kRun ||
+        (op != "FusedBatchNorm" && op != "FusedBatchNormV2" && op != "FusedBatchNormV3") ||
+        draft->pinned[bn_node.id] || bn.input_slots.size() != 5 || bn_node.num_outputs() < 3 ||
+        bn_node.input_types[0] != DT_FLOAT || bn_node.output_types[0] != DT_FLOAT ||
+        BoolAttr(bn_node, "is_training", true) || StringAttr(bn_node, "data_format") != "NHWC" ||
+        rd.count[bn.output_base + 1] != 0 || rd.count[bn.output_base + 2] != 0) {
+      continue;
+    }
+    int p = rd.producer[bn.input_slots[0]];
+    if (p < 0 || !inner(steps[p]) || steps[p].output_base != bn.input_slots[0]) continue;
+    DraftStep* bias = nullptr;
+    if (steps[p].node->op() == "BiasAdd") {
+      bias = &steps[p];
+      if (!FloatNode(*bias->node) || StringAttr(*bias->node, "data_format") != "NHWC" ||
+          bias->input_slots.size() != 2) {
+        continue;
+      }
+      p = rd.producer[bias->input_slots[0]];
+      if (p < 0 || !inner(steps[p]) || steps[p].output_base != bias->input_slots[0]) continue;
+    }
+    DraftStep& conv = steps[p];
+    if (conv.node->op() != "Conv2D" || !FloatNode(*conv.node) ||
+        StringAttr(*conv.node, "data_format") != "NHWC" || conv.input_slots.size() != 2) {
+      continue;
+    }
+    const Tensor& filter = draft->constants[conv.input_slots[1]].tensor;
+    if (!filter.IsInitialized() || filter.dtype() != DT_FLOAT || filter.rank() != 4) continue;
+    const int64_t c = filter.dim(3);
+    const Tensor* b0 = bias ? ConstVector(*draft, bias->input_slots[1], c) : nullptr;
+    const Tensor* scale = ConstVector(*draft, bn.input_slots[1], c);
+    const Tensor* offset = ConstVector(*draft, bn.input_slots[2], c);
+    const Tensor* mean = ConstVector(*draft, bn.input_slots[3], c);
+    const Tensor* var = ConstVector(*draft, bn.input_slots[4], c);
+    if ((bias && !b0) || !scale || !offset || !mean || !var) continue;
+    float epsilon = 1e-4f;  // the op's default
+    if (auto it = bn_node.def.attr().find("epsilon"); it != bn_node.def.attr().end()) epsilon = it->second.f();
+
+    // The BiasAdd the batch norm becomes, named as it so a later pass or a
+    // control edge still finds it.
+    auto add = std::make_unique<Node>();
+    add->id = bn_node.id;
+    tensorflow::NodeDef& def = add->def;
+    def.set_name(bn_node.name());
+    def.set_op("BiasAdd");
+    def.set_device(bn_node.def.device());
+    def.add_input(conv.node->name());
+    def.add_input(bn_node.def.input(2));
+    (*def.mutable_attr())["T"].set_type(tensorflow::DT_FLOAT);
+    (*def.mutable_attr())["data_format"].set_s("NHWC");
+    OpRegistry::Global().AddDefaultAttrs(&def);
+    if (!OpRegistry::Global().ResolveTypes(def, &add->input_types, &add->output_types).ok()) continue;
+    add->inputs = {OutputRef{conv.node->id, 0}, bn_node.inputs[2]};
+    add->control_inputs = bn_node.control_inputs;
+    auto kernel = KernelRegistry::Global().Create(*add, context.env, context.functions);
+    if (!kernel.ok()) continue;
+
+    const float* f = filter.flat<float>().data();
+    Tensor new_filter(DT_FLOAT, filter.shape());
+    Tensor new_bias(DT_FLOAT, TensorShape{c});
+    float* nf = new_filter.flat<float>().data();
+    float* nb = new_bias.flat<float>().data();
+    std::vector<float> a(c);
+    for (int64_t k = 0; k < c; ++k) {
+      a[k] = scale->flat<float>()[k] / std::sqrt(var->flat<float>()[k] + epsilon);
+      const float b = offset->flat<float>()[k] - mean->flat<float>()[k] * a[k];
+      nb[k] = b0 ? b0->flat<float>()[k] * a[k] + b : b;
+    }
+    for (int64_t i = 0; i < filter.num_elements(); ++i) nf[i] = f[i] * a[i % c];
+
+    const int filter_slot = bn.output_base + 1, bias_slot = bn.output_base + 2;
+    draft->constants[filter_slot] = Value{};
+    draft->constants[filter_slot].tensor = std::move(new_filter);
+    draft->constants[bias_slot] = Value{};
+    draft->constants[bias_slot].tensor = std::move(new_bias);
+    conv.input_slots[1] = filter_slot;
+    bn.input_slots = {conv.output_base, bias_slot};
+    if (bias) {
+      bias->kind = DraftStep::kFused;
+      bn.extra_control.insert(bn.extra_control.end(), bias->extra_control.begin(), bias->extra_control.end());
+    }
+    bn.node = add.get();
+    bn.kernel = kernel->get();
+    draft->owned_nodes.push_back(std::move(add));
+    draft->owned_kernels.push_back(std::move(kernel).value());
+  }
+}
+
+// ---- dead-node removal ----------------------------------------------------------
+
+// Steps whose outputs no running step reads, that nothing waits on, that are
+// not fed, fetched or targeted, and whose op has no effect beyond its outputs
+// are dropped (marked kFused: they never run). Not dropped: stateful ops
+// (per their OpDef), ops writing through a ref input (Assign and the Scatter
+// family are not marked stateful), calls and control flow. Walked backwards,
+// so a chain that only fed a dropped step goes too. What usually goes: what
+// only fed folded or fused steps (shape arithmetic behind a folded Reshape,
+// the reads of batch-norm parameters folded into a convolution).
+void RemoveDeadNodes(PlanDraft* draft) {
+  Readers rd = CountReaders(*draft);
+  const Graph& g = *draft->graph;
+  for (size_t i = draft->steps.size(); i-- > 0;) {
+    DraftStep& step = draft->steps[i];
+    const Node& node = *step.node;
+    if (step.kind != DraftStep::kRun || draft->pinned[node.id] || rd.control_consumed[node.id] ||
+        node.num_outputs() == 0 || NeverFold(node.op())) {
+      continue;
+    }
+    bool read = false;
+    for (int o = 0; o < node.num_outputs(); ++o) read = read || rd.count[step.output_base + o] > 0;
+    if (read) continue;
+    const tensorflow::OpDef* op_def = OpRegistry::Global().Find(node.op());
+    if (op_def == nullptr || op_def->is_stateful()) continue;
+    bool ref = false;
+    for (const OutputRef& in : node.inputs) ref = ref || IsRefType(g.node(in.node).output_types[in.index]);
+    for (DataType dt : node.input_types) ref = ref || IsRefType(dt);
+    if (ref) continue;
+    for (int s : step.input_slots) --rd.count[s];
+    step.kind = DraftStep::kFused;
+  }
+}
+
 }  // namespace
 
 void RunGraphPasses(const RewriterConfig& config, const PassContext& context, PlanDraft* draft) {
   if (draft->graph == nullptr) return;
   if (config.identity_forwarding) ForwardIdentities(*draft->graph, draft);
-  if (config.constant_folding) FoldConstants(context, draft);
+  if (config.constant_folding) {
+    FoldConstants(context, draft);
+    FoldBatchNorms(context, draft);  // folds plan-time constants: part of constant folding
+  }
   if (config.remapping) Remap(context, draft);
+  // Only the other passes leave dead steps behind (a pruned plan has none as
+  // written), so it runs with them.
+  if (config.constant_folding || config.remapping) RemoveDeadNodes(draft);
 }
 
 }  // namespace savedmodel

@@ -11,7 +11,11 @@
 #include <gtest/gtest.h>
 
 #include "savedmodel/base/memory_budget.h"
+#include "savedmodel/exec/saved_model_bundle.h"
 #include "savedmodel/exec/session.h"
+#include "savedmodel/graph/function_inline.h"
+#include "savedmodel/format/tensor_proto.h"
+#include "test_util.h"
 
 namespace savedmodel {
 namespace {
@@ -399,6 +403,237 @@ TEST(RemappingTest, Conv2DBiasAddReluMatchesTheUnfusedGraph) {
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_TRUE(want.ok()) << want.status();
   ExpectClose((*a)[0], (*want)[0], 1e-5f);
+}
+
+// ---- batch-norm folding --------------------------------------------------------
+
+// x -> Conv2D(filter) [-> BiasAdd(bias)] -> FusedBatchNormV3 [-> Relu], the
+// filter, bias and batch-norm vectors Consts of `c` output channels.
+std::string ConvBatchNorm(int64_t in_c, int64_t c, bool with_bias, bool relu, bool training = false,
+                          bool params_fed = false, uint32_t seed = 1) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.f, 1.f), pos(0.5f, 2.f);
+  auto values = [&](int64_t n, bool positive) {
+    std::vector<float> v(n);
+    for (float& x : v) x = positive ? pos(rng) : u(rng);
+    return v;
+  };
+  std::string text = FloatPlaceholder("x") +
+                     FloatConst("filter", {3, 3, in_c, c}, values(9 * in_c * c, false)) +
+                     "node { name: 'conv' op: 'Conv2D' input: 'x' input: 'filter' "
+                     "attr { key: 'T' value { type: DT_FLOAT } } "
+                     "attr { key: 'strides' value { list { i: 1 i: 1 i: 1 i: 1 } } } "
+                     "attr { key: 'padding' value { s: 'SAME' } } }\n";
+  std::string in = "conv";
+  if (with_bias) {
+    text += FloatConst("bias", {c}, values(c, false)) + Binary("biased", "BiasAdd", "conv", "bias");
+    in = "biased";
+  }
+  for (const char* name : {"scale", "offset", "mean", "var"}) {
+    const bool positive = std::string(name) == "var" || std::string(name) == "scale";
+    text += params_fed ? FloatPlaceholder(name) : FloatConst(name, {c}, values(c, positive));
+  }
+  text += "node { name: 'bn' op: 'FusedBatchNormV3' input: '" + in +
+          "' input: 'scale' input: 'offset' input: 'mean' input: 'var' "
+          "attr { key: 'T' value { type: DT_FLOAT } } attr { key: 'U' value { type: DT_FLOAT } } "
+          "attr { key: 'epsilon' value { f: 0.001 } } "
+          "attr { key: 'is_training' value { b: " + std::string(training ? "true" : "false") + " } } }\n";
+  text += relu ? Unary("act", "Relu", "bn") : Unary("out", "Identity", "bn");
+  return text;
+}
+
+TEST(BatchNormFoldingTest, ConstantConvBatchNormFoldsAndMatchesTheGraphAsWritten) {
+  Tensor x = RandomFloats(TensorShape{2, 7, 6, 3}, 21);
+  for (bool with_bias : {false, true}) {
+    for (bool relu : {false, true}) {
+      SCOPED_TRACE(std::string(with_bias ? "bias " : "") + (relu ? "relu" : ""));
+      auto def = Parse(ConvBatchNorm(3, 5, with_bias, relu));
+      auto on = MakeSession(def, true);
+      auto off = MakeSession(def, false);
+      // A fetched batch norm would keep its other outputs: fetch past it.
+      const std::string fetch = relu ? "act" : "out";
+      auto steps = on->PlannedSteps({"x"}, {fetch});
+      ASSERT_TRUE(steps.ok()) << steps.status();
+      if (KernelRegistry::Global().Has("_FusedConv2D")) {
+        const Steps want = relu ? Steps{{"act", "_FusedConv2D"}}
+                                : Steps{{"bn", "_FusedConv2D"}, {"out", "Identity"}};
+        EXPECT_EQ(*steps, want);
+      } else {
+        for (const auto& step : *steps) EXPECT_NE(step.second, "FusedBatchNormV3") << step.first;
+      }
+      auto a = on->Run({{"x", x}}, {fetch});
+      auto want = off->Run({{"x", x}}, {fetch});
+      ASSERT_TRUE(a.ok()) << a.status();
+      ASSERT_TRUE(want.ok()) << want.status();
+      ExpectClose((*a)[0], (*want)[0], 1e-5f);
+    }
+  }
+}
+
+// One pixel, a 1x1 filter, two channels, values whose arithmetic is exact:
+// channel k: y = ((x * f_k + b_k) - mean_k) * scale_k / sqrt(var_k + eps) + offset_k.
+TEST(BatchNormFoldingTest, HandComputedValues) {
+  const std::string text =
+      FloatPlaceholder("x") + FloatConst("filter", {1, 1, 1, 2}, {3.f, -0.5f}) +
+      "node { name: 'conv' op: 'Conv2D' input: 'x' input: 'filter' "
+      "attr { key: 'T' value { type: DT_FLOAT } } "
+      "attr { key: 'strides' value { list { i: 1 i: 1 i: 1 i: 1 } } } "
+      "attr { key: 'padding' value { s: 'VALID' } } }\n" +
+      FloatConst("bias", {2}, {1.f, 2.f}) + Binary("biased", "BiasAdd", "conv", "bias") +
+      FloatConst("scale", {2}, {2.f, 0.5f}) + FloatConst("offset", {2}, {0.5f, -1.f}) +
+      FloatConst("mean", {2}, {4.f, 1.f}) + FloatConst("var", {2}, {3.f, 15.f}) +
+      "node { name: 'bn' op: 'FusedBatchNormV3' input: 'biased' input: 'scale' input: 'offset' "
+      "input: 'mean' input: 'var' attr { key: 'T' value { type: DT_FLOAT } } "
+      "attr { key: 'U' value { type: DT_FLOAT } } attr { key: 'epsilon' value { f: 1 } } "
+      "attr { key: 'is_training' value { b: false } } }\n" + Unary("out", "Identity", "bn");
+  auto session = MakeSession(Parse(text), true);
+  auto steps = session->PlannedSteps({"x"}, {"out"});
+  ASSERT_TRUE(steps.ok()) << steps.status();
+  for (const auto& [name, op] : *steps) EXPECT_NE(op, "FusedBatchNormV3") << name;
+  auto r = session->Run({{"x", Tensor::FromVector(std::vector<float>{2.f}, TensorShape{1, 1, 1, 1})}}, {"out"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Channel 0: (2 * 3 + 1 - 4) * 2 / sqrt(4) + 0.5 = 3.5.
+  // Channel 1: (2 * -0.5 + 2 - 1) * 0.5 / sqrt(16) - 1 = -1.
+  EXPECT_FLOAT_EQ((*r)[0].flat<float>()[0], 3.5f);
+  EXPECT_FLOAT_EQ((*r)[0].flat<float>()[1], -1.f);
+}
+
+TEST(BatchNormFoldingTest, TrainingFedParametersAndFetchedStatisticsAreNotFolded) {
+  Tensor x = RandomFloats(TensorShape{1, 4, 4, 2}, 22);
+  // Training mode (batch statistics): never folded, so it fails as written
+  // (the kernel has no training mode) rather than running as inference.
+  {
+    auto def = Parse(ConvBatchNorm(2, 3, false, true, /*training=*/true));
+    auto on = MakeSession(def, true);
+    auto off = MakeSession(def, false);
+    auto a = on->Run({{"x", x}}, {"act"});
+    auto want = off->Run({{"x", x}}, {"act"});
+    ASSERT_FALSE(want.ok());
+    ASSERT_FALSE(a.ok());
+    EXPECT_EQ(a.status().code(), want.status().code());
+  }
+  // Parameters fed at Run time (as variables are read): not plan-time constants.
+  {
+    auto def = Parse(ConvBatchNorm(2, 3, true, true, false, /*params_fed=*/true));
+    auto on = MakeSession(def, true);
+    auto off = MakeSession(def, false);
+    const std::vector<std::string> feeds = {"x", "scale", "offset", "mean", "var"};
+    auto steps = on->PlannedSteps(feeds, {"act"});
+    ASSERT_TRUE(steps.ok()) << steps.status();
+    bool bn = false;
+    for (const auto& step : *steps) bn = bn || step.second == "FusedBatchNormV3";
+    EXPECT_TRUE(bn);
+    const Tensor v = Tensor::FromVector(std::vector<float>{1.5f, 0.7f, 2.f}, TensorShape{3});
+    std::vector<std::pair<std::string, Tensor>> in = {{"x", x}, {"scale", v}, {"offset", v}, {"mean", v}, {"var", v}};
+    auto a = on->Run(in, {"act"});
+    auto want = off->Run(in, {"act"});
+    ASSERT_TRUE(a.ok() && want.ok());
+    ExpectClose((*a)[0], (*want)[0], 1e-6f);
+  }
+  // The batch mean is fetched: its slot is not free, and the node must run as itself.
+  {
+    auto session = MakeSession(Parse(ConvBatchNorm(2, 3, false, false)), true);
+    auto steps = session->PlannedSteps({"x"}, {"bn", "bn:1"});
+    ASSERT_TRUE(steps.ok()) << steps.status();
+    bool bn = false;
+    for (const auto& step : *steps) bn = bn || step == std::pair<std::string, std::string>{"bn", "FusedBatchNormV3"};
+    EXPECT_TRUE(bn);
+    auto r = session->Run({{"x", x}}, {"bn", "bn:1"});
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+}
+
+// A real network frozen (its variable reads turned into Consts): the LExCI policy of cppflow's example, 13
+// Conv2D -> BiasAdd -> FusedBatchNormV3 -> Relu blocks saved by TF 2.8. Every
+// batch norm folds into its convolution and the outputs stay within 1e-5
+// relative of the graph run as written. (The SavedModel itself reads its
+// weights from variables, which are not folded: see graph_passes.cc.)
+TEST(BatchNormFoldingTest, FrozenCorpusConvNetFoldsEveryBatchNormAndKeepsItsOutputs) {
+  SAVEDMODEL_REQUIRE_TESTDATA(dir, "corpus/cppflow_lexci_cnn");
+  auto bundle = LoadSavedModel(dir.string(), {"serve"});
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  // Frozen here: the loaded graph with its functions inlined, each variable
+  // read replaced by a Const of the value the loaded session reads.
+  tensorflow::GraphDef frozen = (*bundle)->meta_graph_def().graph_def();
+  ASSERT_TRUE(InlineFunctionCalls(&frozen).ok());
+  int reads = 0;
+  for (tensorflow::NodeDef& n : *frozen.mutable_node()) {
+    if (n.op() != "ReadVariableOp") continue;
+    auto value = (*bundle)->session().Run({}, {n.name() + ":0"});
+    ASSERT_TRUE(value.ok()) << n.name() << ": " << value.status();
+    tensorflow::NodeDef c;
+    c.set_name(n.name());
+    c.set_op("Const");
+    (*c.mutable_attr())["dtype"].set_type(static_cast<tensorflow::DataType>((*value)[0].dtype()));
+    TensorToProto((*value)[0], (*c.mutable_attr())["value"].mutable_tensor(), true);
+    n = c;
+    ++reads;
+  }
+  ASSERT_GT(reads, 0);
+  const auto& sig = (*bundle)->meta_graph_def().signature_def().at("serving_default");
+  const std::string input = sig.inputs().at("input0").name();
+  const std::string output = sig.outputs().at("subtract49").name();
+  auto on = MakeSession(frozen, true);
+  auto off = MakeSession(frozen, false);
+  auto count = [&](Session* s, const std::string& op) {
+    auto steps = s->PlannedSteps({input}, {output});
+    EXPECT_TRUE(steps.ok()) << steps.status();
+    int n = 0;
+    for (const auto& step : steps.ok() ? *steps : Steps{}) n += step.second == op;
+    return n;
+  };
+  const int batch_norms = count(off.get(), "FusedBatchNormV3");
+  EXPECT_GT(batch_norms, 0);
+  EXPECT_EQ(count(on.get(), "FusedBatchNormV3"), 0);
+  if (KernelRegistry::Global().Has("_FusedConv2D")) {
+    EXPECT_GE(count(on.get(), "_FusedConv2D"), batch_norms);
+  }
+  Tensor x = RandomFloats(TensorShape{2, 12, 10, 1}, 31);
+  auto a = on->Run({{input, x}}, {output});
+  auto want = off->Run({{input, x}}, {output});
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(want.ok()) << want.status();
+  ExpectClose((*a)[0], (*want)[0], 1e-5f);
+  // And the SavedModel as loaded (variables, nothing folded) agrees too.
+  auto direct = (*bundle)->Predict("serving_default", {{"input0", x}});
+  ASSERT_TRUE(direct.ok()) << direct.status();
+  ExpectClose((*a)[0], direct->at("subtract49"), 1e-5f);
+}
+
+// ---- dead-node removal ---------------------------------------------------------
+
+// IdentityN(n, e) whose second output nobody reads: once the IdentityN is
+// forwarded, `e` has no reader and does not run; a stateful op in its place
+// still runs.
+TEST(DeadNodeRemovalTest, UnreadPureNodesAreDroppedStatefulOnesStay) {
+  const std::string text =
+      FloatPlaceholder("x") + Unary("n", "Neg", "x") + Unary("e", "Exp", "x") +
+      IntConst("shape", {2}) +
+      "node { name: 'rand' op: 'RandomUniform' input: 'shape' "
+      "attr { key: 'T' value { type: DT_INT32 } } attr { key: 'dtype' value { type: DT_FLOAT } } }\n"
+      "node { name: 'idn' op: 'IdentityN' input: 'n' input: 'e' input: 'rand' "
+      "attr { key: 'T' value { list { type: DT_FLOAT type: DT_FLOAT type: DT_FLOAT } } } }\n" +
+      Unary("out", "Relu", "idn:0");
+  auto def = Parse(text);
+  auto on = MakeSession(def, true);
+  auto off = MakeSession(def, false);
+  auto steps = on->PlannedSteps({"x"}, {"out"});
+  ASSERT_TRUE(steps.ok()) << steps.status();
+  EXPECT_EQ(*steps, (Steps{{"n", "Neg"}, {"rand", "RandomUniform"}, {"out", "Relu"}}));
+  auto all = off->PlannedSteps({"x"}, {"out"});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 6u);  // as written: shape, n, e, rand, idn, out
+  Tensor x = RandomFloats(TensorShape{4, 3}, 23);
+  auto a = on->Run({{"x", x}}, {"out"});
+  auto want = off->Run({{"x", x}}, {"out"});
+  ASSERT_TRUE(a.ok() && want.ok());
+  ExpectClose((*a)[0], (*want)[0], 0);
+  // Fetched, it runs.
+  auto fetched = on->PlannedSteps({"x"}, {"out", "e"});
+  ASSERT_TRUE(fetched.ok());
+  bool e = false;
+  for (const auto& step : *fetched) e = e || step.first == "e";
+  EXPECT_TRUE(e);
 }
 
 }  // namespace
