@@ -5,7 +5,7 @@
 //       pack B[pc:pc+kc, jc:jc+kNc] into panels of kNr columns
 //       for each block of rows [ic, ic + kMc):
 //         (A stored transposed: pack A[ic:ic+kMc, pc:pc+kc] into panels)
-//         for each panel of B (its kc x kNr, 32 KiB, stays in L1):
+//         for each panel of B (its kc x kNr, 40 KiB, stays in L1):
 //           for each kMr rows: the kernel, kMr x kNr of C in registers
 //
 // The kernel keeps 14 x 32 of C in 28 of the 32 zmm registers and, per term,
@@ -15,8 +15,8 @@
 // shape measured, 2048^3 included: the broadcasts are scalar loads, and the
 // rows of one block stay in L2). The last panel of B is padded with zeros and
 // the kernel's stores are masked; the last rows run a kernel of exactly that
-// many rows. Measured alternatives (6 x 64, 8 x 48, 7 x 48 tiles; kc 192 and
-// 320; blocks of 512 and 2048 columns; FMAs with embedded broadcasts; A
+// many rows. Measured alternatives (6 x 64, 8 x 48, 7 x 48 tiles; kc 192,
+// 256 and 384; blocks of 512 and 2048 columns; FMAs with embedded broadcasts; A
 // packed by gathers) were no faster on the Zen 5 host.
 //
 // An element's sum runs over k in passes fixed by k alone (KcFor), each pass
@@ -43,13 +43,16 @@ namespace {
 constexpr int kMr = 14;  // rows of C per kernel call
 constexpr int kNv = 2;   // vectors of 16 columns per kernel call
 constexpr int64_t kNr = 16 * kNv;
-// Terms per pass over C at most: a kc x kNr panel of B (32 KiB) stays in the
-// 48 KiB L1 while the rows of A stream past it.
-constexpr int64_t kMaxKc = 256;
-// Rows per block: kMc x kMaxKc floats of A (168 KiB) stay in L2 while every
+// Terms per pass over C at most: a kc x kNr panel of B (40 KiB) stays in
+// the 48 KiB L1 (mostly) while the rows of A stream past it. 320 rather than
+// 256: the convnet's k = 288 runs in one pass instead of two (measured
+// 1.0-1.4x oneDNN on 36864x64x288 against 0.7-0.86 with two passes; 2048^3
+// the same within noise).
+constexpr int64_t kMaxKc = 320;
+// Rows per block: kMc x kMaxKc floats of A (210 KiB) stay in L2 while every
 // panel of B passes over them.
 constexpr int64_t kMc = kMr * 12;
-// Columns per block: the packed B block, kMaxKc x kNc floats (1 MiB), is
+// Columns per block: the packed B block, kMaxKc x kNc floats (1.25 MiB), is
 // read once per block of rows.
 constexpr int64_t kNc = 1024;
 static_assert(kNc % kNr == 0, "column blocks hold whole panels");

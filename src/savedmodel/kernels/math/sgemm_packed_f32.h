@@ -1,5 +1,5 @@
 // A packed single-precision matrix product for AVX-512 CPUs (GotoBLAS/BLIS
-// structure): B is copied into kc x 32 panels (A only when stored
+// structure): B is copied into panels of kc x 32 (A only when stored
 // transposed), and a register-blocked kernel (14 x 32 of C in 28 zmm
 // accumulators, FMA with broadcast A) runs over them. Compiled with per-function target attributes,
 // so the build stays generic x86-64; callers check SgemmPackedAvailable().
@@ -26,11 +26,11 @@ bool SgemmPackedAvailable();
 // propagated); any other beta scales it first. Splits C into blocks of rows
 // or columns across `pool` (null: the calling thread only), the caller taking
 // part. Every element is summed over k in the same order (passes of at
-// most 256 terms fixed by k alone, each in order) whichever block and thread computes
+// most 320 terms fixed by k alone, each in order) whichever block and thread computes
 // it, so the result's bits do not depend on the pool. `on_block` (may be
 // empty) receives each finished block of C once, on the thread that computed
 // it, while the block is still in that core's cache; the blocks tile C.
-// Memory: per calling thread, packing buffers of at most 1.2 MiB, kept for
+// Memory: per calling thread, packing buffers of at most 1.5 MiB, kept for
 // the thread's next product (nothing proportional to the product's size).
 // REQUIRES: SgemmPackedAvailable().
 void SgemmPacked(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,

@@ -117,8 +117,8 @@ class SgemmPackedTest : public ::testing::Test {
 // (168), primes, 1, and a few past them.
 const int64_t kDims[] = {1, 2, 3, 7, 13, 14, 15, 16, 17, 28, 31, 32, 33, 47,
                          63, 64, 65, 97, 127, 167, 168, 169, 191, 256, 263, 300};
-// k around the pass length (at most 256 terms, k split into equal passes).
-const int64_t kDepths[] = {0, 1, 2, 5, 8, 17, 63, 255, 256, 257, 300, 511, 512, 513, 641};
+// k around the pass length (at most 320 terms, k split into equal passes).
+const int64_t kDepths[] = {0, 1, 2, 5, 8, 17, 63, 256, 300, 319, 320, 321, 639, 640, 641};
 
 TEST_F(SgemmPackedTest, MatchesDoubleReferenceOverShapesTransposesStridesAndBeta) {
   std::mt19937 rng(12);
@@ -147,7 +147,7 @@ TEST_F(SgemmPackedTest, EveryRowAndColumnRemainder) {
 TEST_F(SgemmPackedTest, BlockEdgesAndOtherBeta) {
   std::mt19937 rng(14);
   ThreadPool pool(1);
-  // Column blocks of 1024, row blocks of 168, passes of up to 256 terms.
+  // Column blocks of 1024, row blocks of 168, passes of up to 320 terms.
   const Case cases[] = {{false, false, 5, 1025, 33, 0, 0.0f},   {true, true, 3, 1100, 20, 2, 1.0f},
                         {false, true, 337, 40, 700, 1, 0.0f},  {true, false, 170, 65, 961, 0, 1.0f},
                         {false, false, 300, 300, 300, 5, 0.5f}, {true, true, 29, 31, 0, 1, 0.0f},
