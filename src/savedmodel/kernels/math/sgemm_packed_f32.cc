@@ -2,7 +2,8 @@
 //
 //   for each block of columns [jc, jc + kNc) of C:
 //     for each pass of terms [pc, pc + kc):
-//       pack B[pc:pc+kc, jc:jc+kNc] into panels of kNr columns
+//       pack B[pc:pc+kc, jc:jc+kNc] into panels of kNr columns (unless the
+//       block has few rows and B is not transposed: then read in place)
 //       for each block of rows [ic, ic + kMc):
 //         (A stored transposed: pack A[ic:ic+kMc, pc:pc+kc] into panels)
 //         for each panel of B (its kc x kNr, 40 KiB, stays in L1):
@@ -57,6 +58,11 @@ constexpr int64_t kMc = kMr * 12;
 constexpr int64_t kNc = 1024;
 static_assert(kNc % kNr == 0, "column blocks hold whole panels");
 
+// Blocks of at most this many rows read B (not transposed) in place instead
+// of packing it: a panel then serves at most 10 kernel calls, too few to
+// repay the copy (64x512x784 on one core: 1.0x oneDNN against 0.9 packed).
+constexpr int64_t kDirectBMaxRows = 128;
+
 // Columns handed to on_block at a time: a kMc x 256 block of C (168 KiB) is
 // still in L2 when the callback runs.
 constexpr int64_t kCallbackCols = 256;
@@ -66,14 +72,14 @@ static_assert(kCallbackCols % kNr == 0, "callback blocks hold whole panels");
 // to a pool thread costs microseconds).
 constexpr int64_t kMinBlockWork = int64_t{1} << 17;
 
-// C[0:mr, 0:nr] (row stride ldc) = or += the product of a kMr x kc block of A
-// and a kc x kNr panel of B (row p at bp + p * kNr). A is a packed panel
-// (column p at ap + p * kMr) or, kDirectA, rows of A as stored (row r at
-// ap + r * lda, rows from mr on reading row 0 again, their sums unused).
+// C[0:mr, 0:nr] (row stride ldc) = or += the product of a kMr x kc block of
+// A and a kc x kNr panel of B (row p at bp + p * ldbp; packed: ldbp = kNr).
+// A is a packed panel (column p at ap + p * kMr) or, kDirectA, rows of A as
+// stored (row r at ap + r * lda).
 template <int MR, int NV, bool kDirectA>
 __attribute__((target("avx512f"))) void Kernel(int64_t kc, const float* ap, int64_t lda,
-                                               const float* bp, float* c, int64_t ldc, int mr,
-                                               int nr, bool accumulate) {
+                                               const float* bp, int64_t ldbp, float* c,
+                                               int64_t ldc, int mr, int nr, bool accumulate) {
   __m512 acc[MR][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) {
@@ -96,10 +102,10 @@ __attribute__((target("avx512f"))) void Kernel(int64_t kc, const float* ap, int6
     const float* rows[MR];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) rows[r] = ap + (r < mr ? r : 0) * lda;
-    for (int64_t p = 0; p < kc; ++p, bp += 16 * NV) {
+    for (int64_t p = 0; p < kc; ++p, bp += ldbp) {
       __m512 b[NV];
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) b[v] = _mm512_load_ps(bp + 16 * v);
+      for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(bp + 16 * v);
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
         const __m512 a = _mm512_set1_ps(rows[r][p]);
@@ -108,10 +114,10 @@ __attribute__((target("avx512f"))) void Kernel(int64_t kc, const float* ap, int6
       }
     }
   } else {
-    for (int64_t p = 0; p < kc; ++p, ap += MR, bp += 16 * NV) {
+    for (int64_t p = 0; p < kc; ++p, ap += MR, bp += ldbp) {
       __m512 b[NV];
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) b[v] = _mm512_load_ps(bp + 16 * v);
+      for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(bp + 16 * v);
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
         const __m512 a = _mm512_set1_ps(ap[r]);
@@ -152,8 +158,8 @@ __attribute__((target("avx512f"))) void Kernel(int64_t kc, const float* ap, int6
   }
 }
 
-using KernelFn = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int, int,
-                          bool);
+using KernelFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
+                          int, int, bool);
 
 // Kernels for a whole panel of kMr rows and for each shorter last panel, so
 // a product of m rows computes m rows, not m rounded up to kMr.
@@ -257,6 +263,7 @@ void ProductBlock(bool trans_a, bool trans_b, int64_t r0, int64_t r1, int64_t q0
       for (int64_t j = q0; j < q1; ++j) c[i * ldc + j] *= beta;
     }
   }
+  const bool direct_b = !trans_b && r1 - r0 <= kDirectBMaxRows;
   PackBuffers& bufs = ThreadBuffers();
   const int64_t kc_max = KcFor(k);
   float* pa = trans_a ? PackBuffers::Ensure(bufs.a, bufs.a_size,
@@ -270,7 +277,7 @@ void ProductBlock(bool trans_a, bool trans_b, int64_t r0, int64_t r1, int64_t q0
       const int64_t kc = std::min(kc_max, k - pc);
       const bool accumulate = pc > 0 || beta != 0.0f;
       const bool last = pc + kc == k;
-      PackB(trans_b, b, ldb, pc, kc, jc, nc, pb);
+      if (!direct_b) PackB(trans_b, b, ldb, pc, kc, jc, nc, pb);
       for (int64_t ic = r0; ic < r1; ic += kMc) {
         const int64_t mc = std::min(kMc, r1 - ic);
         if (trans_a) PackTransposedA(a, lda, ic, mc, pc, kc, pa);
@@ -279,14 +286,25 @@ void ProductBlock(bool trans_a, bool trans_b, int64_t r0, int64_t r1, int64_t q0
           for (int64_t jr = jg; jr < jg_end; jr += kNr) {
             const int nr = static_cast<int>(std::min(kNr, nc - jr));
             const float* bp = pb + (jr / kNr) * kc * kNr;
+            int64_t ldbp = kNr;
+            if (direct_b) {
+              if (nr == kNr) {
+                bp = b + pc * ldb + jc + jr;
+                ldbp = ldb;
+              } else {
+                // The last, partial panel: padded with zeros like the others.
+                PackB(false, b, ldb, pc, kc, jc + jr, nr, pb);
+                bp = pb;
+              }
+            }
             for (int64_t ir = 0; ir < mc; ir += kMr) {
               const int mr = static_cast<int>(std::min<int64_t>(kMr, mc - ir));
               float* cp = c + (ic + ir) * ldc + jc + jr;
               if (!trans_a) {
-                kDirectKernels[mr](kc, a + (ic + ir) * lda + pc, lda, bp, cp, ldc, mr, nr,
+                kDirectKernels[mr](kc, a + (ic + ir) * lda + pc, lda, bp, ldbp, cp, ldc, mr, nr,
                                    accumulate);
               } else {
-                kPackedKernels[mr](kc, pa + (ir / kMr) * kc * kMr, 0, bp, cp, ldc, mr, nr,
+                kPackedKernels[mr](kc, pa + (ir / kMr) * kc * kMr, 0, bp, ldbp, cp, ldc, mr, nr,
                                    accumulate);
               }
             }
