@@ -155,6 +155,34 @@ TEST(MmapVariablesTest, TrainingAMappedModelNeverWritesTheFile) {
   EXPECT_TRUE(bundle::IsCheckpointView(Fetch((*reloaded)->session(), "W1:0")));
 }
 
+// Saving while the variables are still views of the very file the save
+// replaces: the saver reads the mapped pages and renames its new file over
+// the old, which the mapping keeps alive.
+TEST(MmapVariablesTest, SavingViewsOverTheirOwnFile) {
+  testing::TempDir tmp;
+  const std::string dir = (tmp.path() / "net").string();
+  Net n;
+  SaveNet(n, dir);
+  auto bundle = LoadSavedModel(dir, {"serve"}, Mapped(true));
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  Session& s = (*bundle)->session();
+  ASSERT_TRUE(bundle::IsCheckpointView(Fetch(s, "W1:0")));
+  auto before = s.Run({{n.x.name(), Batch(4, 64, 0.3f)}}, {n.y.name()});
+  ASSERT_TRUE(before.ok()) << before.status();
+  for (int i = 0; i < 2; ++i) {
+    auto saved = SaveCheckpoint(s, (*bundle)->meta_graph_def().saver_def(), dir + "/variables/variables");
+    ASSERT_TRUE(saved.ok()) << saved.status();
+  }
+  auto after = s.Run({{n.x.name(), Batch(4, 64, 0.3f)}}, {n.y.name()});
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE((*after)[0].Equals((*before)[0]));
+  auto reloaded = LoadSavedModel(dir, {"serve"}, Mapped(true));
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  auto again = (*reloaded)->Predict("serving_default", {{"x", Batch(4, 64, 0.3f)}});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->at("y").Equals((*before)[0]));
+}
+
 // A confined model maps too: the files are opened through the confining Env,
 // which checked them.
 TEST(MmapVariablesTest, ConfinedModelsMapToo) {
