@@ -296,6 +296,24 @@ TEST(GemmTest, SmallPathThroughSgemmAtEveryLevel) {
   }
 }
 
+// Either side of the packed kernel's row limit (128), at every level: below
+// AVX-512 the same products go to oneDNN.
+TEST(GemmTest, PackedPathBoundaryThroughSgemmAtEveryLevel) {
+  ThreadPool pool(2);
+  std::mt19937 rng(23);
+  for (SimdLevel level : AvailableLevels()) {
+    SimdCap cap(level);
+    SCOPED_TRACE(SimdLevelName(level));
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        for (int64_t m : {9, 127, 128, 129}) {
+          Check({ta, tb, m, 300, 333, 3, (m % 2) ? 1.0f : 0.0f}, &pool, &rng);
+        }
+      }
+    }
+  }
+}
+
 // A product on the small path gives the same bits inline and on pools of any
 // size: every element of C is summed in the same order whichever block of
 // columns it falls in.
