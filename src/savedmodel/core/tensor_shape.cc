@@ -5,6 +5,7 @@
 namespace savedmodel {
 
 TensorShape::TensorShape(std::initializer_list<int64_t> dims) {
+  dims_.reserve(dims.size());  // one allocation, not one per doubling
   for (int64_t d : dims) AddDim(d);
 }
 
@@ -14,6 +15,7 @@ StatusOr<TensorShape> TensorShape::FromDims(std::span<const int64_t> dims) {
                            ", more than the maximum " + std::to_string(kMaxTensorRank));
   }
   TensorShape shape;
+  shape.dims_.reserve(dims.size());  // one allocation, not one per doubling
   // The product of the non-zero dims is bounded too: a zero dim makes the tensor
   // empty, but strides computed from [0, 2^62, 2^62] would still overflow.
   int64_t nonzero_product = 1;

@@ -13,6 +13,8 @@
 #include <functional>
 #include <new>
 #include <stdexcept>
+#include <string_view>
+#include <type_traits>
 
 namespace savedmodel {
 
@@ -39,6 +41,13 @@ struct Session::Plan {
   int num_slots = 0;
   // Values every Run starts with: Consts and folded nodes the steps read.
   std::vector<std::pair<int, Value>> constants;
+  // By slot, the constant a step reads there in place (null for other slots),
+  // instead of a copy in the Run's values: copying a Value copies its tensor's
+  // shape, a heap allocation per constant per Run. Empty for frame-executor
+  // plans, whose Runs copy the constants in. Kernels get their inputs as const
+  // and none forwards an input's buffer by its reference count, so a constant
+  // read in place is never written.
+  std::vector<const Value*> constant_at;
   // Per slot, how many step inputs read it (0 for fetched and fed slots, which
   // are never dropped): the parallel executor's countdown starts here.
   std::vector<int> slot_uses;
@@ -64,7 +73,60 @@ struct Session::Plan {
   // Set when the plan holds TF1 control flow (Switch, Merge, Enter, ...):
   // such plans run on the frame executor instead.
   std::shared_ptr<const FlowPlan> flow;
+
+  // A Run's bookkeeping vectors, kept by the plan between Runs so that a
+  // steady Run allocates none: each Run takes one set under `scratch_mu` (or
+  // makes its own when concurrent Runs hold them all) and gives it back
+  // emptied, so no two Runs share one.
+  struct Scratch {
+    std::vector<Value> values;        // the Run's value slots
+    std::vector<Value> step_outputs;  // what ExecuteSequential's steps fill
+    std::shared_ptr<MemoryBudget> budget;  // see RunInternal
+  };
+  static constexpr size_t kMaxIdleScratch = 4;
+  mutable std::mutex scratch_mu;
+  mutable std::vector<Scratch> idle_scratch;  // capacity kMaxIdleScratch
+
+  // The value at `slot` of a Run's `values`, or the constant read in place.
+  const Value& SlotValue(const std::vector<Value>& values, int slot) const {
+    if (!constant_at.empty() && constant_at[slot] != nullptr) return *constant_at[slot];
+    return values[slot];
+  }
 };
+
+namespace {
+
+// Holds one of a plan's Scratch sets for the length of a Run.
+template <typename PlanT>
+class ScratchLease {
+ public:
+  explicit ScratchLease(const PlanT& plan) : plan_(plan) {
+    std::lock_guard<std::mutex> l(plan_.scratch_mu);
+    if (!plan_.idle_scratch.empty()) {
+      scratch_ = std::move(plan_.idle_scratch.back());
+      plan_.idle_scratch.pop_back();
+    }
+  }
+  ~ScratchLease() {
+    // Emptied first (outside the lock): the tensors go back to the pool now,
+    // not when a later Run reuses the vectors.
+    scratch_.values.clear();
+    scratch_.step_outputs.clear();
+    std::lock_guard<std::mutex> l(plan_.scratch_mu);
+    if (plan_.idle_scratch.size() < PlanT::kMaxIdleScratch) {
+      plan_.idle_scratch.push_back(std::move(scratch_));
+    }
+  }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  typename PlanT::Scratch& get() { return scratch_; }
+
+ private:
+  const PlanT& plan_;
+  typename PlanT::Scratch scratch_;
+};
+
+}  // namespace
 
 namespace {
 
@@ -412,25 +474,62 @@ StatusOr<std::shared_ptr<const Session::Plan>> Session::BuildPlan(
   if (options_.max_pooled_bytes_per_plan > 0) {
     plan->pool = BufferPool::Create(options_.max_pooled_bytes_per_plan);
   }
+  plan->idle_scratch.reserve(Plan::kMaxIdleScratch);
+  if (!plan->flow) {
+    plan->constant_at.assign(plan->num_slots, nullptr);
+    for (const auto& constant : plan->constants) plan->constant_at[constant.first] = &constant.second;
+    for (int slot : plan->feed_slots) plan->constant_at[slot] = nullptr;
+  }
   return std::shared_ptr<const Plan>(std::move(plan));
 }
 
-StatusOr<std::shared_ptr<const Session::Plan>> Session::GetPlan(
-    const std::vector<std::string>& feed_names, const std::vector<std::string>& fetches,
-    const std::vector<std::string>& targets) {
-  std::string key;
-  for (const auto* list : {&feed_names, &fetches, &targets}) {
-    for (const std::string& s : *list) {
-      key += s;
-      key += '\x01';
-    }
-    key += '\x02';
+namespace {
+
+// Hashes the names in place; the lists are told apart by a separator.
+template <typename List>
+void HashNames(const List& names, size_t* h) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    *h = (*h ^ std::hash<std::string_view>{}(names[i])) * 0x100000001b3ull;
   }
+  *h = (*h ^ 0x9e3779b97f4a7c15ull) * 0x100000001b3ull;
+}
+
+template <typename List>
+bool SameNames(const std::vector<std::string>& a, const List& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// A Run finds its plan without building a key: the cache is keyed by a hash
+// of the names and the names are compared in place.
+StatusOr<std::shared_ptr<const Session::Plan>> Session::GetPlan(
+    const NameList& feed_names, const std::vector<std::string>& fetches,
+    const std::vector<std::string>& targets) {
+  size_t h = 0xcbf29ce484222325ull;
+  HashNames(feed_names, &h);
+  HashNames(fetches, &h);
+  HashNames(targets, &h);
   std::lock_guard<std::mutex> l(mu_);
-  auto it = plans_.find(key);
-  if (it != plans_.end()) return it->second;
-  ASSIGN_OR_RETURN(auto plan, BuildPlan(feed_names, fetches, targets));
-  plans_.emplace(std::move(key), plan);
+  for (auto [it, end] = plans_.equal_range(h); it != end; ++it) {
+    const PlanEntry& e = it->second;
+    if (SameNames(e.feeds, feed_names) && SameNames(e.fetches, fetches) &&
+        SameNames(e.targets, targets)) {
+      return e.plan;
+    }
+  }
+  PlanEntry entry;
+  entry.feeds.reserve(feed_names.size());
+  for (size_t i = 0; i < feed_names.size(); ++i) entry.feeds.push_back(feed_names[i]);
+  entry.fetches = fetches;
+  entry.targets = targets;
+  ASSIGN_OR_RETURN(entry.plan, BuildPlan(entry.feeds, fetches, targets));
+  std::shared_ptr<const Plan> plan = entry.plan;
+  plans_.emplace(h, std::move(entry));
   return plan;
 }
 
@@ -471,23 +570,33 @@ Status CheckInput(const Node& node, int i, const Value& v) {
 Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
                         const RunContext& run, std::vector<Value>* outputs) {
   const Plan::Step& step = plan.steps[index];
-  std::vector<const Value*> inputs;
-  inputs.reserve(step.input_slots.size());
-  for (size_t i = 0; i < step.input_slots.size(); ++i) {
-    const Value& v = (*values)[step.input_slots[i]];
-    RETURN_IF_ERROR(CheckInput(*step.node, static_cast<int>(i), v));
-    inputs.push_back(&v);
+  // On the stack for the usual handful of inputs (a vector here was one heap
+  // allocation per step of every Run); AddN/Concat with more use the heap.
+  constexpr size_t kInlineInputs = 16;
+  const Value* inline_inputs[kInlineInputs];
+  std::vector<const Value*> heap_inputs;
+  const size_t num_inputs = step.input_slots.size();
+  const Value** input_ptrs = inline_inputs;
+  if (num_inputs > kInlineInputs) {
+    heap_inputs.resize(num_inputs);
+    input_ptrs = heap_inputs.data();
   }
+  for (size_t i = 0; i < num_inputs; ++i) {
+    const Value& v = plan.SlotValue(*values, step.input_slots[i]);
+    RETURN_IF_ERROR(CheckInput(*step.node, static_cast<int>(i), v));
+    input_ptrs[i] = &v;
+  }
+  const std::span<const Value* const> inputs(input_ptrs, num_inputs);
   outputs->clear();
   outputs->resize(step.node->num_outputs());
   if (run.slot_bytes == nullptr) {
-    RETURN_IF_ERROR(RunKernel(plan, index, std::move(inputs), outputs, run));
+    RETURN_IF_ERROR(RunKernel(plan, index, inputs, outputs, run));
   } else {
     // Counted apart, to tell whether the step allocated at all.
     AllocationCounters step_counts;
     RunContext step_run = run;
     step_run.counters = &step_counts;
-    Status s = RunKernel(plan, index, std::move(inputs), outputs, step_run);
+    Status s = RunKernel(plan, index, inputs, outputs, step_run);
     run.counters->system_allocs.fetch_add(step_counts.system_allocs.load(), std::memory_order_relaxed);
     run.counters->pool_reuses.fetch_add(step_counts.pool_reuses.load(), std::memory_order_relaxed);
     run.counters->bytes.fetch_add(step_counts.bytes.load(), std::memory_order_relaxed);
@@ -499,8 +608,8 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
     for (size_t i = 0; i < outputs->size(); ++i) {
       const Tensor& t = (*outputs)[i].tensor;
       bool aliased = !allocated || !t.IsInitialized() || t.byte_size() == 0;
-      for (int slot : step.input_slots) {
-        if (!aliased && (*values)[slot].tensor.raw_data() == t.raw_data()) aliased = true;
+      for (const Value* in : inputs) {
+        if (!aliased && in->tensor.raw_data() == t.raw_data()) aliased = true;
       }
       (*run.slot_bytes)[step.output_base + i] = aliased ? 0 : t.byte_size();
     }
@@ -509,10 +618,10 @@ Status Session::RunStep(const Plan& plan, int index, std::vector<Value>* values,
   return Status::OK();
 }
 
-Status Session::RunKernel(const Plan& plan, int index, std::vector<const Value*> inputs,
+Status Session::RunKernel(const Plan& plan, int index, std::span<const Value* const> inputs,
                           std::vector<Value>* outputs, const RunContext& run) {
   const Plan::Step& step = plan.steps[index];
-  OpKernelContext ctx(*step.node, std::move(inputs), outputs, resources_ptr_, pool_);
+  OpKernelContext ctx(*step.node, inputs, outputs, resources_ptr_, pool_);
   // The one place exceptions stop: allocate_output has no status to return, so
   // a tensor over the per-tensor limit or the Run's budget (or any failed
   // allocation in a kernel, including in its ParallelFor ranges, which rethrow
@@ -547,7 +656,7 @@ Status Session::Execute(const Plan& plan, std::vector<Value>* values, const RunC
           RETURN_IF_ERROR(CheckInput(node, static_cast<int>(i), *inputs[i]));
         }
       }
-      return RunKernel(plan, step, std::move(inputs), outputs, run);
+      return RunKernel(plan, step, inputs, outputs, run);
     });
   }
   if (!plan.parallel || !inter_pool_) return ExecuteSequential(plan, values, run);
@@ -570,9 +679,10 @@ Status Session::Execute(const Plan& plan, std::vector<Value>* values, const RunC
 
 Status Session::ExecuteSequential(const Plan& plan, std::vector<Value>* values,
                                   const RunContext& run) {
-  std::vector<Value> outputs;
+  std::vector<Value> local_outputs;
+  std::vector<Value>* outputs = run.step_outputs != nullptr ? run.step_outputs : &local_outputs;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
-    RETURN_IF_ERROR(RunStep(plan, static_cast<int>(i), values, run, &outputs));
+    RETURN_IF_ERROR(RunStep(plan, static_cast<int>(i), values, run, outputs));
     for (int slot : plan.steps[i].release_after) (*values)[slot] = Value();
   }
   return Status::OK();
@@ -660,33 +770,51 @@ size_t Session::PlannedArenaBytes(const Plan& plan, const std::vector<size_t>& s
   return peak;
 }
 
-StatusOr<std::vector<Value>> Session::RunValues(
-    const std::vector<std::pair<std::string, Value>>& feeds,
-    const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
-    RunMetadata* metadata) {
-  std::vector<std::string> feed_names;
-  feed_names.reserve(feeds.size());
-  for (const auto& f : feeds) feed_names.push_back(f.first);
+namespace {
+
+template <typename Feed>
+constexpr bool kTensorFeed = std::is_same_v<typename Feed::second_type, Tensor>;
+
+}  // namespace
+
+template <typename Result, typename Feed>
+StatusOr<std::vector<Result>> Session::RunInternal(const std::vector<Feed>& feeds,
+                                                   const std::vector<std::string>& fetches,
+                                                   const std::vector<std::string>& targets,
+                                                   RunMetadata* metadata) {
   std::shared_ptr<const Plan> plan;
   {
     // Constants folded while planning live as long as the plan: not in the
     // pool of a calling Run's plan (this may be a function a kernel calls).
     ScopedBufferPool no_pool(nullptr, nullptr);
-    ASSIGN_OR_RETURN(plan, GetPlan(feed_names, fetches, targets));
+    ASSIGN_OR_RETURN(plan, GetPlan(NameList(feeds), fetches, targets));
   }
 
-  std::vector<Value> values(plan->num_slots);
-  for (const auto& [slot, value] : plan->constants) values[slot] = value;
+  ScratchLease<Plan> scratch(*plan);
+  std::vector<Value>& values = scratch.get().values;
+  values.resize(plan->num_slots);
+  if (plan->constant_at.empty()) {
+    for (const auto& [slot, value] : plan->constants) values[slot] = value;
+  }
   for (size_t i = 0; i < feeds.size(); ++i) {
-    const Value& v = feeds[i].second;
-    if (!v.resource) {
-      const DataType dt = v.ref ? BaseType(v.Get().dtype()) : v.tensor.dtype();
-      if (dt != plan->feed_types[i]) {
-        return InvalidArgument("feed '" + feeds[i].first + "' has type " + DataTypeString(dt) +
+    if constexpr (kTensorFeed<Feed>) {
+      const Tensor& t = feeds[i].second;
+      if (t.dtype() != plan->feed_types[i]) {
+        return InvalidArgument("feed '" + feeds[i].first + "' has type " + DataTypeString(t.dtype()) +
                                " but the graph expects " + DataTypeString(plan->feed_types[i]));
       }
+      values[plan->feed_slots[i]].tensor = t;
+    } else {
+      const Value& v = feeds[i].second;
+      if (!v.resource) {
+        const DataType dt = v.ref ? BaseType(v.Get().dtype()) : v.tensor.dtype();
+        if (dt != plan->feed_types[i]) {
+          return InvalidArgument("feed '" + feeds[i].first + "' has type " + DataTypeString(dt) +
+                                 " but the graph expects " + DataTypeString(plan->feed_types[i]));
+        }
+      }
+      values[plan->feed_slots[i]] = v;
     }
-    values[plan->feed_slots[i]] = v;
   }
 
   // A caller's budget (the calling Run's, for a function a kernel calls; the
@@ -694,11 +822,22 @@ StatusOr<std::vector<Value>> Session::RunValues(
   RunContext run;
   run.budget = CurrentAllocationScope().budget;
   if (run.budget == nullptr) {
-    run.budget = std::make_shared<MemoryBudget>(options_.max_bytes_per_run,
-                                                "SessionOptions::max_bytes_per_run");
+    // The last Run's budget serves again (it and its name were two heap
+    // allocations per Run) when no tensor holds it any more, so nothing is
+    // charged to it, and when no RunMetadata asks for this Run's peak (the
+    // budget's peak spans every Run that used it).
+    std::shared_ptr<MemoryBudget>& kept = scratch.get().budget;
+    if (metadata == nullptr && kept != nullptr && kept.use_count() == 1 && kept->used() == 0) {
+      run.budget = kept;
+    } else {
+      run.budget = std::make_shared<MemoryBudget>(options_.max_bytes_per_run,
+                                                  "SessionOptions::max_bytes_per_run");
+      if (metadata == nullptr) kept = run.budget;
+    }
   }
   AllocationCounters counters;
   run.counters = &counters;
+  run.step_outputs = &scratch.get().step_outputs;
   std::vector<size_t> slot_bytes;
   if (metadata != nullptr) {
     slot_bytes.assign(plan->num_slots, 0);
@@ -709,18 +848,35 @@ StatusOr<std::vector<Value>> Session::RunValues(
     RETURN_IF_ERROR(Execute(*plan, &values, run));
   }
 
-  std::vector<Value> result(fetches.size());
+  std::vector<Result> result(fetches.size());
+  int resource_fetch = -1;  // Run (tensors): a fetched handle fails after the value checks
   for (size_t i = 0; i < fetches.size(); ++i) {
-    const Value& v = values[plan->fetch_slots[i]];
+    const Value& v = plan->SlotValue(values, plan->fetch_slots[i]);
     if (v.resource) {
-      result[i].resource = v.resource;
+      if constexpr (std::is_same_v<Result, Value>) {
+        result[i].resource = v.resource;
+      } else {
+        if (resource_fetch < 0) resource_fetch = static_cast<int>(i);
+      }
       continue;
     }
-    result[i].tensor = v.Get();
-    if (!result[i].tensor.IsInitialized()) {
+    Tensor& t = [&]() -> Tensor& {
+      if constexpr (std::is_same_v<Result, Value>) {
+        return result[i].tensor;
+      } else {
+        return result[i];
+      }
+    }();
+    t = v.Get();
+    if (!t.IsInitialized()) {
       return FailedPrecondition("fetch '" + fetches[i] + "' produced no value (its node is fed "
                                 "on another output, or it reads an uninitialized variable)");
     }
+  }
+  if (resource_fetch >= 0) {
+    return InvalidArgument("fetch '" + fetches[resource_fetch] + "' is a resource handle (" +
+                           plan->SlotValue(values, plan->fetch_slots[resource_fetch]).resource->DebugString() +
+                           "), which cannot be fetched");
   }
   // Whatever the Run still held goes back to the pool before it ages its
   // idle buffers.
@@ -742,32 +898,24 @@ StatusOr<std::vector<Value>> Session::RunValues(
   return result;
 }
 
+StatusOr<std::vector<Value>> Session::RunValues(
+    const std::vector<std::pair<std::string, Value>>& feeds,
+    const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
+    RunMetadata* metadata) {
+  return RunInternal<Value>(feeds, fetches, targets, metadata);
+}
+
 StatusOr<std::vector<Tensor>> Session::Run(
     const std::vector<std::pair<std::string, Tensor>>& feeds,
     const std::vector<std::string>& fetches, const std::vector<std::string>& targets) {
-  return Run(feeds, fetches, targets, nullptr);
+  return RunInternal<Tensor>(feeds, fetches, targets, nullptr);
 }
 
 StatusOr<std::vector<Tensor>> Session::Run(
     const std::vector<std::pair<std::string, Tensor>>& feeds,
     const std::vector<std::string>& fetches, const std::vector<std::string>& targets,
     RunMetadata* metadata) {
-  std::vector<std::pair<std::string, Value>> value_feeds(feeds.size());
-  for (size_t i = 0; i < feeds.size(); ++i) {
-    value_feeds[i].first = feeds[i].first;
-    value_feeds[i].second.tensor = feeds[i].second;
-  }
-  ASSIGN_OR_RETURN(std::vector<Value> values, RunValues(value_feeds, fetches, targets, metadata));
-  std::vector<Tensor> result;
-  result.reserve(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (values[i].resource) {
-      return InvalidArgument("fetch '" + fetches[i] + "' is a resource handle (" +
-                             values[i].resource->DebugString() + "), which cannot be fetched");
-    }
-    result.push_back(std::move(values[i].tensor));
-  }
-  return result;
+  return RunInternal<Tensor>(feeds, fetches, targets, metadata);
 }
 
 }  // namespace savedmodel

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -156,10 +157,46 @@ class Session {
 
  private:
   struct Plan;
+  // Feed names read in place, from a vector of names or from feed pairs, so a
+  // Run copies no name to find its plan.
+  class NameList {
+   public:
+    NameList(const std::vector<std::string>& names)  // NOLINT: implicit on purpose
+        : data_(names.data()), size_(names.size()), at_(&AtName) {}
+    template <typename V>
+    NameList(const std::vector<std::pair<std::string, V>>& feeds)  // NOLINT
+        : data_(feeds.data()), size_(feeds.size()), at_(&AtPair<V>) {}
+    size_t size() const { return size_; }
+    const std::string& operator[](size_t i) const { return at_(data_, i); }
+
+   private:
+    static const std::string& AtName(const void* d, size_t i) {
+      return static_cast<const std::string*>(d)[i];
+    }
+    template <typename V>
+    static const std::string& AtPair(const void* d, size_t i) {
+      return static_cast<const std::pair<std::string, V>*>(d)[i].first;
+    }
+    const void* data_;
+    size_t size_;
+    const std::string& (*at_)(const void*, size_t);
+  };
+  // A cached plan's signature, compared against a Run's names in place.
+  struct PlanEntry {
+    std::vector<std::string> feeds, fetches, targets;
+    std::shared_ptr<const Plan> plan;
+  };
   Session(std::unique_ptr<const Graph> graph, const SessionOptions& options);
-  StatusOr<std::shared_ptr<const Plan>> GetPlan(const std::vector<std::string>& feed_names,
+  StatusOr<std::shared_ptr<const Plan>> GetPlan(const NameList& feed_names,
                                                 const std::vector<std::string>& fetches,
                                                 const std::vector<std::string>& targets);
+  // RunValues and Run: Feed is pair<string, Value> or pair<string, Tensor>,
+  // Result Value or Tensor.
+  template <typename Result, typename Feed>
+  StatusOr<std::vector<Result>> RunInternal(const std::vector<Feed>& feeds,
+                                            const std::vector<std::string>& fetches,
+                                            const std::vector<std::string>& targets,
+                                            RunMetadata* metadata);
   StatusOr<std::shared_ptr<const Plan>> BuildPlan(const std::vector<std::string>& feed_names,
                                                   const std::vector<std::string>& fetches,
                                                   const std::vector<std::string>& targets);
@@ -172,13 +209,16 @@ class Session {
     AllocationCounters* counters = nullptr;  // the Run's allocation counts
     // When RunMetadata is asked for: bytes each step output allocated, by slot.
     std::vector<size_t>* slot_bytes = nullptr;
+    // The plan's reused vector for ExecuteSequential's step outputs; null
+    // makes it use its own.
+    std::vector<Value>* step_outputs = nullptr;
   };
   // `outputs` is scratch reused across the steps of one executor call.
   Status RunStep(const Plan& plan, int index, std::vector<Value>* values, const RunContext& run,
                  std::vector<Value>* outputs);
   // Calls step `index`'s kernel on `inputs`, turning allocation failures into
   // statuses; RunStep gathers and checks the inputs around it.
-  Status RunKernel(const Plan& plan, int index, std::vector<const Value*> inputs,
+  Status RunKernel(const Plan& plan, int index, std::span<const Value* const> inputs,
                    std::vector<Value>* outputs, const RunContext& run);
   Status Execute(const Plan& plan, std::vector<Value>* values, const RunContext& run);
   Status ExecuteSequential(const Plan& plan, std::vector<Value>* values, const RunContext& run);
@@ -196,7 +236,8 @@ class Session {
   std::unique_ptr<FunctionLibraryRuntime> functions_;  // null without a library
 
   std::mutex mu_;  // guards plans_ and kernels_
-  std::map<std::string, std::shared_ptr<const Plan>> plans_;
+  // By a hash of the signature's names (see GetPlan).
+  std::multimap<size_t, PlanEntry> plans_;
   std::vector<std::unique_ptr<OpKernel>> kernels_;  // by node id, built on first use
 };
 

@@ -180,6 +180,14 @@ Status OpKernelContext::Error(std::string_view message) const {
 
 Status OpKernelContext::InvalidArg(std::string_view message) const { return Error(message); }
 
+const Tensor& OpKernelContext::ReadRef(int i) const {
+  std::lock_guard<std::mutex> l(ref_mu_);
+  if (ref_reads_ == nullptr) ref_reads_ = std::make_unique<std::optional<Tensor>[]>(inputs_.size());
+  std::optional<Tensor>& read = ref_reads_[i];
+  if (!read) read = inputs_[i]->ref->value();
+  return *read;
+}
+
 // ---- KernelRegistry --------------------------------------------------------------
 
 KernelRegistry& KernelRegistry::Global() {

@@ -11,6 +11,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -153,14 +155,22 @@ class OpKernelConstruction {
 
 class OpKernelContext {
  public:
-  OpKernelContext(const Node& node, std::vector<const Value*> inputs, std::vector<Value>* outputs,
+  // `inputs` is borrowed, not copied (a per-step vector was a heap allocation
+  // per step of every Run): it must outlive the context.
+  OpKernelContext(const Node& node, std::span<const Value* const> inputs, std::vector<Value>* outputs,
                   ResourceMgr* resources, ThreadPool* pool)
-      : node_(node), inputs_(std::move(inputs)), outputs_(outputs), resources_(resources),
-        pool_(pool) {}
+      : node_(node), inputs_(inputs), outputs_(outputs), resources_(resources), pool_(pool) {}
 
   int num_inputs() const { return static_cast<int>(inputs_.size()); }
-  // The input's tensor (a ref input is read through). REQUIRES: i < num_inputs().
-  Tensor input(int i) const { return inputs_[i]->Get(); }
+  // The input's tensor, by reference: a Tensor copy copies its shape (a heap
+  // allocation), once per input per step. A ref input is read through once
+  // per context (one snapshot, however often the kernel asks) and held here.
+  // REQUIRES: i < num_inputs().
+  const Tensor& input(int i) const {
+    const Value& v = *inputs_[i];
+    if (!v.ref) return v.tensor;
+    return ReadRef(i);
+  }
   // The variable behind a ref input; null when the input is not a ref.
   const std::shared_ptr<Variable>& input_ref(int i) const { return inputs_[i]->ref; }
 
@@ -194,8 +204,14 @@ class OpKernelContext {
   Status InvalidArg(std::string_view message) const;
 
  private:
+  const Tensor& ReadRef(int i) const;
+
   const Node& node_;
-  std::vector<const Value*> inputs_;
+  std::span<const Value* const> inputs_;
+  // Snapshots of ref inputs, by input index; made on a kernel's first read.
+  // Guarded by ref_mu_: a kernel's ParallelFor ranges may read inputs too.
+  mutable std::mutex ref_mu_;
+  mutable std::unique_ptr<std::optional<Tensor>[]> ref_reads_;
   std::vector<Value>* outputs_;
   ResourceMgr* resources_;
   ThreadPool* pool_;

@@ -118,7 +118,7 @@ class FusedMatMulKernel : public OpKernel {
 
   Status Compute(OpKernelContext* ctx) const override {
     if (ctx->num_inputs() < 3) return ctx->Error("expected a, b and the bias");
-    const Tensor a = ctx->input(0), b = ctx->input(1), bias = ctx->input(2);
+    const Tensor &a = ctx->input(0), &b = ctx->input(1), &bias = ctx->input(2);  // no shape copies
     ASSIGN_OR_RETURN(const MatMulDims d, MatMulShape(*ctx, a, b, ta_, tb_));
     const int64_t m = d.m, k = d.k, n = d.n;
     if (bias.dtype() != DT_FLOAT || bias.rank() != 1 || bias.dim(0) != n) {

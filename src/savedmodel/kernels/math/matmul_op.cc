@@ -115,7 +115,7 @@ class MatMulKernel : public TypedKernel<MatMulKernel> {
 
   template <typename T>
   Status Run(OpKernelContext* ctx) const {
-    const Tensor a = ctx->input(0), b = ctx->input(1);
+    const Tensor &a = ctx->input(0), &b = ctx->input(1);  // by reference: a copy allocates its shape
     ASSIGN_OR_RETURN(const MatMulDims d, MatMulShape(*ctx, a, b, ta_, tb_));
     const int64_t m = d.m, k = d.k, n = d.n;
     const TensorShape& shape = d.out;

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <utility>
 
 #include "savedmodel/kernels/kernel.h"
 
@@ -29,10 +29,13 @@ inline StatusOr<MatMulDims> MatMulShape(const OpKernelContext& ctx, const Tensor
     return ctx.InvalidArg("Matrix size-incompatible: In[0]: " + a.shape().DebugString() +
                           ", In[1]: " + b.shape().DebugString());
   }
-  // [2^40, 0] x [0, 2^40] is valid input whose product shape is not.
-  auto shape = TensorShape::FromDims(std::vector<int64_t>{d.m, d.n});
+  // [2^40, 0] x [0, 2^40] is valid input whose product shape is not. The dims
+  // go in from the stack and the shape is moved, not copied: its vector is
+  // the one heap allocation here.
+  const int64_t out_dims[2] = {d.m, d.n};
+  auto shape = TensorShape::FromDims(out_dims);
   if (!shape.ok()) return ctx.InvalidArg(shape.status().message());
-  d.out = *shape;
+  d.out = std::move(shape).value();
   return d;
 }
 

@@ -61,7 +61,8 @@ class ReadVariableKernel : public OpKernel {
       return ctx->Error("variable '" + v->name() + "' holds " + DataTypeString(t.dtype()) +
                         ", read as " + DataTypeString(dtype_));
     }
-    ctx->set_output(0, t);
+    // Moved: a Tensor copy copies its shape, a heap allocation per read.
+    ctx->set_output(0, std::move(t));
     return Status::OK();
   }
 
