@@ -246,6 +246,38 @@ TEST(BufferReuseTest, SteadyStateRunHeapAllocationsAreBounded) {
   }
 }
 
+// Plans are found by a hash of the signature's names compared in place: the
+// same names in another list or order are another plan.
+TEST(BufferReuseTest, SignaturesWithTheSameNamesGetTheirOwnPlans) {
+  auto s = MakeSession(ChainedMatMuls());
+  const Tensor x = Input(2, 64, 5);
+  for (int round = 0; round < 2; ++round) {
+    auto h1 = s->Run({{"x", x}}, {"h1"});
+    ASSERT_TRUE(h1.ok()) << h1.status();
+    auto both = s->Run({{"x", x}}, {"h1", "y"});
+    auto swapped = s->Run({{"x", x}}, {"y", "h1"});
+    auto from_h1 = s->Run({{"h1", (*h1)[0]}}, {"y"});
+    ASSERT_TRUE(both.ok() && swapped.ok() && from_h1.ok());
+    ASSERT_EQ(both->size(), 2u);
+    ASSERT_EQ(swapped->size(), 2u);
+    EXPECT_EQ((*both)[0].shape(), TensorShape({2, 128}));
+    EXPECT_EQ((*both)[1].shape(), TensorShape({2, 10}));
+    EXPECT_TRUE((*both)[0].Equals((*h1)[0]));
+    EXPECT_TRUE((*swapped)[0].Equals((*both)[1]));
+    EXPECT_TRUE((*swapped)[1].Equals((*both)[0]));
+    EXPECT_TRUE((*from_h1)[0].Equals((*both)[1]));
+    // h1 fed as the feed name, fetched as the fetch name: not the x -> h1 plan.
+    auto fed_h1 = s->Run({{"h1", (*h1)[0]}}, {"h1"});
+    ASSERT_TRUE(fed_h1.ok()) << fed_h1.status();
+    EXPECT_TRUE((*fed_h1)[0].Equals((*h1)[0]));
+    auto from_h1_steps = s->PlannedSteps({"h1"}, {"y"});  // h2, y
+    auto from_x_steps = s->PlannedSteps({"x"}, {"y"});    // h1, h2, y
+    ASSERT_TRUE(from_h1_steps.ok() && from_x_steps.ok());
+    EXPECT_EQ(from_h1_steps->size(), 2u);
+    EXPECT_EQ(from_x_steps->size(), 3u);
+  }
+}
+
 TEST(BufferReuseTest, WithoutReuseEveryRunAllocates) {
   auto plain = MakeSession(Mlp(), /*pooled=*/0);
   for (int run = 0; run < 3; ++run) {
