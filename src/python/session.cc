@@ -61,7 +61,9 @@ PySession::PySession(PyGraphBuilder* builder, int intra_op_threads, int inter_op
     : builder_(builder) {
   // One pair of pools for every graph version: making threads on each
   // rebuild would cost more than small graphs take to run.
-  if (intra_op_threads != 1) intra_pool_ = std::make_shared<ThreadPool>(intra_op_threads);
+  if (const int workers = IntraOpWorkers(intra_op_threads); workers > 0) {
+    intra_pool_ = std::make_shared<ThreadPool>(workers);
+  }
   if (inter_op_threads != 1) inter_pool_ = std::make_shared<ThreadPool>(inter_op_threads);
   options_.intra_op_threads = intra_op_threads;
   options_.inter_op_threads = inter_op_threads;

@@ -94,6 +94,11 @@ void BlockingCounter::Wait() {
   cv_.wait(l, [this] { return count_ == 0; });
 }
 
+int IntraOpWorkers(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return threads - 1;
+}
+
 ThreadPool::ThreadPool(int num_threads) {
   if (num_threads <= 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < num_threads; ++i) {

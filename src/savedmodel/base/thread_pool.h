@@ -41,6 +41,13 @@ class BlockingCounter {
   int64_t count_;
 };
 
+// Workers for an intra-op pool meant to keep `threads` threads busy in all:
+// ParallelFor's caller runs ranges too, so it counts as one of them (as in
+// ONNX Runtime's intra_op_num_threads); N workers would put N + 1 busy
+// threads on N CPUs. `threads` <= 0 means every hardware thread. 0 means the
+// caller alone: no pool.
+int IntraOpWorkers(int threads);
+
 class ThreadPool {
  public:
   // num_threads <= 0 picks the number of hardware threads.

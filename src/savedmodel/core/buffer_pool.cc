@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 
 namespace savedmodel {
 
@@ -137,8 +138,13 @@ void BufferPool::EndRun() {
   {
     std::lock_guard<std::mutex> l(mu_);
     ++epoch_;
-    if (epoch_ < 3) return;
-    const uint64_t oldest_kept = epoch_ - 2;
+    // A plan that has run once may never run again (a restore, an init op):
+    // what its first Run left idle (a restore's whole copy of the
+    // checkpoint) goes back now rather than staying for the model's lifetime.
+    // Reuse starts with what the second Run frees.
+    if (epoch_ == 2) return;
+    const uint64_t oldest_kept =
+        epoch_ == 1 ? std::numeric_limits<uint64_t>::max() : epoch_ - 2;
     for (FreeList& list : free_) {
       Block** link = &list.head;
       while (*link != nullptr) {

@@ -74,8 +74,8 @@ class BufferPool {
   Lease Take(size_t bytes, AllocationCounters* counters);
   static void Release(void* handle);
 
-  // Called once per finished Run: frees idle blocks no Run took in the last
-  // two Runs.
+  // Called once per finished Run: frees every idle block after the first
+  // Run, and afterwards idle blocks no Run took in the last two Runs.
   void EndRun();
   Stats GetStats() const;
 

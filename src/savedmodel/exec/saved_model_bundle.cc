@@ -22,7 +22,9 @@ namespace {
 // by side do not oversubscribe the cores. Never destroyed: a model may be
 // released at exit after statics are gone.
 struct SharedPools {
-  ThreadPool intra;
+  // Null on a one-CPU machine, where the calling thread is the only one.
+  std::unique_ptr<ThreadPool> intra =
+      IntraOpWorkers(0) > 0 ? std::make_unique<ThreadPool>(IntraOpWorkers(0)) : nullptr;
   ThreadPool inter;
 };
 
@@ -127,7 +129,8 @@ StatusOr<std::unique_ptr<SavedModelBundle>> LoadSavedModel(const std::string& ex
   SessionOptions session_options = options.session;
   if (session_options.intra_op_pool == nullptr && session_options.inter_op_pool == nullptr &&
       session_options.intra_op_threads == 0 && session_options.inter_op_threads == 0) {
-    session_options.intra_op_pool = &DefaultPools().intra;
+    session_options.intra_op_pool = DefaultPools().intra.get();
+    if (session_options.intra_op_pool == nullptr) session_options.intra_op_threads = 1;
     session_options.inter_op_pool = &DefaultPools().inter;
   }
   if (!MapVariables(options)) {

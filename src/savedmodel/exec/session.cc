@@ -63,7 +63,8 @@ struct Session::Plan {
   // which only running tells: the first Runs of a parallel-capable plan are
   // timed both ways and the faster mode is kept.
   mutable std::atomic<int> trial_runs{0};
-  mutable std::atomic<int64_t> sequential_ns{0}, parallel_ns{0};
+  // Each mode's fastest trial Run.
+  mutable std::atomic<int64_t> sequential_ns{INT64_MAX}, parallel_ns{INT64_MAX};
   mutable std::atomic<int> mode{0};  // 0 undecided, 1 sequential, 2 parallel
   // Bytes of `constants`: persistent, held for every Run.
   size_t constant_bytes = 0;
@@ -145,16 +146,9 @@ Session::Session(std::unique_ptr<const Graph> graph, const SessionOptions& optio
   }
   if (options_.intra_op_pool != nullptr) {
     pool_ = options_.intra_op_pool;
-  } else if (options_.intra_op_threads != 1) {
-    // The caller runs ranges of its own ParallelFor, so N threads need only
-    // N - 1 workers; N workers put N + 1 busy threads on N CPUs.
-    const int threads = options_.intra_op_threads > 0
-                            ? options_.intra_op_threads
-                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    if (threads > 1) {
-      owned_pool_ = std::make_unique<ThreadPool>(threads - 1);
-      pool_ = owned_pool_.get();
-    }
+  } else if (const int workers = IntraOpWorkers(options_.intra_op_threads); workers > 0) {
+    owned_pool_ = std::make_unique<ThreadPool>(workers);
+    pool_ = owned_pool_.get();
   }
   // A separate pool so kernels running on inter-op workers can still block on
   // intra-op ParallelFor without starving it.
@@ -664,15 +658,28 @@ Status Session::Execute(const Plan& plan, std::vector<Value>* values, const RunC
   int mode = plan.mode.load(std::memory_order_relaxed);
   if (mode == 1) return ExecuteSequential(plan, values, run);
   if (mode == 2) return ExecuteParallel(plan, values, run);
-  const int trial = plan.trial_runs.fetch_add(1);
+  // Run 0 is a warm-up left out of the trial: it pays the one-time costs
+  // (oneDNN's code generation, the buffer pool's first allocations, page
+  // faults) that would otherwise count against whichever mode ran first.
+  // Then kTrialRunsPerMode Runs of each, compared by their fastest Run, which
+  // one stray slow Run on a loaded machine does not move.
+  const int trial = plan.trial_runs.fetch_add(1) - 1;
+  if (trial < 0) return ExecuteSequential(plan, values, run);
   const bool parallel = trial >= kTrialRunsPerMode;
   auto start = std::chrono::steady_clock::now();
   Status s = parallel ? ExecuteParallel(plan, values, run) : ExecuteSequential(plan, values, run);
-  int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
-  (parallel ? plan.parallel_ns : plan.sequential_ns).fetch_add(ns);
+  const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+  std::atomic<int64_t>& best = parallel ? plan.parallel_ns : plan.sequential_ns;
+  for (int64_t seen = best.load(); ns < seen && !best.compare_exchange_weak(seen, ns);) {
+  }
   if (trial == 2 * kTrialRunsPerMode - 1) {
     // Parallel must win clearly: it also occupies more threads.
-    plan.mode.store(plan.parallel_ns.load() * 10 < plan.sequential_ns.load() * 9 ? 2 : 1);
+    // (A concurrent Run may not have recorded its time yet: an unset best is
+    // INT64_MAX, which the comparison handles without overflow.)
+    const int64_t par = plan.parallel_ns.load(), seq = plan.sequential_ns.load();
+    plan.mode.store(par < seq - seq / 10 ? 2 : 1);
   }
   return s;
 }
