@@ -101,6 +101,14 @@ int main(int argc, char** argv) {
       {"cnn dense 64x128x9216", false, false, 64, 128, 9216},
       {"conv 36864x64x288", false, false, 36864, 64, 288},
       {"conv 576x64x288", false, false, 576, 64, 288},
+      // Narrow outputs: the classifier heads (10 classes).
+      {"softmax 64x10x784", false, false, 64, 10, 784},
+      {"mlp head 64x10x512", false, false, 64, 10, 512},
+      {"cnn head 64x10x128", false, false, 64, 10, 128},
+      {"64x20x784", false, false, 64, 20, 784},
+      {"64x33x784", false, false, 64, 33, 784},
+      {"64x48x784", false, false, 64, 48, 784},
+      {"16x10x784", false, false, 16, 10, 784},
   };
   double load[3] = {0, 0, 0};
   if (FILE* f = std::fopen("/proc/loadavg", "r")) {

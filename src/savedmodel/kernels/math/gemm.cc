@@ -1,8 +1,8 @@
 // Sgemm: products with few rows on our precompiled kernels
-// (sgemm_small_f32.h), up to kPackedGemmMaxM rows on our packed AVX-512
-// kernel where the CPU has it (sgemm_packed_f32.h), the rest on oneDNN's
-// sgemm (JIT code for the machine's ISA, generated at run time, so the build
-// stays generic x86-64), all split across our own pool.
+// (sgemm_small_f32.h), batches of up to 128 rows into 64 or more columns on
+// our packed AVX-512 kernel where the CPU has it (sgemm_packed_f32.h), the
+// rest on oneDNN's sgemm (JIT code for the machine's ISA, generated at run
+// time, so the build stays generic x86-64), all split across our own pool.
 //
 // oneDNN in Debian is built on OpenMP. Left alone, every calling thread would
 // start its own OpenMP team as wide as the machine, so two pool threads each
@@ -152,8 +152,10 @@ void RunBlocks(ThreadPool* pool, int64_t threads, int64_t blocks,
 
 }  // namespace
 
-// Rows up to which the packed kernel takes products from oneDNN (see Sgemm).
+// The products the packed kernel takes from oneDNN (see Sgemm): up to 128
+// rows, at least 64 columns.
 constexpr int64_t kPackedGemmMaxM = 128;
+constexpr int64_t kPackedGemmMinN = 64;
 
 void GenerateGemmCode() {
   if (generated.load(std::memory_order_acquire)) return;
@@ -202,12 +204,13 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
     return;
   }
   // A batch of up to 128 rows (an MLP or dense layer at serving batch sizes)
-  // with B as stored: the packed kernel matched or beat oneDNN on every such
-  // shape measured (1.00-1.07x one thread, up to 1.23x two;
-  // bench/sgemm_packed_bench), and it needs no code generation, so a model
-  // served at batch 64 never pays oneDNN's 40-90 ms JIT either. It trails on
-  // a transposed B (0.8x: B is packed by scalar copies) and on large squares.
-  if (m <= kPackedGemmMaxM && !trans_b && SgemmPackedAvailable()) {
+  // into at least 64 columns, with B as stored: the packed kernel matched or
+  // beat oneDNN on every such shape measured (1.00-1.08x one thread, up to
+  // 1.24x two; bench/sgemm_packed_bench), and needs no code generation. It
+  // trails on narrow outputs (a 10-class head: 0.6x, its 32-column tiles
+  // mostly masked; 48 columns still 0.7x), on a transposed B (0.8x: B is
+  // packed by scalar copies) and on large squares (0.85x).
+  if (m <= kPackedGemmMaxM && n >= kPackedGemmMinN && !trans_b && SgemmPackedAvailable()) {
     SgemmPacked(pool, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, on_block);
     return;
   }

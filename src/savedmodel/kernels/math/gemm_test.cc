@@ -296,8 +296,8 @@ TEST(GemmTest, SmallPathThroughSgemmAtEveryLevel) {
   }
 }
 
-// Either side of the packed kernel's row limit (128), at every level: below
-// AVX-512 the same products go to oneDNN.
+// Either side of the packed kernel's limits (at most 128 rows, at least 64
+// columns), at every level: below AVX-512 the same products go to oneDNN.
 TEST(GemmTest, PackedPathBoundaryThroughSgemmAtEveryLevel) {
   ThreadPool pool(2);
   std::mt19937 rng(23);
@@ -309,6 +309,7 @@ TEST(GemmTest, PackedPathBoundaryThroughSgemmAtEveryLevel) {
         for (int64_t m : {9, 127, 128, 129}) {
           Check({ta, tb, m, 300, 333, 3, (m % 2) ? 1.0f : 0.0f}, &pool, &rng);
         }
+        for (int64_t n : {10, 63, 64}) Check({ta, tb, 64, n, 784, 0, 0.0f}, &pool, &rng);
       }
     }
   }
