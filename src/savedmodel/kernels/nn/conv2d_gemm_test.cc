@@ -135,6 +135,11 @@ TEST(Conv2DGemmTest, MatchesDirectLoopOverShapes) {
       {3, 5, 5, 20, 1, 1, 20, 17, "VALID", 1, 1, 1, 1, {}},      // 1x1, 17 channels
       {1, 3, 4, 2100, 1, 1, 2100, 20, "VALID", 1, 1, 1, 1, {}},  // K = 2100: over the panel bound
       {1, 10, 30, 4, 3, 3, 4, 16, "VALID", 1, 2, 1, 2, {}},      // whole blocks in a row, strided, dilated
+      // 3x3 over one channel, the filter held in registers: window rows or,
+      // dilated along the width, single values; masked 16 + 4 and 8 channels.
+      {2, 13, 11, 1, 3, 3, 1, 20, "SAME", 1, 1, 1, 1, {}},
+      {1, 12, 15, 1, 3, 3, 1, 8, "SAME", 2, 1, 1, 2, {}},
+      {1, 9, 17, 1, 3, 3, 1, 32, "EXPLICIT", 1, 2, 2, 1, {2, 0, 1, 3}},
   };
   // Every instruction-set level this CPU has: below AVX-512 the patch-matrix
   // products, at AVX-512 the indirect register blocks where they apply.

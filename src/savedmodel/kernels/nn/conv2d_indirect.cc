@@ -63,6 +63,69 @@ __attribute__((target("avx512f"))) void Block(const float* const* ptrs, int64_t 
 using BlockFn = void (*)(const float* const*, int64_t, int64_t, const float*, int64_t, __mmask16, float*, int64_t,
                          int);
 
+// The same block for a short filter, TAPS taps of LEN values (K = TAPS * LEN
+// <= 9: a 3x3 filter over one input channel, the first layer of a grayscale
+// network): the whole [K, 16 * NV] filter panel stays in registers (18 of
+// the 32 for NV = 2) and the 12 pixels run as two halves of 6, so each
+// broadcast input value meets registers only. Block<12, NV> reloaded the
+// panel for every pixel block and ran two loops of three, at a third of the
+// FMA peak. Each output is still one FMA chain over (tap, value) in order
+// from zero: the same bits as Block<12, NV>.
+template <int TAPS, int LEN, int NV>
+__attribute__((target("avx512f"))) void ShortFilterBlock(const float* const* ptrs, int64_t, int64_t,
+                                                         const float* f, int64_t ldf, __mmask16 tail, float* y,
+                                                         int64_t ldy, int valid) {
+  constexpr int kMr = 12, kHalf = 6, kK = TAPS * LEN;
+  __m512 w[kK][NV];
+#pragma GCC unroll 9
+  for (int k = 0; k < kK; ++k) {
+#pragma GCC unroll 2
+    for (int v = 0; v + 1 < NV; ++v) w[k][v] = _mm512_loadu_ps(f + k * ldf + 16 * v);
+    w[k][NV - 1] = _mm512_maskz_loadu_ps(tail, f + k * ldf + 16 * (NV - 1));
+  }
+#pragma GCC unroll 2
+  for (int h = 0; h < kMr; h += kHalf) {
+    if (h >= valid) break;
+    __m512 acc[kHalf][NV];
+#pragma GCC unroll 6
+    for (int r = 0; r < kHalf; ++r) {
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+    }
+#pragma GCC unroll 9
+    for (int t = 0; t < TAPS; ++t) {
+#pragma GCC unroll 6
+      for (int r = 0; r < kHalf; ++r) {
+        const float* p = ptrs[t * kMr + h + r];
+#pragma GCC unroll 9
+        for (int c = 0; c < LEN; ++c) {
+          const __m512 a = _mm512_set1_ps(p[c]);
+#pragma GCC unroll 2
+          for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(a, w[t * LEN + c][v], acc[r][v]);
+        }
+      }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < kHalf; ++r) {
+      if (h + r >= valid) break;
+      float* out = y + (h + r) * ldy;
+#pragma GCC unroll 2
+      for (int v = 0; v + 1 < NV; ++v) _mm512_storeu_ps(out + 16 * v, acc[r][v]);
+      _mm512_mask_storeu_ps(out + 16 * (NV - 1), tail, acc[r][NV - 1]);
+    }
+  }
+}
+
+// ShortFilterBlock where it is instantiated: 12-pixel blocks (at most 32
+// output channels) of a 3x3 filter over one channel, as window rows (taps of
+// 3 values) or, with width dilation, as 9 single-value taps.
+BlockFn ShortFilterBlockFor(int mr, int nv, int64_t taps, int64_t len) {
+  if (mr != 12 || nv > 2) return nullptr;
+  if (taps == 3 && len == 3) return nv == 1 ? &ShortFilterBlock<3, 3, 1> : &ShortFilterBlock<3, 3, 2>;
+  if (taps == 9 && len == 1) return nv == 1 ? &ShortFilterBlock<9, 1, 1> : &ShortFilterBlock<9, 1, 2>;
+  return nullptr;
+}
+
 // The blocks that occur: MR = RowsFor(widest block), the narrower tail block
 // of the columns with the same MR.
 template <int MR>
@@ -109,6 +172,11 @@ Conv2DIndirect::Conv2DIndirect(const ConvDims& d, int64_t max_rows)
       zeros_(tap_len_, 0.0f) {
   const int64_t mr = RowsOf(d);
   ptrs_.resize((max_rows + mr - 1) / mr * mr * taps_);
+  tap_offsets_.resize(taps_);
+  for (int64_t t = 0; t < taps_; ++t) {
+    const int64_t ky = rows_of_taps_ ? t : t / d.kw, kx = rows_of_taps_ ? 0 : t % d.kw;
+    tap_offsets_[t] = (ky * d.dh * d.iw + kx * d.dw) * d.ic;
+  }
   if (rows_of_taps_ && (d.pad_left > 0 || (d.ow - 1) * d.sw - d.pad_left + d.kw > d.iw)) {
     edges_.reset(new float[max_rows * taps_ * tap_len_]);  // written before it is read
   }
@@ -127,6 +195,7 @@ void Conv2DIndirect::Rows(const float* x, const float* f, int64_t row0, int64_t 
   const int64_t tap_len = tap_len_;
   const bool rows_of_taps = rows_of_taps_;
   const float* const zeros = zeros_.data();
+  const int64_t* const offsets = tap_offsets_.data();
   int64_t ox = row0 % ow, oy = row0 / ow % oh, b = row0 / (ow * oh);
   for (int64_t j = 0; j < blocks; ++j) {
     const float** block = ptrs_.data() + j * taps * mr;
@@ -156,7 +225,18 @@ void Conv2DIndirect::Rows(const float* x, const float* f, int64_t row0, int64_t 
         continue;
       }
       const float* img = x + b * ih * iw * ic;
-      const int64_t ix0 = ox * sw - pad_left;
+      const int64_t ix0 = ox * sw - pad_left, iy0 = oy * sh - pad_top;
+      // A window inside the image, in a block that crosses an output row
+      // (a third of the blocks of a 26-pixel row): its taps at fixed offsets.
+      if (ix0 >= 0 && ix0 + (kw - 1) * dw < iw && iy0 >= 0 && iy0 + (kh - 1) * dh < ih) {
+        const float* p = img + (iy0 * iw + ix0) * ic;
+        for (int64_t t = 0; t < taps; ++t) out[t * mr] = p + offsets[t];
+        if (++ox == ow) {
+          ox = 0;
+          if (++oy == oh) oy = 0, ++b;
+        }
+        continue;
+      }
       const bool cols_in = ix0 >= 0 && ix0 + kw <= iw;
       for (int64_t ky = 0; ky < kh; ++ky) {
         const int64_t iy = oy * sh - pad_top + ky * dh;
@@ -197,7 +277,8 @@ void Conv2DIndirect::Rows(const float* x, const float* f, int64_t row0, int64_t 
     const int64_t cols = std::min(kBlockCols, d.oc - n0);
     const int nv = Vectors(cols);
     const __mmask16 tail = static_cast<__mmask16>((1u << (cols - 16 * (nv - 1))) - 1u);
-    const BlockFn fn = BlockFor(mr, nv);
+    const BlockFn short_fn = ShortFilterBlockFor(mr, nv, taps, tap_len);
+    const BlockFn fn = short_fn != nullptr ? short_fn : BlockFor(mr, nv);
     for (int64_t j = 0; j < blocks; ++j) {
       fn(ptrs_.data() + j * taps * mr, taps, tap_len_, f + n0, d.oc, tail, y + j * mr * d.oc + n0, d.oc,
          static_cast<int>(std::min<int64_t>(mr, rows - j * mr)));

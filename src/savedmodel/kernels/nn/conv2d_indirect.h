@@ -43,6 +43,7 @@ class Conv2DIndirect {
   bool rows_of_taps_;               // a tap is a window row (kw * ic values), not a pixel
   int64_t taps_, tap_len_;          // taps per window, input values per tap
   std::vector<const float*> ptrs_;  // [block][tap][pixel of the block]
+  std::vector<int64_t> tap_offsets_;  // tap t of a window inside the image: its first pixel + this
   std::vector<float> zeros_;        // one tap of zeros (padding rows)
   std::unique_ptr<float[]> edges_;  // window rows crossing the image's side, gathered
 };
