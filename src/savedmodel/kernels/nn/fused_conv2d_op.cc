@@ -105,35 +105,39 @@ class FusedConv2DKernel : public OpKernel {
 
   Status Compute(OpKernelContext* ctx) const override {
     if (ctx->num_inputs() < 2 + num_args_) return ctx->Error("expected input, filter and the fused args");
-    const Tensor in = ctx->input(0), filter = ctx->input(1);
+    const Tensor& in = ctx->input(0);
+    const Tensor& filter = ctx->input(1);
     auto d = Conv2DDimsOf(conv_, in.shape(), filter.shape());
     if (!d.ok()) return ctx->Error(d.status().message());
-    std::vector<Tensor> args;
     for (int i = 0; i < num_args_; ++i) {
-      args.push_back(ctx->input(2 + i));
-      if (args.back().dtype() != DT_FLOAT || args.back().rank() != 1 || args.back().dim(0) != d->oc) {
+      const Tensor& arg = ctx->input(2 + i);
+      if (arg.dtype() != DT_FLOAT || arg.rank() != 1 || arg.dim(0) != d->oc) {
         return ctx->InvalidArg("arg " + std::to_string(i) + " must be a float vector of the " +
-                               std::to_string(d->oc) + " output channels, got " + args.back().shape().DebugString());
+                               std::to_string(d->oc) + " output channels, got " + arg.shape().DebugString());
       }
     }
-    // Per channel y * a + b, as the FusedBatchNorm kernel computes it; BiasAdd adds b alone.
-    std::vector<float> a, b(args[0].flat<float>().begin(), args[0].flat<float>().end());
+    // Per channel y * a + b, as the FusedBatchNorm kernel computes it; BiasAdd
+    // adds b alone, read in place (no copy per call).
+    std::vector<float> a, b;
+    const float* scale = nullptr;
+    const float* shift = ctx->input(2).flat<float>().data();
     if (batch_norm_) {
-      const float* scale = args[0].flat<float>().data();
-      const float* offset = args[1].flat<float>().data();
-      const float* mean = args[2].flat<float>().data();
-      const float* var = args[3].flat<float>().data();
+      const float* bn_scale = ctx->input(2).flat<float>().data();
+      const float* offset = ctx->input(3).flat<float>().data();
+      const float* mean = ctx->input(4).flat<float>().data();
+      const float* var = ctx->input(5).flat<float>().data();
       a.resize(d->oc);
+      b.resize(d->oc);
       for (int64_t k = 0; k < d->oc; ++k) {
-        a[k] = scale[k] / std::sqrt(var[k] + epsilon_);
+        a[k] = bn_scale[k] / std::sqrt(var[k] + epsilon_);
         b[k] = offset[k] - mean[k] * a[k];
       }
+      scale = a.data();
+      shift = b.data();
     }
     auto out_shape = TensorShape::FromDims(std::vector<int64_t>{d->batch, d->oh, d->ow, d->oc});
     if (!out_shape.ok()) return ctx->InvalidArg(out_shape.status().message());
     Tensor* out = ctx->allocate_output_uninitialized(0, DT_FLOAT, *out_shape);
-    const float* scale = a.empty() ? nullptr : a.data();
-    const float* shift = b.data();
     const int64_t oc = d->oc;
     const float alpha = alpha_;
     const Act act = act_;
