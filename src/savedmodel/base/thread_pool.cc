@@ -260,4 +260,16 @@ void ParallelFor(ThreadPool* pool, int64_t n, int64_t min_chunk,
   pool->ParallelFor(n, min_chunk, fn);
 }
 
+void ForEachBlock(ThreadPool* pool, int64_t threads, int64_t blocks,
+                  const std::function<void(int64_t)>& fn) {
+  if (pool == nullptr || threads <= 1 || blocks <= 1) {
+    for (int64_t blk = 0; blk < blocks; ++blk) fn(blk);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool->ParallelFor(std::min(threads, blocks), 1, [&](int64_t, int64_t) {
+    for (int64_t blk; (blk = next.fetch_add(1, std::memory_order_relaxed)) < blocks;) fn(blk);
+  });
+}
+
 }  // namespace savedmodel

@@ -100,4 +100,12 @@ class ThreadPool {
 void ParallelFor(ThreadPool* pool, int64_t n, int64_t min_chunk,
                  const std::function<void(int64_t, int64_t)>& fn);
 
+// Runs fn(0) .. fn(blocks - 1) on the caller and up to `threads` - 1 of
+// `pool`'s workers (inline when the pool is null or one thread or block is
+// all there is). Each thread takes the next block nobody has taken, so a
+// thread the OS has set aside holds up one block, not a fixed share of them.
+// For work whose result does not depend on which thread runs a block.
+void ForEachBlock(ThreadPool* pool, int64_t threads, int64_t blocks,
+                  const std::function<void(int64_t)>& fn);
+
 }  // namespace savedmodel

@@ -135,21 +135,6 @@ int64_t BlockSize(int64_t dim, int64_t align, int64_t work_per_item, int64_t thr
   return std::min(size, dim);
 }
 
-// Runs fn(0) .. fn(blocks - 1) on up to `threads` threads of `pool`, the
-// caller being one, each taking the next block nobody has taken. Which
-// thread runs a block does not change its result.
-void RunBlocks(ThreadPool* pool, int64_t threads, int64_t blocks,
-               const std::function<void(int64_t)>& fn) {
-  if (pool == nullptr || threads <= 1 || blocks <= 1) {
-    for (int64_t blk = 0; blk < blocks; ++blk) fn(blk);
-    return;
-  }
-  std::atomic<int64_t> next{0};
-  ParallelFor(pool, std::min(threads, blocks), 1, [&](int64_t, int64_t) {
-    for (int64_t blk; (blk = next.fetch_add(1, std::memory_order_relaxed)) < blocks;) fn(blk);
-  });
-}
-
 }  // namespace
 
 // The products the packed kernel takes from oneDNN (see Sgemm): up to 128
@@ -195,7 +180,7 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
     // Blocks of columns: each reads its own columns of B once, and every
     // element's sum is the same whichever block it falls in.
     const int64_t size = BlockSize(n, kColumnAlign, m * k, threads);
-    RunBlocks(pool, threads, (n + size - 1) / size, [&](int64_t blk) {
+    ForEachBlock(pool, threads, (n + size - 1) / size, [&](int64_t blk) {
       const int64_t j0 = blk * size, cols = std::min(size, n - j0);
       SgemmSmall(trans_a, trans_b, m, cols, k, a, lda, trans_b ? b + j0 * ldb : b + j0, ldb, beta,
                  c + j0, ldc);
@@ -220,7 +205,7 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
   // columns each pack all of A (m x k) again, blocks of rows all of B (k x n).
   if (m < n) {
     const int64_t size = BlockSize(n, kColumnAlign, m * k, threads);
-    RunBlocks(pool, threads, (n + size - 1) / size, [&](int64_t blk) {
+    ForEachBlock(pool, threads, (n + size - 1) / size, [&](int64_t blk) {
       const int64_t j0 = blk * size, cols = std::min(size, n - j0);
       SgemmBlock(trans_a, trans_b, m, cols, k, a, lda, trans_b ? b + j0 * ldb : b + j0, ldb, beta,
                  c + j0, ldc);
@@ -228,7 +213,7 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
     });
   } else {
     const int64_t size = BlockSize(m, kRowAlign, n * k, threads);
-    RunBlocks(pool, threads, (m + size - 1) / size, [&](int64_t blk) {
+    ForEachBlock(pool, threads, (m + size - 1) / size, [&](int64_t blk) {
       const int64_t i0 = blk * size, rows = std::min(size, m - i0);
       SgemmBlock(trans_a, trans_b, rows, n, k, trans_a ? a + i0 : a + i0 * lda, lda, b, ldb, beta,
                  c + i0 * ldc, ldc);

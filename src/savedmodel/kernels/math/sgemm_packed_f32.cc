@@ -365,16 +365,7 @@ void SgemmPacked(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_
       ProductBlock(trans_a, trans_b, r0, r1, 0, n, k, a, lda, b, ldb, beta, c, ldc, on_block);
     }
   };
-  if (pool == nullptr || threads <= 1 || blocks <= 1) {
-    for (int64_t blk = 0; blk < blocks; ++blk) run(blk);
-    return;
-  }
-  // Threads take the next block nobody has taken; which thread runs a block
-  // does not change its result.
-  std::atomic<int64_t> next{0};
-  ParallelFor(pool, std::min(threads, blocks), 1, [&](int64_t, int64_t) {
-    for (int64_t blk; (blk = next.fetch_add(1, std::memory_order_relaxed)) < blocks;) run(blk);
-  });
+  ForEachBlock(pool, threads, blocks, run);
 }
 
 }  // namespace savedmodel::kernels
