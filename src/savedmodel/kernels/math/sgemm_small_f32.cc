@@ -138,8 +138,16 @@ bool HasFma() {
 void SgemmSmall(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
                 int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    // Nothing to sum: C = beta * C (beta 0 overwrites, NaNs included), and A
+    // and B, which may be null for an empty operand, are never touched.
+    for (int64_t i = 0; i < m; ++i) {
+      float* row = c + i * ldc;
+      for (int64_t j = 0; j < n; ++j) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
+    }
+    return;
+  }
 #ifdef SM_SMALL_GEMM_X86
-  if (k < 0) k = 0;
   // A(i, p) is a[i * ars + p * aks].
   int64_t ars = trans_a ? 1 : lda, aks = trans_a ? lda : 1;
   std::vector<float> packed;
