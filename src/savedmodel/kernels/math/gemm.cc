@@ -176,39 +176,34 @@ void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, i
   }
   // ParallelFor runs ranges on the calling thread as well as on the workers.
   const int64_t threads = pool == nullptr ? 1 : pool->num_threads() + 1;
-  if (m <= kSmallGemmMaxM) {
-    // Blocks of columns: each reads its own columns of B once, and every
-    // element's sum is the same whichever block it falls in.
-    const int64_t size = BlockSize(n, kColumnAlign, m * k, threads);
-    ForEachBlock(pool, threads, (n + size - 1) / size, [&](int64_t blk) {
-      const int64_t j0 = blk * size, cols = std::min(size, n - j0);
-      SgemmSmall(trans_a, trans_b, m, cols, k, a, lda, trans_b ? b + j0 * ldb : b + j0, ldb, beta,
-                 c + j0, ldc);
-      if (on_block) on_block(0, m, j0, j0 + cols);
-    });
-    return;
+  // Few rows go to the small-m kernels, always in blocks of columns: each
+  // reads its own columns of B once, and every element's sum is the same
+  // whichever block it falls in.
+  const bool small = m <= kSmallGemmMaxM;
+  if (!small) {
+    // A batch of up to 128 rows (an MLP or dense layer at serving batch
+    // sizes) into at least 64 columns, with B as stored: the packed kernel
+    // matched or beat oneDNN on every such shape measured (1.00-1.08x one
+    // thread, up to 1.24x two; bench/sgemm_packed_bench), and needs no code
+    // generation. It trails on narrow outputs (a 10-class head: 0.6x, its
+    // 32-column tiles mostly masked; 48 columns still 0.7x), on a transposed
+    // B (0.8x: B is packed by scalar copies) and on large squares (0.85x).
+    if (m <= kPackedGemmMaxM && n >= kPackedGemmMinN && !trans_b && SgemmPackedAvailable()) {
+      SgemmPacked(pool, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, on_block);
+      return;
+    }
+    // The first product that needs oneDNN generates its code, once per process.
+    GenerateGemmCode();
   }
-  // A batch of up to 128 rows (an MLP or dense layer at serving batch sizes)
-  // into at least 64 columns, with B as stored: the packed kernel matched or
-  // beat oneDNN on every such shape measured (1.00-1.08x one thread, up to
-  // 1.24x two; bench/sgemm_packed_bench), and needs no code generation. It
-  // trails on narrow outputs (a 10-class head: 0.6x, its 32-column tiles
-  // mostly masked; 48 columns still 0.7x), on a transposed B (0.8x: B is
-  // packed by scalar copies) and on large squares (0.85x).
-  if (m <= kPackedGemmMaxM && n >= kPackedGemmMinN && !trans_b && SgemmPackedAvailable()) {
-    SgemmPacked(pool, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, on_block);
-    return;
-  }
-  // The first product that needs oneDNN generates its code, once per process.
-  GenerateGemmCode();
   // Split the dimension whose blocks share the smaller operand: blocks of
   // columns each pack all of A (m x k) again, blocks of rows all of B (k x n).
-  if (m < n) {
+  if (small || m < n) {
+    const auto product = small ? SgemmSmall : SgemmBlock;
     const int64_t size = BlockSize(n, kColumnAlign, m * k, threads);
     ForEachBlock(pool, threads, (n + size - 1) / size, [&](int64_t blk) {
       const int64_t j0 = blk * size, cols = std::min(size, n - j0);
-      SgemmBlock(trans_a, trans_b, m, cols, k, a, lda, trans_b ? b + j0 * ldb : b + j0, ldb, beta,
-                 c + j0, ldc);
+      product(trans_a, trans_b, m, cols, k, a, lda, trans_b ? b + j0 * ldb : b + j0, ldb, beta,
+              c + j0, ldc);
       if (on_block) on_block(0, m, j0, j0 + cols);
     });
   } else {
