@@ -127,10 +127,6 @@ class ScratchLease {
   typename PlanT::Scratch scratch_;
 };
 
-}  // namespace
-
-namespace {
-
 // Below this many steps, scheduling costs more than any overlap could win.
 constexpr size_t kMinStepsForParallel = 16;
 
@@ -804,23 +800,21 @@ StatusOr<std::vector<Result>> Session::RunInternal(const std::vector<Feed>& feed
     for (const auto& [slot, value] : plan->constants) values[slot] = value;
   }
   for (size_t i = 0; i < feeds.size(); ++i) {
+    // A fed resource handle has no dtype to check.
+    DataType dt = plan->feed_types[i];
     if constexpr (kTensorFeed<Feed>) {
-      const Tensor& t = feeds[i].second;
-      if (t.dtype() != plan->feed_types[i]) {
-        return InvalidArgument("feed '" + feeds[i].first + "' has type " + DataTypeString(t.dtype()) +
-                               " but the graph expects " + DataTypeString(plan->feed_types[i]));
-      }
-      values[plan->feed_slots[i]].tensor = t;
+      dt = feeds[i].second.dtype();
+    } else if (const Value& v = feeds[i].second; !v.resource) {
+      dt = v.ref ? BaseType(v.Get().dtype()) : v.tensor.dtype();
+    }
+    if (dt != plan->feed_types[i]) {
+      return InvalidArgument("feed '" + feeds[i].first + "' has type " + DataTypeString(dt) +
+                             " but the graph expects " + DataTypeString(plan->feed_types[i]));
+    }
+    if constexpr (kTensorFeed<Feed>) {
+      values[plan->feed_slots[i]].tensor = feeds[i].second;
     } else {
-      const Value& v = feeds[i].second;
-      if (!v.resource) {
-        const DataType dt = v.ref ? BaseType(v.Get().dtype()) : v.tensor.dtype();
-        if (dt != plan->feed_types[i]) {
-          return InvalidArgument("feed '" + feeds[i].first + "' has type " + DataTypeString(dt) +
-                                 " but the graph expects " + DataTypeString(plan->feed_types[i]));
-        }
-      }
-      values[plan->feed_slots[i]] = v;
+      values[plan->feed_slots[i]] = feeds[i].second;
     }
   }
 
