@@ -86,7 +86,6 @@ class FusedMatMulKernel : public OpKernel {
       *s = c.UnsupportedType(c.input_types()[0]);
       return;
     }
-    WarmUpGemm();  // kernels are built while a model loads: overlap Sgemm's code generation
     std::string list;
     for (const std::string& op : ops) list += (list.empty() ? "" : ", ") + op;
     bool known = !ops.empty() && ops.size() <= 2 && ops[0] == "BiasAdd";

@@ -157,8 +157,6 @@ void GenerateGemmCode() {
   });
 }
 
-void WarmUpGemm() {}
-
 void Sgemm(ThreadPool* pool, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc) {

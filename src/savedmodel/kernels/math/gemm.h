@@ -51,9 +51,4 @@ void SgemmReference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
 // must not (the training CLI does, beside reading its data).
 void GenerateGemmCode();
 
-// Kept for the kernels that call it when they are built (model load): it no
-// longer does anything, so loading a model costs no code generation. The
-// JIT happens lazily in Sgemm (GenerateGemmCode above).
-void WarmUpGemm();
-
 }  // namespace savedmodel::kernels

@@ -203,7 +203,6 @@ TEST(GemmTest, BlockCallbackTilesCOnceWithFinishedValues) {
 }
 
 TEST(GemmTest, CodeGenerationIsIdempotentAndConcurrentCallsAgree) {
-  WarmUpGemm();
   GenerateGemmCode();
   GenerateGemmCode();
   std::mt19937 rng(9);

@@ -103,8 +103,6 @@ class MatMulKernel : public TypedKernel<MatMulKernel> {
 
  public:
   MatMulKernel(const OpKernelConstruction& c, Status* s) {
-    // Kernels are built while a model loads: start Sgemm's code generation now.
-    if (c.input_types()[0] == DT_FLOAT) WarmUpGemm();
     *s = c.GetAttr("transpose_a", &ta_);
     if (s->ok()) *s = c.GetAttr("transpose_b", &tb_);
     if (s->ok()) *s = this->SelectRun(c, c.input_types()[0], [](auto t) {
@@ -136,7 +134,6 @@ class BatchMatMulKernel : public TypedKernel<BatchMatMulKernel> {
 
  public:
   BatchMatMulKernel(const OpKernelConstruction& c, Status* s) : v1_(c.node().op() == "BatchMatMul") {
-    if (c.input_types()[0] == DT_FLOAT) WarmUpGemm();
     *s = c.GetAttr("adj_x", &adj_x_);
     if (s->ok()) *s = c.GetAttr("adj_y", &adj_y_);
     if (s->ok()) *s = this->SelectRun(c, c.input_types()[0], [](auto t) {

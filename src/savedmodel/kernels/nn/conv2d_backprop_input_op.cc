@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "savedmodel/kernels/kernel.h"
-#include "savedmodel/kernels/math/gemm.h"
 #include "savedmodel/kernels/math/numeric.h"
 #include "savedmodel/kernels/math/tensor_util.h"
 #include "savedmodel/kernels/nn/conv2d_gemm.h"
@@ -28,7 +27,6 @@ class Conv2DBackpropInputKernel : public TypedKernel<Conv2DBackpropInputKernel> 
   Conv2DBackpropInputKernel(const OpKernelConstruction& c, Status* s) {
     *s = conv_.Parse(c);
     if (s->ok()) *s = SelectRun(c, c.input_types()[1], [](auto t) { return kIsFloat<typename decltype(t)::type>; });
-    if (s->ok() && c.input_types()[1] == DT_FLOAT) WarmUpGemm();  // overlaps oneDNN's code generation with the load
   }
 
  private:

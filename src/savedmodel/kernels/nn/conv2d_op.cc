@@ -9,7 +9,6 @@
 #include <type_traits>
 
 #include "savedmodel/kernels/kernel.h"
-#include "savedmodel/kernels/math/gemm.h"
 #include "savedmodel/kernels/math/numeric.h"
 #include "savedmodel/kernels/nn/conv2d_gemm.h"
 #include "savedmodel/kernels/nn/conv_util.h"
@@ -25,7 +24,6 @@ class Conv2DKernel : public TypedKernel<Conv2DKernel> {
   Conv2DKernel(const OpKernelConstruction& c, Status* s) {
     *s = conv_.Parse(c);
     if (s->ok()) *s = SelectRun(c, c.input_types()[0], [](auto t) { return kIsFloat<typename decltype(t)::type>; });
-    if (s->ok() && c.input_types()[0] == DT_FLOAT) WarmUpGemm();  // overlaps oneDNN's code generation with the load
   }
 
  private:

@@ -17,7 +17,6 @@
 
 #include "savedmodel/kernels/kernel.h"
 #include "savedmodel/kernels/math/elementwise_f32.h"
-#include "savedmodel/kernels/math/gemm.h"
 #include "savedmodel/kernels/nn/conv2d_gemm.h"
 #include "savedmodel/kernels/nn/conv_util.h"
 
@@ -71,7 +70,6 @@ class FusedConv2DKernel : public OpKernel {
       *s = c.UnsupportedType(c.input_types()[0]);
       return;
     }
-    WarmUpGemm();  // oneDNN generates its code while the model loads
     const std::string where = "node '" + c.name() + "': _FusedConv2D ";
     if (conv_.nchw) {
       *s = Unimplemented(where + "supports only the NHWC data format");
